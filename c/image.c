@@ -1,0 +1,242 @@
+/*
+ * image.c: pixel layout, image size arithmetic and descriptor checks, and
+ * the allocator behind every pixelkit-owned buffer.
+ */
+/* -std=c11 hides mmap's MAP_ANONYMOUS and madvise; ask for them. */
+#define _DEFAULT_SOURCE 1
+#define _DARWIN_C_SOURCE 1
+
+#include "internal.h"
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#if defined(MAP_ANONYMOUS)
+#define PK_HAVE_MMAP 1
+#endif
+#endif
+
+const char *pk_status_message(pk_status status)
+{
+    switch (status) {
+    case PK_OK: return "success";
+    case PK_ERR_NULL: return "a required pointer is NULL";
+    case PK_ERR_SIZE: return "width and height must be between 1 and PK_MAX_DIMENSION";
+    case PK_ERR_STRIDE: return "the row stride is shorter than one row of pixels";
+    case PK_ERR_OVERFLOW: return "the image is too large for the address space";
+    case PK_ERR_NO_MEMORY: return "out of memory";
+    case PK_ERR_SHAPE: return "the output size does not match the result";
+    case PK_ERR_READONLY: return "the output is read-only";
+    case PK_ERR_OVERLAP: return "the output partially overlaps an input";
+    case PK_ERR_ARGUMENT: return "a parameter is out of range";
+    case PK_ERR_SAMPLE_RANGE: return "a sample is larger than maxval";
+    case PK_ERR_SYNTAX: return "expected a decimal sample";
+    case PK_ERR_TRUNCATED: return "the data ends before the declared number of samples";
+    }
+    return "unknown status";
+}
+
+pk_status pk_pixel_layout(pk_layout *out)
+{
+    if (out == NULL)
+        return PK_ERR_NULL;
+    out->size = sizeof(pixel_t);
+    out->align = alignof(pixel_t);
+    out->offset_r = offsetof(pixel_t, r);
+    out->offset_g = offsetof(pixel_t, g);
+    out->offset_b = offsetof(pixel_t, b);
+    return PK_OK;
+}
+
+pk_status pk_image_nbytes(size_t width, size_t height, size_t stride,
+                          size_t *row_bytes, size_t *total)
+{
+    size_t row, bytes;
+
+    if (row_bytes == NULL || total == NULL)
+        return PK_ERR_NULL;
+    if (width < 1 || width > PK_MAX_DIMENSION || height < 1 || height > PK_MAX_DIMENSION)
+        return PK_ERR_SIZE;
+    if (!pk_mul_size(width, 3, &row))
+        return PK_ERR_OVERFLOW;
+    if (stride == 0)
+        stride = row;
+    if (stride < row)
+        return PK_ERR_STRIDE;
+    if (!pk_mul_size(stride, height, &bytes) || bytes > (size_t)PTRDIFF_MAX)
+        return PK_ERR_OVERFLOW;
+    *row_bytes = row;
+    *total = bytes;
+    return PK_OK;
+}
+
+pk_status pk_check_layout(const void *data, size_t width, size_t height,
+                          size_t stride, size_t channels, size_t *span)
+{
+    size_t row, rows_before_last, bytes;
+
+    if (data == NULL)
+        return PK_ERR_NULL;
+    if (width < 1 || width > PK_MAX_DIMENSION || height < 1 || height > PK_MAX_DIMENSION)
+        return PK_ERR_SIZE;
+    if (!pk_mul_size(width, channels, &row))
+        return PK_ERR_OVERFLOW;
+    if (stride < row)
+        return PK_ERR_STRIDE;
+    if (!pk_mul_size(stride, height - 1, &rows_before_last)
+        || !pk_add_size(rows_before_last, row, &bytes)
+        || bytes > (size_t)PTRDIFF_MAX
+        || (uintptr_t)data > UINTPTR_MAX - bytes)
+        return PK_ERR_OVERFLOW;
+    *span = bytes;
+    return PK_OK;
+}
+
+pk_status pk_image_validate(const pk_image *image)
+{
+    size_t span;
+
+    if (image == NULL)
+        return PK_ERR_NULL;
+    return pk_check_layout(image->pixels, image->width, image->height,
+                           image->stride, 3, &span);
+}
+
+pk_status pk_plane_validate(const pk_plane *plane)
+{
+    size_t span;
+
+    if (plane == NULL)
+        return PK_ERR_NULL;
+    return pk_check_layout(plane->data, plane->width, plane->height,
+                           plane->stride, 1, &span);
+}
+
+pk_status pk_check_alias(const void *src, size_t src_span, size_t src_stride,
+                         const void *dst, size_t dst_span, size_t dst_stride)
+{
+    uintptr_t s = (uintptr_t)src, d = (uintptr_t)dst;
+
+    if (s == d && src_stride == dst_stride && src_span == dst_span)
+        return PK_OK;
+    if (s + src_span <= d || d + dst_span <= s)
+        return PK_OK;
+    return PK_ERR_OVERLAP;
+}
+
+pk_status pk_check_unary(const pk_image *src, const pk_image *dst, int in_place_ok)
+{
+    pk_status status;
+
+    if ((status = pk_image_validate(src)) != PK_OK || (status = pk_image_validate(dst)) != PK_OK)
+        return status;
+    if (!dst->writable)
+        return PK_ERR_READONLY;
+    if (src->width != dst->width || src->height != dst->height)
+        return PK_ERR_SHAPE;
+    if (!in_place_ok && src->pixels == dst->pixels)
+        return PK_ERR_OVERLAP;
+    return pk_check_alias(src->pixels, pk_image_span(src), src->stride,
+                          dst->pixels, pk_image_span(dst), dst->stride);
+}
+
+/* ---- allocation ------------------------------------------------------ */
+
+/*
+ * Every block carries a small header just before the pointer handed out,
+ * so that pk_free knows how the block was obtained.  Blocks of at least
+ * PK_HUGE_THRESHOLD bytes come straight from mmap, aligned to 2 MiB and
+ * advised for transparent huge pages: fresh 4 KiB pages cost more in page
+ * faults than most kernels spend on the pixels.  mmap memory is already
+ * zero, so large zeroed blocks cost nothing up front.
+ */
+#define PK_ALIGNMENT 64u
+#define PK_HUGE_PAGE ((size_t)2 << 20)
+#define PK_HUGE_THRESHOLD ((size_t)4 << 20)
+
+typedef struct {
+    void *base;       /* what malloc/mmap returned */
+    size_t length;    /* mapped length, 0 for malloc blocks */
+} pk_block_header;
+
+_Static_assert(sizeof(pk_block_header) <= PK_ALIGNMENT, "header must fit the alignment gap");
+
+static atomic_size_t pk_live_blocks;
+
+static unsigned char *pk_align_up(unsigned char *p, size_t alignment)
+{
+    uintptr_t v = (uintptr_t)p;
+    return p + ((alignment - v % alignment) % alignment);
+}
+
+pk_status pk_alloc(size_t nbytes, int zeroed, void **out)
+{
+    pk_block_header header = {NULL, 0};
+    unsigned char *data = NULL;
+    size_t total;
+
+    if (out == NULL)
+        return PK_ERR_NULL;
+    *out = NULL;
+    if (nbytes == 0)
+        return PK_ERR_ARGUMENT;
+    if (nbytes > (size_t)PTRDIFF_MAX)
+        return PK_ERR_OVERFLOW;
+
+#ifdef PK_HAVE_MMAP
+    if (nbytes >= PK_HUGE_THRESHOLD) {
+        if (!pk_add_size(nbytes, PK_ALIGNMENT + PK_HUGE_PAGE, &total))
+            return PK_ERR_OVERFLOW;
+        void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED)
+            return PK_ERR_NO_MEMORY;
+        data = pk_align_up((unsigned char *)base + PK_ALIGNMENT, PK_HUGE_PAGE);
+#ifdef MADV_HUGEPAGE
+        /* Advice only: without THP support the block still works. */
+        (void)madvise(data, nbytes - nbytes % PK_HUGE_PAGE, MADV_HUGEPAGE);
+#endif
+        header.base = base;
+        header.length = total;
+    }
+#endif
+    if (data == NULL) {
+        if (!pk_add_size(nbytes, 2 * PK_ALIGNMENT, &total))
+            return PK_ERR_OVERFLOW;
+        void *base = zeroed ? calloc(1, total) : malloc(total);
+        if (base == NULL)
+            return PK_ERR_NO_MEMORY;
+        data = pk_align_up((unsigned char *)base + PK_ALIGNMENT, PK_ALIGNMENT);
+        header.base = base;
+    }
+    memcpy(data - sizeof header, &header, sizeof header);
+    atomic_fetch_add_explicit(&pk_live_blocks, 1, memory_order_relaxed);
+    *out = data;
+    return PK_OK;
+}
+
+pk_status pk_free(void *block)
+{
+    pk_block_header header;
+
+    if (block == NULL)
+        return PK_OK;
+    memcpy(&header, (unsigned char *)block - sizeof header, sizeof header);
+#ifdef PK_HAVE_MMAP
+    if (header.length != 0)
+        munmap(header.base, header.length);
+    else
+#endif
+        free(header.base);
+    atomic_fetch_sub_explicit(&pk_live_blocks, 1, memory_order_relaxed);
+    return PK_OK;
+}
+
+size_t pk_live_allocations(void)
+{
+    return atomic_load_explicit(&pk_live_blocks, memory_order_relaxed);
+}

@@ -1,0 +1,62 @@
+/*
+ * internal.h: helpers shared by the files in c/, not part of the public API.
+ */
+#ifndef PIXELKIT_INTERNAL_H
+#define PIXELKIT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pixelkit.h"
+
+/* a * b into *out; returns 0 when the product does not fit in size_t. */
+static inline int pk_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* a + b into *out; returns 0 when the sum does not fit in size_t. */
+static inline int pk_add_size(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a)
+        return 0;
+    *out = a + b;
+    return 1;
+}
+
+/*
+ * Checks a plane of `channels` bytes per pixel and reports the bytes it
+ * spans, (height - 1) * stride + width * channels.  Shared by the pk_image
+ * and pk_plane validators so both apply the same rules.
+ */
+pk_status pk_check_layout(const void *data, size_t width, size_t height,
+                          size_t stride, size_t channels, size_t *span);
+
+pk_status pk_plane_validate(const pk_plane *plane);
+
+/*
+ * For an operation that may run in place: PK_OK when the two memory ranges
+ * are disjoint or identical (same start, same stride), PK_ERR_OVERLAP when
+ * they partially overlap.
+ */
+pk_status pk_check_alias(const void *src, size_t src_span, size_t src_stride,
+                         const void *dst, size_t dst_span, size_t dst_stride);
+
+/* The bytes spanned by a validated descriptor. */
+static inline size_t pk_image_span(const pk_image *image)
+{
+    return (image->height - 1) * image->stride + image->width * 3;
+}
+
+static inline size_t pk_plane_span(const pk_plane *plane)
+{
+    return (plane->height - 1) * plane->stride + plane->width;
+}
+
+/* Validates src and dst of a same-size RGB -> RGB operation. */
+pk_status pk_check_unary(const pk_image *src, const pk_image *dst, int in_place_ok);
+
+#endif /* PIXELKIT_INTERNAL_H */

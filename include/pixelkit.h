@@ -1,0 +1,155 @@
+/*
+ * pixelkit.h: the public C API of pixelkit.
+ *
+ * This header is the single source of truth for the Python bindings:
+ * build_ffi.py runs the C preprocessor over it with PIXELKIT_CDEF defined
+ * and hands the result to cffi's cdef().  Everything cdef cannot parse
+ * (#include, _Static_assert, attributes) therefore sits inside
+ * `#ifndef PIXELKIT_CDEF` blocks, and every integer constant is an
+ * object-like `#define PK_...` so that build_ffi.py can re-declare it as
+ * `#define PK_... ...` and let the C compiler supply its value.
+ *
+ * Conventions:
+ *  - Functions that can fail return pk_status and write results through
+ *    pointer arguments; pure queries return their value directly.
+ *  - Images are described by pk_image (RGB) or pk_plane (8-bit grey):
+ *    a pointer to the first row, the size in pixels and the row stride in
+ *    bytes (>= the bytes of one row; rows never overlap).
+ *  - No function calls into Python, none keeps global mutable state other
+ *    than the atomic allocation counter, so all of them may run without
+ *    the GIL and from several threads at once.
+ */
+#ifndef PIXELKIT_H
+#define PIXELKIT_H
+
+#ifndef PIXELKIT_CDEF
+#include <stddef.h>
+#include <stdint.h>
+#endif
+
+/* Largest width or height accepted anywhere, in pixels (2**20). */
+#define PK_MAX_DIMENSION 1048576
+/* Largest maxval of a netpbm file (the format's own limit). */
+#define PK_NETPBM_MAX_MAXVAL 65535
+
+/* One RGB pixel: three bytes, no padding, in the order r, g, b. */
+typedef struct {
+    unsigned char r, g, b;
+} pixel_t;
+
+#ifndef PIXELKIT_CDEF
+_Static_assert(sizeof(pixel_t) == 3, "pixel_t must be 3 bytes with no padding");
+_Static_assert(_Alignof(pixel_t) == 1, "pixel_t must be byte-aligned");
+_Static_assert(offsetof(pixel_t, r) == 0, "pixel_t.r must be at offset 0");
+_Static_assert(offsetof(pixel_t, g) == 1, "pixel_t.g must be at offset 1");
+_Static_assert(offsetof(pixel_t, b) == 2, "pixel_t.b must be at offset 2");
+#endif
+
+typedef enum {
+    PK_OK = 0,
+    PK_ERR_NULL = 1,         /* a required pointer is NULL */
+    PK_ERR_SIZE = 2,         /* width or height outside 1..PK_MAX_DIMENSION */
+    PK_ERR_STRIDE = 3,       /* row stride shorter than one row of pixels */
+    PK_ERR_OVERFLOW = 4,     /* a byte count does not fit the address space */
+    PK_ERR_NO_MEMORY = 5,    /* the allocation failed */
+    PK_ERR_SHAPE = 6,        /* output size differs from the result's size */
+    PK_ERR_READONLY = 7,     /* the output is not writable */
+    PK_ERR_OVERLAP = 8,      /* output partially overlaps an input */
+    PK_ERR_ARGUMENT = 9,     /* a parameter is out of its range */
+    PK_ERR_SAMPLE_RANGE = 10, /* a netpbm sample is larger than maxval */
+    PK_ERR_SYNTAX = 11,      /* plain netpbm text is not a decimal number */
+    PK_ERR_TRUNCATED = 12    /* fewer samples than the header declares */
+} pk_status;
+
+/* The layout of pixel_t as this compiler sees it. */
+typedef struct {
+    size_t size;
+    size_t align;
+    size_t offset_r;
+    size_t offset_g;
+    size_t offset_b;
+} pk_layout;
+
+/* An RGB image: `height` rows of `width` pixels, rows `stride` bytes apart. */
+typedef struct {
+    pixel_t *pixels;
+    size_t width;
+    size_t height;
+    size_t stride;
+    int writable;
+} pk_image;
+
+/* A single-channel 8-bit image (grey), laid out like pk_image. */
+typedef struct {
+    uint8_t *data;
+    size_t width;
+    size_t height;
+    size_t stride;
+    int writable;
+} pk_plane;
+
+/* ---- image.c: layout, sizes, memory ---------------------------------- */
+
+/* Static description of the status code (never NULL). */
+const char *pk_status_message(pk_status status);
+
+pk_status pk_pixel_layout(pk_layout *out);
+
+/*
+ * Bytes an image of this size occupies: `*row_bytes` = width * 3 and
+ * `*total` = stride * height, overflow-checked.  stride 0 means width * 3.
+ */
+pk_status pk_image_nbytes(size_t width, size_t height, size_t stride,
+                          size_t *row_bytes, size_t *total);
+
+/* Checks every field of a descriptor (what each kernel does first). */
+pk_status pk_image_validate(const pk_image *image);
+
+/*
+ * Allocates `nbytes` (>= 1) bytes aligned to 64, zeroed when `zeroed` is
+ * non-zero.  Large blocks are advised to use transparent huge pages.
+ * Release with pk_free.
+ */
+pk_status pk_alloc(size_t nbytes, int zeroed, void **out);
+/* Releases a block from pk_alloc; NULL is ignored. */
+pk_status pk_free(void *block);
+/* Blocks from pk_alloc not yet released (an atomic counter). */
+size_t pk_live_allocations(void);
+
+/* ---- point.c: per-pixel operations ----------------------------------- */
+
+pk_status pk_fill(const pk_image *dst, uint8_t r, uint8_t g, uint8_t b);
+/* dst may be src itself (same pixels and stride) but must not partially overlap it. */
+pk_status pk_invert(const pk_image *src, const pk_image *dst);
+
+/* ---- convert.c: colour conversion ------------------------------------ */
+
+/* ITU-R BT.601 luma, (19595 R + 38470 G + 7471 B + 0x8000) >> 16. */
+pk_status pk_to_gray(const pk_image *src, const pk_plane *dst);
+
+/* ---- netpbm.c: sample decoding for netpbm files ---------------------- */
+
+/*
+ * Rescales `count` one-byte samples to 0..255 in place, rounding to
+ * nearest: (v * 255 + maxval / 2) / maxval.  A sample above maxval stops
+ * the work with PK_ERR_SAMPLE_RANGE and its index in `*bad_index`.
+ */
+pk_status pk_netpbm_scale_u8(uint8_t *samples, size_t count, unsigned maxval,
+                             size_t *bad_index);
+
+/* The same for two-byte big-endian samples (maxval > 255), src -> dst. */
+pk_status pk_netpbm_scale_u16be(const uint8_t *src, size_t count,
+                                unsigned maxval, uint8_t *dst,
+                                size_t *bad_index);
+
+/*
+ * Parses `count` plain (ASCII decimal) samples from text[0..length),
+ * skipping whitespace and `#` comments, checks each against maxval and
+ * stores it rescaled to 0..255 in dst.  `*position` receives the offset
+ * just after the last sample parsed, or of the offending byte on error.
+ */
+pk_status pk_netpbm_parse_plain(const char *text, size_t length, size_t count,
+                                unsigned maxval, uint8_t *dst,
+                                size_t *position);
+
+#endif /* PIXELKIT_H */

@@ -1,0 +1,185 @@
+"""Shared plumbing of the file formats: sources, exact reads, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from typing import IO, Any, BinaryIO, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pixelkit.errors import FormatError
+
+StrPath = Union[str, "os.PathLike[str]"]
+Source = Union[StrPath, BinaryIO, IO[bytes]]
+
+# Rows are written in groups of about this many bytes: few system calls,
+# little extra memory for images with padded rows.
+_WRITE_CHUNK = 4 << 20
+
+
+def is_path(obj: object) -> bool:
+    return isinstance(obj, (str, os.PathLike))
+
+
+def describe(src: object) -> str:
+    """How to name a source in messages."""
+    if is_path(src):
+        return repr(os.fspath(src))  # type: ignore[arg-type]
+    name = getattr(src, "name", None)
+    return repr(name) if isinstance(name, (str, bytes)) else f"<{type(src).__name__}>"
+
+
+def check_binary(stream: object, *, writing: bool) -> None:
+    """Refuse objects that are not binary file objects, with a hint."""
+    if isinstance(stream, io.TextIOBase):
+        mode = "'wb'" if writing else "'rb'"
+        raise TypeError(f"pixelkit needs a binary file object; open the file in binary mode ({mode})")
+    needed = "write" if writing else "read"
+    if not callable(getattr(stream, needed, None)):
+        raise TypeError(
+            f"expected a path (str or os.PathLike) or a binary file object, got {type(stream).__name__}"
+        )
+
+
+@contextlib.contextmanager
+def open_source(src: Source) -> Iterator[BinaryIO]:
+    """A binary stream for a path (opened and closed here) or a file object (left open)."""
+    if is_path(src):
+        with open(src, "rb") as stream:  # type: ignore[arg-type]
+            yield stream
+    else:
+        check_binary(src, writing=False)
+        yield src  # type: ignore[misc]
+
+
+def remaining_bytes(stream: BinaryIO) -> int | None:
+    """Bytes left in a seekable stream, or None when that cannot be known."""
+    try:
+        if not stream.seekable():
+            return None
+        position = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(position)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return max(end - position, 0)
+
+
+def read_into(stream: BinaryIO, target: Any) -> int:
+    """Fill ``target`` (a writable buffer) from ``stream``; returns the bytes read.
+
+    Fewer bytes than ``len(target)`` means the stream ended.  Reads go
+    straight into the target when the stream has ``readinto``.
+    """
+    view = memoryview(target).cast("B")
+    size, filled = view.nbytes, 0
+    readinto = getattr(stream, "readinto", None)
+    while filled < size:
+        if readinto is not None:
+            count = readinto(view[filled:])
+        else:
+            chunk = stream.read(size - filled)
+            if isinstance(chunk, str):
+                raise TypeError("pixelkit needs a binary file object; open the file in binary mode ('rb')")
+            count = len(chunk) if chunk is not None else None
+            if count:
+                view[filled : filled + count] = chunk
+        if count is None:
+            raise BlockingIOError("the stream is non-blocking and has no data ready; pass a blocking stream")
+        if count == 0:
+            break
+        filled += count
+    return filled
+
+
+def read_exactly(stream: BinaryIO, target: Any, what: str, offset: int = 0) -> None:
+    """Fill ``target`` completely or raise FormatError naming ``what``."""
+    size = memoryview(target).nbytes
+    got = read_into(stream, target)
+    if got != size:
+        raise FormatError(
+            f"{what} ends early: expected {size} bytes at byte offset {offset}, got {got}"
+        )
+
+
+def write_array(stream: BinaryIO, array: NDArray[np.uint8]) -> None:
+    """Write the bytes of an (H, W, ...) array row after row, without padding."""
+    if array.flags.c_contiguous:
+        stream.write(memoryview(array).cast("B"))
+        return
+    row_bytes = max(array[0].nbytes, 1)
+    rows_per_chunk = max(1, _WRITE_CHUNK // row_bytes)
+    for top in range(0, array.shape[0], rows_per_chunk):
+        stream.write(memoryview(np.ascontiguousarray(array[top : top + rows_per_chunk])).cast("B"))
+
+
+_umask_lock = threading.Lock()
+
+
+def _current_umask() -> int:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    # Elsewhere the only way to read the umask is to set it; keep that brief.
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make a rename durable; not every platform can open a directory."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: StrPath, write: Callable[[BinaryIO], None]) -> None:
+    """Write a file so that it holds either its old or its complete new content.
+
+    The data goes to a temporary file in the same directory, which is
+    flushed, fsynced and then renamed over ``path``.  On any error the
+    temporary file is removed and ``path`` is untouched.
+    """
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_current_umask()
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    try:
+        with open(fd, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+
+
+def write_to(dst: Source, write: Callable[[BinaryIO], None]) -> None:
+    """Write atomically to a path, or straight to a binary file object."""
+    if is_path(dst):
+        atomic_write(dst, write)  # type: ignore[arg-type]
+    else:
+        check_binary(dst, writing=True)
+        write(dst)  # type: ignore[arg-type]

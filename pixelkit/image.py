@@ -1,0 +1,335 @@
+"""``Image``: an RGB buffer of ``pixel_t`` shared, without copies, by C and numpy.
+
+An Image is a numpy ``(H, W, 3) uint8`` array with row stride ``stride``
+(pixels 3 bytes apart, channels 1 byte apart) plus a cached ``pk_image``
+descriptor that C kernels read.  The array's base chain owns the memory:
+C memory from ``pk_alloc`` (through ``ffi.gc``), a user's numpy array,
+bytearray, mmap or any other buffer.  Views and crops hold that chain, so
+memory lives exactly as long as something can still reach it.
+"""
+
+from __future__ import annotations
+
+import mmap
+import operator
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, SupportsIndex
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
+
+from pixelkit._layout import PIXEL_DTYPE
+from pixelkit._native import CData, ffi, lib
+from pixelkit.errors import check
+
+MAX_DIMENSION: int = lib.PK_MAX_DIMENSION
+"""Largest width or height of an image, in pixels."""
+
+Color = Sequence[SupportsIndex]
+
+
+def dimension(value: SupportsIndex, name: str) -> int:
+    """A width or height as an int in 1..MAX_DIMENSION, or a clear exception."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    number = operator.index(value)
+    if not 1 <= number <= MAX_DIMENSION:
+        raise ValueError(f"{name} must be between 1 and {MAX_DIMENSION}, got {number}")
+    return number
+
+
+def image_nbytes(width: int, height: int, stride: SupportsIndex | None = None) -> tuple[int, int]:
+    """(stride, stride * height) for a valid image size, checked in Python and in C."""
+    row_bytes = width * 3
+    if stride is None:
+        stride_bytes = row_bytes
+    else:
+        if isinstance(stride, bool) or not hasattr(stride, "__index__"):
+            raise TypeError(f"stride must be an integer, got {type(stride).__name__}")
+        stride_bytes = operator.index(stride)
+        if stride_bytes < row_bytes:
+            raise ValueError(f"stride must be at least width * 3 = {row_bytes} bytes, got {stride_bytes}")
+    row_out, total_out = ffi.new("size_t *"), ffi.new("size_t *")
+    check(lib.pk_image_nbytes(width, height, stride_bytes, row_out, total_out), f"a {width}x{height} image")
+    return stride_bytes, int(total_out[0])
+
+
+def allocate(nbytes: int, zeroed: bool) -> NDArray[np.uint8]:
+    """A flat uint8 array over ``nbytes`` of fresh C memory, freed when unreachable.
+
+    The array's base is an ``ffi.buffer`` that holds the ``ffi.gc`` pointer,
+    so every view derived from it keeps the memory alive.
+    """
+    out = ffi.new("void **")
+    check(lib.pk_alloc(nbytes, int(zeroed), out), f"allocating {nbytes} bytes")
+    block = ffi.gc(out[0], lib.pk_free, size=nbytes)
+    return np.frombuffer(ffi.buffer(block, nbytes), np.uint8)
+
+
+def pixel_color(value: Color, name: str = "color") -> tuple[int, int, int]:
+    """An (r, g, b) tuple of ints in 0..255, or a clear exception."""
+    try:
+        channels = tuple(operator.index(c) for c in value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of three integers (r, g, b), got {value!r}") from None
+    if len(channels) != 3 or not all(0 <= c <= 255 for c in channels):
+        raise ValueError(f"{name} must be three integers (r, g, b) in 0..255, got {value!r}")
+    return channels[0], channels[1], channels[2]
+
+
+def _byte_stride(stride: int, *, pixels: str) -> None:
+    raise ValueError(
+        f"Image.from_array needs {pixels}; got byte strides {stride}. "
+        "Make a compatible copy with np.ascontiguousarray(arr)."
+    )
+
+
+class Image:
+    """An RGB image of ``pixel_t`` (3 bytes per pixel) usable from C and numpy.
+
+    ``Image(width, height)`` allocates a zeroed image in C memory;
+    ``fill=(r, g, b)`` sets every pixel instead.  ``Image.from_array`` and
+    ``Image.from_buffer`` wrap existing memory without copying.
+    """
+
+    __slots__ = ("_array", "_desc", "_mmap", "__weakref__")
+
+    _array: NDArray[np.uint8]
+    _desc: CData
+    _mmap: mmap.mmap | None
+
+    def __init__(self, width: SupportsIndex, height: SupportsIndex, fill: Color | None = None) -> None:
+        w, h = dimension(width, "width"), dimension(height, "height")
+        color = None if fill is None else pixel_color(fill, "fill")
+        stride, total = image_nbytes(w, h)
+        self._attach(_strided(allocate(total, zeroed=color is None), w, h, stride))
+        if color is not None:
+            check(lib.pk_fill(self._desc, *color), "Image")
+
+    # ---- construction ---------------------------------------------------
+
+    def _attach(self, array: NDArray[np.uint8], mapping: mmap.mmap | None = None) -> None:
+        """Adopt ``array`` ((H, W, 3) uint8, strides (stride, 3, 1), already checked)."""
+        height, width, _ = array.shape
+        self._array = array
+        self._mmap = mapping
+        self._desc = ffi.new(
+            "pk_image *",
+            {
+                "pixels": ffi.cast("pixel_t *", array.__array_interface__["data"][0]),
+                "width": width,
+                "height": height,
+                "stride": array.strides[0],
+                "writable": int(array.flags.writeable),
+            },
+        )
+        check(lib.pk_image_validate(self._desc), "Image")
+
+    @classmethod
+    def _wrap(cls, array: NDArray[np.uint8], mapping: mmap.mmap | None = None) -> Image:
+        image = cls.__new__(cls)
+        image._attach(array, mapping)
+        return image
+
+    @classmethod
+    def _from_flat(
+        cls, flat: NDArray[np.uint8], width: int, height: int, stride: int, mapping: mmap.mmap | None = None
+    ) -> Image:
+        """An image over a flat byte array holding ``height`` rows ``stride`` bytes apart."""
+        return cls._wrap(_strided(flat, width, height, stride), mapping)
+
+    @classmethod
+    def _empty(cls, width: int, height: int) -> Image:
+        """A contiguous image whose pixels are not initialised (for results)."""
+        stride, total = image_nbytes(width, height)
+        return cls._from_flat(allocate(total, zeroed=False), width, height, stride)
+
+    @classmethod
+    def from_array(cls, arr: NDArray[Any]) -> Image:
+        """Wrap an ``(H, W, 3) uint8`` or ``(H, W)`` ``PIXEL_DTYPE`` array without copying.
+
+        Pixels must be 3 bytes apart and channels 1 byte apart; rows may be
+        any number of bytes apart as long as they do not overlap (crops and
+        padded rows work).  A read-only array gives a read-only Image.
+        """
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(
+                f"Image.from_array needs a numpy array, got {type(arr).__name__}; "
+                "use Image.from_buffer for other buffer objects"
+            )
+        if arr.dtype == PIXEL_DTYPE and arr.ndim == 2:
+            # A size-1 trailing axis lets numpy reinterpret each pixel as 3 bytes.
+            arr = arr[..., np.newaxis].view(np.uint8)
+        elif arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
+            raise ValueError(
+                "Image.from_array needs an (H, W, 3) uint8 array or an (H, W) array of "
+                f"pixelkit.PIXEL_DTYPE, got shape {arr.shape} and dtype {arr.dtype}; "
+                "convert with arr.astype(np.uint8) or reshape it"
+            )
+        height, width = dimension(arr.shape[0], "height"), dimension(arr.shape[1], "width")
+        row, step, channel = arr.strides
+        if channel != 1:
+            _byte_stride(arr.strides, pixels="channels 1 byte apart (channel stride 1)")
+        if width > 1 and step != 3:
+            _byte_stride(arr.strides, pixels="pixels 3 bytes apart (pixel stride 3)")
+        if height > 1 and row < 3 * width:
+            _byte_stride(arr.strides, pixels=f"rows at least {3 * width} bytes apart, with a positive stride")
+        stride = row if height > 1 else 3 * width
+        if (row, step) == (stride, 3):
+            return cls._wrap(arr.view())
+        # Size-1 axes may carry any stride; give them the canonical one.
+        return cls._wrap(as_strided(arr, strides=(stride, 3, 1)))
+
+    @classmethod
+    def from_buffer(
+        cls, buf: Any, width: SupportsIndex, height: SupportsIndex, stride: SupportsIndex | None = None
+    ) -> Image:
+        """Wrap a buffer object (bytearray, mmap, memoryview, cffi memory) without copying.
+
+        ``stride`` is the number of bytes from one row to the next (default
+        ``width * 3``); the buffer must hold at least
+        ``(height - 1) * stride + width * 3`` bytes.  A read-only buffer
+        gives a read-only Image.
+        """
+        w, h = dimension(width, "width"), dimension(height, "height")
+        stride_bytes, _ = image_nbytes(w, h, stride)
+        if isinstance(buf, ffi.CData):
+            buf = ffi.buffer(buf)
+        try:
+            view = memoryview(buf)
+        except TypeError:
+            raise TypeError(
+                f"Image.from_buffer needs an object with the buffer protocol, got {type(buf).__name__}"
+            ) from None
+        if not view.c_contiguous:
+            raise ValueError("Image.from_buffer needs a contiguous buffer")
+        flat = np.frombuffer(view.cast("B") if view.format != "B" else view, np.uint8)
+        needed = (h - 1) * stride_bytes + 3 * w
+        if flat.size < needed:
+            raise ValueError(
+                f"the buffer holds {flat.size} bytes but a {w}x{h} image with stride {stride_bytes} needs {needed}"
+            )
+        return cls._from_flat(flat, w, h, stride_bytes, buf if isinstance(buf, mmap.mmap) else None)
+
+    # ---- attributes and views ------------------------------------------
+
+    @property
+    def width(self) -> int:
+        return int(self._desc.width)
+
+    @property
+    def height(self) -> int:
+        return int(self._desc.height)
+
+    @property
+    def stride(self) -> int:
+        """Bytes from the start of one row to the start of the next."""
+        return int(self._desc.stride)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(height, width, 3)``, as numpy would say."""
+        return self.height, self.width, 3
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of pixel data, ``width * height * 3`` (row padding excluded)."""
+        return self.width * self.height * 3
+
+    @property
+    def readonly(self) -> bool:
+        return not self._desc.writable
+
+    @property
+    def cdata(self) -> CData:
+        """A ``pixel_t *`` to the first pixel; valid while this Image lives."""
+        return self._desc.pixels
+
+    @property
+    def array(self) -> NDArray[np.uint8]:
+        """An ``(H, W, 3) uint8`` view of the pixels (no copy)."""
+        return self._array.view()
+
+    @property
+    def pixels(self) -> NDArray[np.void]:
+        """An ``(H, W)`` view of the pixels as ``PIXEL_DTYPE`` records (no copy)."""
+        return self._array.view(PIXEL_DTYPE)[..., 0]
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
+        if copy:
+            return self._array.astype(dtype if dtype is not None else np.uint8, copy=True)
+        if dtype is not None and np.dtype(dtype) != np.uint8:
+            if copy is False:
+                raise ValueError(f"an Image cannot be viewed as {np.dtype(dtype)} without a copy")
+            return self._array.astype(dtype)
+        return self._array.view()
+
+    def __repr__(self) -> str:
+        flags = " readonly" if self.readonly else ""
+        return f"<pixelkit.Image {self.width}x{self.height} stride={self.stride}{flags}>"
+
+    # ---- pixels ----------------------------------------------------------
+
+    def _index(self, key: Any) -> tuple[int, int]:
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise TypeError("index an Image as img[y, x]; use img.array for slices")
+        try:
+            y, x = operator.index(key[0]), operator.index(key[1])
+        except TypeError:
+            raise TypeError("img[y, x] takes two integers; use img.array for slices") from None
+        height, width = self._array.shape[:2]
+        if not (-height <= y < height and -width <= x < width):
+            raise IndexError(f"pixel ({y}, {x}) is outside the {width}x{height} image")
+        return y % height, x % width
+
+    def __getitem__(self, key: tuple[SupportsIndex, SupportsIndex]) -> tuple[int, int, int]:
+        y, x = self._index(key)
+        r, g, b = self._array[y, x].tolist()
+        return r, g, b
+
+    def __setitem__(self, key: tuple[SupportsIndex, SupportsIndex], value: Color) -> None:
+        y, x = self._index(key)
+        color = pixel_color(value, "pixel value")
+        if self.readonly:
+            raise ValueError("this Image is read-only")
+        self._array[y, x] = color
+
+    # ---- derived images ---------------------------------------------------
+
+    def crop(self, x: SupportsIndex, y: SupportsIndex, width: SupportsIndex, height: SupportsIndex) -> Image:
+        """The region ``width`` x ``height`` at (x, y), sharing this Image's memory."""
+        left, top = operator.index(x), operator.index(y)
+        w, h = dimension(width, "width"), dimension(height, "height")
+        if left < 0 or top < 0 or left + w > self.width or top + h > self.height:
+            raise ValueError(
+                f"crop ({left}, {top}, {w}, {h}) does not fit in the {self.width}x{self.height} image"
+            )
+        return Image._wrap(self._array[top : top + h, left : left + w], self._mmap)
+
+    def copy(self) -> Image:
+        """A new image in fresh contiguous C memory with the same pixels."""
+        result = Image._empty(self.width, self.height)
+        np.copyto(result._array, self._array)
+        return result
+
+    # ---- memory-mapped images --------------------------------------------
+
+    def flush(self) -> None:
+        """Write changes of a memory-mapped image to its file (no-op otherwise)."""
+        if self._mmap is not None and not self._mmap.closed and not self.readonly:
+            self._mmap.flush()
+
+    def __enter__(self) -> Image:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.flush()
+
+
+def _strided(flat: NDArray[np.uint8], width: int, height: int, stride: int) -> NDArray[np.uint8]:
+    """The (H, W, 3) view of a flat byte array with rows ``stride`` apart."""
+    return np.ndarray((height, width, 3), np.uint8, buffer=flat, strides=(stride, 3, 1))

@@ -1,0 +1,252 @@
+"""Netpbm images: PPM (``P6`` binary, ``P3`` plain) and PGM (``P5``, ``P2``).
+
+Follows the netpbm specification: whitespace and ``#`` comments may stand
+anywhere between header fields, maxval is 1..65535 with two-byte
+big-endian samples above 255, and samples are rescaled to 8 bits by
+rounding to nearest, ``(v * 255 + maxval // 2) // maxval``, unless maxval
+is 255.  Reading stops after the first image, so a file object stays
+positioned at the next image of a multi-image stream (plain images, whose
+end cannot be known without parsing, consume the rest of the stream).
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pixelkit._fileio import Source, describe, open_source, read_exactly, remaining_bytes, write_array, write_to
+from pixelkit._native import ffi, lib
+from pixelkit.errors import FormatError
+from pixelkit.image import MAX_DIMENSION, Image, allocate
+from pixelkit.rawio import as_image
+
+MAX_MAXVAL: int = lib.PK_NETPBM_MAX_MAXVAL
+
+_WHITESPACE = frozenset(b" \t\n\v\f\r")
+_DIGITS = frozenset(b"0123456789")
+# A field longer than this cannot be in range; stop reading it early.
+_MAX_FIELD_DIGITS = 10
+# Above this size, pixel data whose length cannot be checked in advance
+# (pipes) is read in pieces, so a lying header costs only what arrives.
+_UNVERIFIED_READ_LIMIT = 64 << 20
+
+# magic -> (channels, plain)
+_PPM_KINDS = {b"P6": (3, False), b"P3": (3, True)}
+_PGM_KINDS = {b"P5": (1, False), b"P2": (1, True)}
+_KIND_NAMES = {b"P1": "PBM", b"P4": "PBM", b"P2": "PGM", b"P5": "PGM", b"P3": "PPM", b"P6": "PPM", b"P7": "PAM"}
+
+
+class _Header(NamedTuple):
+    magic: bytes
+    width: int
+    height: int
+    maxval: int
+    channels: int
+    plain: bool
+    raster_offset: int  # byte offset of the first sample
+
+
+class _HeaderReader:
+    """Reads a netpbm header byte by byte, so nothing past it is consumed."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self._stream = stream
+        self._name = name
+        self.offset = 0
+
+    def _byte(self) -> int | None:
+        data = self._stream.read(1)
+        if not data:
+            return None
+        self.offset += 1
+        return data[0]
+
+    def error(self, message: str, offset: int) -> FormatError:
+        return FormatError(f"{self._name}: {message} (byte offset {offset})")
+
+    def magic(self, kinds: dict[bytes, tuple[int, bool]], reader: str) -> bytes:
+        magic = self._stream.read(2)
+        self.offset = len(magic)
+        if magic in kinds:
+            return magic
+        expected = " or ".join(k.decode() for k in kinds)
+        if magic in _KIND_NAMES:
+            hint = f"it is a {_KIND_NAMES[magic]} ({magic.decode()}) file, which {reader} does not read"
+        else:
+            hint = f"found {magic!r}"
+        raise self.error(f"bad magic number, expected {expected}; {hint}", 0)
+
+    def field(self, what: str) -> int:
+        """The next decimal header field, after any whitespace and comments."""
+        byte = self._byte()
+        while byte is not None and (byte in _WHITESPACE or byte == ord("#")):
+            if byte == ord("#"):
+                while byte is not None and byte not in (ord("\n"), ord("\r")):
+                    byte = self._byte()
+            byte = self._byte()
+        start = self.offset - 1
+        if byte is None:
+            raise self.error(f"the header ends before the {what}", self.offset)
+        if byte not in _DIGITS:
+            raise self.error(f"expected a decimal {what}, found {bytes([byte])!r}", start)
+        digits = bytearray()
+        while byte is not None and byte in _DIGITS:
+            digits.append(byte)
+            if len(digits) > _MAX_FIELD_DIGITS:
+                raise self.error(f"the {what} has too many digits", start)
+            byte = self._byte()
+        if byte == ord("#"):
+            # A comment glued to the field: skip it; its line end separates.
+            while byte is not None and byte not in (ord("\n"), ord("\r")):
+                byte = self._byte()
+        elif byte is not None and byte not in _WHITESPACE:
+            raise self.error(f"expected whitespace after the {what}, found {bytes([byte])!r}", self.offset - 1)
+        if byte is None and what != "maxval":
+            raise self.error(f"the header ends after the {what}", self.offset)
+        return int(digits)
+
+
+def _read_header(stream: BinaryIO, name: str, kinds: dict[bytes, tuple[int, bool]], reader: str) -> _Header:
+    header = _HeaderReader(stream, name)
+    magic = header.magic(kinds, reader)
+    width_offset = header.offset
+    width = header.field("width")
+    height = header.field("height")
+    for what, value in (("width", width), ("height", height)):
+        if not 1 <= value <= MAX_DIMENSION:
+            raise header.error(f"the {what} {value} is outside 1..{MAX_DIMENSION}", width_offset)
+    maxval_offset = header.offset
+    maxval = header.field("maxval")
+    if not 1 <= maxval <= MAX_MAXVAL:
+        raise header.error(f"maxval {maxval} is outside 1..{MAX_MAXVAL}", maxval_offset)
+    channels, plain = kinds[magic]
+    return _Header(magic, width, height, maxval, channels, plain, header.offset)
+
+
+def _read_bytes(stream: BinaryIO, nbytes: int, name: str, offset: int) -> NDArray[np.uint8]:
+    """``nbytes`` of pixel data in fresh C memory, or FormatError.
+
+    The size is checked against what a seekable stream holds before any
+    memory is allocated.  Streams that cannot tell (pipes) are read in
+    pieces when the header asks for much, so a lying header only costs
+    the bytes that really arrive.
+    """
+    available = remaining_bytes(stream)
+    if available is not None and available < nbytes:
+        raise FormatError(
+            f"{name}: the header declares {nbytes} bytes of pixel data but only {available} follow it "
+            f"(byte offset {offset})"
+        )
+    if available is None and nbytes > _UNVERIFIED_READ_LIMIT:
+        chunks: list[bytes] = []
+        got = 0
+        while got < nbytes:
+            chunk = stream.read(min(nbytes - got, _UNVERIFIED_READ_LIMIT))
+            if not chunk:
+                raise FormatError(
+                    f"{name}: the pixel data ends early: {got} of {nbytes} bytes (byte offset {offset + got})"
+                )
+            chunks.append(chunk)
+            got += len(chunk)
+        flat = allocate(nbytes, zeroed=False)
+        flat[:] = np.frombuffer(b"".join(chunks), np.uint8)
+        return flat
+    flat = allocate(nbytes, zeroed=False)
+    read_exactly(stream, flat, f"{name}: the pixel data", offset)
+    return flat
+
+
+def _sample_error(name: str, header: _Header, index: int, sample_bytes: int) -> FormatError:
+    return FormatError(
+        f"{name}: sample {index} is larger than maxval {header.maxval} "
+        f"(byte offset {header.raster_offset + index * sample_bytes})"
+    )
+
+
+def _read_samples(stream: BinaryIO, name: str, header: _Header) -> NDArray[np.uint8]:
+    """All samples of the image, rescaled to 8 bits, in a flat C buffer."""
+    count = header.width * header.height * header.channels
+    position = ffi.new("size_t *")
+    if header.plain:
+        text = stream.read()
+        # Each sample takes at least one digit and one separator.
+        if len(text) < 2 * count - 1:
+            raise FormatError(
+                f"{name}: the header declares {count} plain samples but only {len(text)} bytes follow it "
+                f"(byte offset {header.raster_offset})"
+            )
+        flat = allocate(count, zeroed=False)
+        status = lib.pk_netpbm_parse_plain(
+            ffi.from_buffer(text), len(text), count, header.maxval, ffi.from_buffer("uint8_t[]", flat), position
+        )
+        if status != lib.PK_OK:
+            what = {
+                lib.PK_ERR_SAMPLE_RANGE: f"a sample is larger than maxval {header.maxval}",
+                lib.PK_ERR_SYNTAX: "expected a decimal sample",
+                lib.PK_ERR_TRUNCATED: f"the data ends before all {count} samples",
+            }.get(status, "invalid plain sample data")
+            raise FormatError(f"{name}: {what} (byte offset {header.raster_offset + position[0]})")
+        return flat
+    if header.maxval < 256:
+        flat = _read_bytes(stream, count, name, header.raster_offset)
+        if header.maxval != 255:
+            if lib.pk_netpbm_scale_u8(ffi.from_buffer("uint8_t[]", flat), count, header.maxval, position) != lib.PK_OK:
+                raise _sample_error(name, header, position[0], 1)
+        return flat
+    wide = _read_bytes(stream, 2 * count, name, header.raster_offset)
+    flat = allocate(count, zeroed=False)
+    status = lib.pk_netpbm_scale_u16be(
+        ffi.from_buffer("uint8_t[]", wide), count, header.maxval, ffi.from_buffer("uint8_t[]", flat), position
+    )
+    if status != lib.PK_OK:
+        raise _sample_error(name, header, position[0], 2)
+    return flat
+
+
+def read_ppm(src: Source) -> Image:
+    """Read a PPM image (``P6`` or ``P3``) from a path or a binary file object."""
+    with open_source(src) as stream:
+        name = describe(src)
+        header = _read_header(stream, name, _PPM_KINDS, "read_ppm (use read_pgm for greyscale)")
+        flat = _read_samples(stream, name, header)
+    return Image._from_flat(flat, header.width, header.height, header.width * 3)
+
+
+def read_pgm(src: Source) -> NDArray[np.uint8]:
+    """Read a PGM image (``P5`` or ``P2``) as an ``(H, W) uint8`` array."""
+    with open_source(src) as stream:
+        name = describe(src)
+        header = _read_header(stream, name, _PGM_KINDS, "read_pgm (use read_ppm for colour)")
+        flat = _read_samples(stream, name, header)
+    return flat.reshape(header.height, header.width)
+
+
+def write_ppm(img: Image | NDArray[Any], dst: Source) -> None:
+    """Write a binary PPM (``P6``, maxval 255); atomic when ``dst`` is a path."""
+    image = as_image(img)
+    header = b"P6\n%d %d\n255\n" % (image.width, image.height)
+
+    def write(stream: BinaryIO) -> None:
+        stream.write(header)
+        write_array(stream, image._array)
+
+    write_to(dst, write)
+
+
+def write_pgm(gray: NDArray[np.uint8], dst: Source) -> None:
+    """Write an ``(H, W) uint8`` array as a binary PGM (``P5``, maxval 255); atomic for paths."""
+    if not isinstance(gray, np.ndarray):
+        raise TypeError(f"write_pgm needs an (H, W) uint8 numpy array, got {type(gray).__name__}")
+    if gray.dtype != np.uint8:
+        raise TypeError(f"write_pgm needs uint8 samples, got {gray.dtype}; convert with gray.astype(np.uint8)")
+    if gray.ndim != 2 or not (1 <= gray.shape[0] <= MAX_DIMENSION and 1 <= gray.shape[1] <= MAX_DIMENSION):
+        raise ValueError(f"write_pgm needs an (H, W) array with H and W in 1..{MAX_DIMENSION}, got {gray.shape}")
+    header = b"P5\n%d %d\n255\n" % (gray.shape[1], gray.shape[0])
+
+    def write(stream: BinaryIO) -> None:
+        stream.write(header)
+        write_array(stream, gray)
+
+    write_to(dst, write)

@@ -1,0 +1,115 @@
+"""Raw (headerless) RGB files: rows of r, g, b bytes, as ffmpeg's rgb24 and C dumps."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Iterator
+from typing import Any, Literal, SupportsIndex
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pixelkit._fileio import Source, StrPath, describe, is_path, open_source, read_exactly, read_into
+from pixelkit._fileio import remaining_bytes, write_array, write_to
+from pixelkit.errors import FormatError
+from pixelkit.image import Image, allocate, dimension, image_nbytes
+
+
+def as_image(obj: Image | NDArray[Any], name: str = "img") -> Image:
+    """An Image for an Image or a compatible numpy array (wrapped, not copied)."""
+    if isinstance(obj, Image):
+        return obj
+    if isinstance(obj, np.ndarray):
+        return Image.from_array(obj)
+    raise TypeError(f"{name} must be a pixelkit.Image or an (H, W, 3) uint8 array, got {type(obj).__name__}")
+
+
+def read_raw(
+    src: Source, width: SupportsIndex, height: SupportsIndex, stride: SupportsIndex | None = None
+) -> Image:
+    """Read a raw RGB image of ``height`` rows, each ``stride`` bytes (default width * 3).
+
+    The bytes are read straight into the new image's C buffer.  For a path
+    the file must hold exactly ``height * stride`` bytes; a file object must
+    provide that many (it is left positioned after them).  Padded rows stay
+    padded: the result has the file's stride, ``.copy()`` compacts it.
+    """
+    w, h = dimension(width, "width"), dimension(height, "height")
+    row_stride, total = image_nbytes(w, h, stride)
+    layout = f"{w}x{h} with stride {row_stride}"
+    with open_source(src) as stream:
+        available = remaining_bytes(stream)
+        if is_path(src) and available is not None and available != total:
+            raise FormatError(
+                f"{describe(src)} holds {available} bytes but a raw {layout} image is exactly {total} bytes"
+            )
+        if available is not None and available < total:
+            raise FormatError(f"{describe(src)} has {available} bytes left, a raw {layout} image needs {total}")
+        flat = allocate(total, zeroed=False)
+        read_exactly(stream, flat, f"raw image {describe(src)}")
+    return Image._from_flat(flat, w, h, row_stride)
+
+
+def write_raw(img: Image | NDArray[Any], dst: Source) -> None:
+    """Write ``width * 3`` bytes per row (no padding); atomic when ``dst`` is a path."""
+    image = as_image(img)
+    write_to(dst, lambda stream: write_array(stream, image._array))
+
+
+def open_raw(
+    path: StrPath,
+    width: SupportsIndex,
+    height: SupportsIndex,
+    mode: Literal["r", "r+", "w+"] = "r",
+    stride: SupportsIndex | None = None,
+) -> Image:
+    """Memory-map a raw RGB file as an Image.
+
+    ``"r"`` maps it read-only, ``"r+"`` maps it so that changes reach the
+    file, ``"w+"`` creates (or truncates) the file at the right size, all
+    zeros.  Pages are read on demand, so files larger than memory work.
+    ``img.flush()`` (or leaving ``with open_raw(...) as img:``) writes
+    changes back.
+    """
+    w, h = dimension(width, "width"), dimension(height, "height")
+    row_stride, total = image_nbytes(w, h, stride)
+    if mode not in ("r", "r+", "w+"):
+        raise ValueError(f"mode must be 'r', 'r+' or 'w+', got {mode!r}")
+    file_mode = {"r": "rb", "r+": "r+b", "w+": "w+b"}[mode]
+    with open(path, file_mode) as stream:
+        if mode == "w+":
+            stream.truncate(total)
+        size = os.fstat(stream.fileno()).st_size
+        if size != total:
+            raise FormatError(
+                f"{describe(path)} holds {size} bytes but a raw {w}x{h} image with stride {row_stride} "
+                f"is exactly {total} bytes"
+            )
+        access = mmap.ACCESS_READ if mode == "r" else mmap.ACCESS_WRITE
+        mapping = mmap.mmap(stream.fileno(), total, access=access)
+    return Image._from_flat(np.frombuffer(mapping, np.uint8), w, h, row_stride, mapping)
+
+
+def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) -> Iterator[Image]:
+    """Yield each ``width`` x ``height`` rgb24 frame of a file or pipe as a new Image.
+
+    Frames are read straight into their buffers.  A trailing partial frame
+    raises FormatError after all complete frames have been yielded.
+    """
+    w, h = dimension(width, "width"), dimension(height, "height")
+    stride, frame_bytes = image_nbytes(w, h)
+    with open_source(src) as stream:
+        index = 0
+        while True:
+            flat = allocate(frame_bytes, zeroed=False)
+            got = read_into(stream, flat)
+            if got == 0:
+                return
+            if got < frame_bytes:
+                raise FormatError(
+                    f"{describe(src)} ends with a partial frame: {got} of {frame_bytes} bytes "
+                    f"after {index} complete {w}x{h} frames"
+                )
+            yield Image._from_flat(flat, w, h, stride)
+            index += 1
