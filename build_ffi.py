@@ -98,7 +98,7 @@ def compile_flags() -> list[str]:
     return flags
 
 
-def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True) -> FFI:
+def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True, module_name: str = MODULE_NAME) -> FFI:
     """An FFI for ``cdef`` compiled against the sources under ``root``.
 
     setuptools wants source paths relative to the project, so the real
@@ -110,7 +110,7 @@ def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True) -> FFI:
     builder = FFI()
     builder.cdef(cdef)
     builder.set_source(
-        MODULE_NAME,
+        module_name,
         '#include "pixelkit.h"',
         sources=sorted(str(base / "c" / p.name) for p in (root / "c").glob("*.c")),
         include_dirs=[str(base / "include"), str(base / "c")],

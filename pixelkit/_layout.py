@@ -9,7 +9,7 @@ mismatch stops the import with :class:`LayoutError`.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -41,7 +41,7 @@ def compiler_layout() -> PixelLayout:
     return PixelLayout(out.size, out.align, (out.offset_r, out.offset_g, out.offset_b))
 
 
-def cffi_layout() -> PixelLayout:
+def cffi_layout(ffi: Any = ffi) -> PixelLayout:
     """The layout cffi uses; realising the type here runs cffi's own checks."""
     try:
         fields = dict(ffi.typeof("pixel_t").fields)
@@ -54,8 +54,8 @@ def cffi_layout() -> PixelLayout:
         raise LayoutError(f"cffi rejects the declaration of pixel_t: {exc}") from exc
     for name in FIELDS:
         field_type = fields[name].type
-        if field_type.kind != "primitive" or ffi.sizeof(field_type) != 1:
-            raise LayoutError(f"pixel_t field {name!r} is {field_type.cname!r} in cffi, not a byte")
+        if field_type.cname not in ("unsigned char", "uint8_t"):
+            raise LayoutError(f"pixel_t field {name!r} is {field_type.cname!r} in cffi, not 'unsigned char'")
     return PixelLayout(size, align, (offsets[0], offsets[1], offsets[2]))
 
 

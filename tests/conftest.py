@@ -1,0 +1,69 @@
+"""Shared fixtures: random images, and the external programs used as references."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+# In CI the reference programs are installed by .ci/run, so a missing one is
+# a failure there; on a developer's machine the tests that need it skip.
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _is_real(name: str, path: str) -> bool:
+    if name != "convert":
+        return True
+    # Some machines carry a stand-in `convert`; only ImageMagick's counts.
+    result = subprocess.run([path, "-version"], capture_output=True, text=True, check=False)
+    return "ImageMagick" in result.stdout
+
+
+def require_tool(name: str) -> str:
+    """The path of an external program, or skip (fail in CI) when it is missing."""
+    path = shutil.which(name)
+    if path is not None and _is_real(name, path):
+        return path
+    message = f"{name} is not installed (Debian packages: ffmpeg, netpbm, imagemagick)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def run_tool(*args: str, stdin: bytes | None = None) -> bytes:
+    """Run an external program and return its stdout; fail the test if it fails."""
+    require_tool(args[0])
+    result = subprocess.run(list(args), input=stdin, capture_output=True, check=False, timeout=120)
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(args)} failed: {result.stderr.decode(errors='replace')}")
+    return result.stdout
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261124)
+
+
+@pytest.fixture
+def random_rgb(rng: np.random.Generator) -> Callable[[int, int], np.ndarray]:
+    """A factory of random (H, W, 3) uint8 arrays."""
+
+    def make(width: int, height: int) -> np.ndarray:
+        return rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+
+    return make
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for a child Python that must import this same pixelkit."""
+    import pixelkit
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(pixelkit.__file__)))
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
