@@ -9,15 +9,15 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from typing import IO, Any, BinaryIO, Union
+from typing import IO, Any, BinaryIO, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pixelkit.errors import FormatError
 
-StrPath = Union[str, "os.PathLike[str]"]
-Source = Union[StrPath, BinaryIO, IO[bytes]]
+StrPath = str | os.PathLike[str]
+Source = StrPath | BinaryIO | IO[bytes]
 
 # Rows are written in groups of about this many bytes: few system calls,
 # little extra memory for images with padded rows.
@@ -30,8 +30,8 @@ def is_path(obj: object) -> bool:
 
 def describe(src: object) -> str:
     """How to name a source in messages."""
-    if is_path(src):
-        return repr(os.fspath(src))  # type: ignore[arg-type]
+    if isinstance(src, (str, os.PathLike)):
+        return repr(os.fspath(src))
     name = getattr(src, "name", None)
     return repr(name) if isinstance(name, (str, bytes)) else f"<{type(src).__name__}>"
 
@@ -51,12 +51,12 @@ def check_binary(stream: object, *, writing: bool) -> None:
 @contextlib.contextmanager
 def open_source(src: Source) -> Iterator[BinaryIO]:
     """A binary stream for a path (opened and closed here) or a file object (left open)."""
-    if is_path(src):
-        with open(src, "rb") as stream:  # type: ignore[arg-type]
+    if isinstance(src, (str, os.PathLike)):
+        with open(src, "rb") as stream:
             yield stream
     else:
         check_binary(src, writing=False)
-        yield src  # type: ignore[misc]
+        yield cast(BinaryIO, src)
 
 
 def remaining_bytes(stream: BinaryIO) -> int | None:
@@ -112,12 +112,12 @@ def read_exactly(stream: BinaryIO, target: Any, what: str, offset: int = 0) -> N
 def write_array(stream: BinaryIO, array: NDArray[np.uint8]) -> None:
     """Write the bytes of an (H, W, ...) array row after row, without padding."""
     if array.flags.c_contiguous:
-        stream.write(memoryview(array).cast("B"))
+        stream.write(array.data.cast("B"))
         return
     row_bytes = max(array[0].nbytes, 1)
     rows_per_chunk = max(1, _WRITE_CHUNK // row_bytes)
     for top in range(0, array.shape[0], rows_per_chunk):
-        stream.write(memoryview(np.ascontiguousarray(array[top : top + rows_per_chunk])).cast("B"))
+        stream.write(np.ascontiguousarray(array[top : top + rows_per_chunk]).data.cast("B"))
 
 
 _umask_lock = threading.Lock()
@@ -178,8 +178,8 @@ def atomic_write(path: StrPath, write: Callable[[BinaryIO], None]) -> None:
 
 def write_to(dst: Source, write: Callable[[BinaryIO], None]) -> None:
     """Write atomically to a path, or straight to a binary file object."""
-    if is_path(dst):
-        atomic_write(dst, write)  # type: ignore[arg-type]
+    if isinstance(dst, (str, os.PathLike)):
+        atomic_write(dst, write)
     else:
         check_binary(dst, writing=True)
-        write(dst)  # type: ignore[arg-type]
+        write(cast(BinaryIO, dst))

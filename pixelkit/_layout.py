@@ -29,7 +29,7 @@ class PixelLayout(NamedTuple):
     def items(self) -> list[tuple[str, int]]:
         """(what, value) pairs in the order they are compared."""
         return [("size", self.size), ("alignment", self.align)] + [
-            (f"offset of field {name!r}", offset) for name, offset in zip(FIELDS, self.offsets)
+            (f"offset of field {name!r}", offset) for name, offset in zip(FIELDS, self.offsets, strict=True)
         ]
 
 
@@ -81,7 +81,7 @@ def numpy_layout(dtype: np.dtype[np.void]) -> PixelLayout:
 
 def check_layouts(compiler: PixelLayout, cffi: PixelLayout, numpy: PixelLayout) -> None:
     """Raise :class:`LayoutError` naming the first property the three views disagree on."""
-    for (what, c_value), (_, f_value), (_, n_value) in zip(compiler.items(), cffi.items(), numpy.items()):
+    for (what, c_value), (_, f_value), (_, n_value) in zip(compiler.items(), cffi.items(), numpy.items(), strict=True):
         if not c_value == f_value == n_value:
             raise LayoutError(
                 f"pixel_t layout mismatch in the {what}: "

@@ -14,7 +14,7 @@ import mmap
 import operator
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, SupportsIndex
+from typing import Any, NoReturn, SupportsIndex
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -79,9 +79,9 @@ def pixel_color(value: Color, name: str = "color") -> tuple[int, int, int]:
     return channels[0], channels[1], channels[2]
 
 
-def _byte_stride(stride: int, *, pixels: str) -> None:
+def _byte_stride(strides: tuple[int, ...], *, pixels: str) -> NoReturn:
     raise ValueError(
-        f"Image.from_array needs {pixels}; got byte strides {stride}. "
+        f"Image.from_array needs {pixels}; got byte strides {strides}. "
         "Make a compatible copy with np.ascontiguousarray(arr)."
     )
 
@@ -94,7 +94,7 @@ class Image:
     ``Image.from_buffer`` wrap existing memory without copying.
     """
 
-    __slots__ = ("_array", "_desc", "_mmap", "__weakref__")
+    __slots__ = ("__weakref__", "_array", "_desc", "_mmap")
 
     _array: NDArray[np.uint8]
     _desc: CData
@@ -250,7 +250,8 @@ class Image:
     @property
     def array(self) -> NDArray[np.uint8]:
         """An ``(H, W, 3) uint8`` view of the pixels (no copy)."""
-        return self._array.view()
+        view: NDArray[np.uint8] = self._array.view()
+        return view
 
     @property
     def pixels(self) -> NDArray[np.void]:
@@ -264,7 +265,8 @@ class Image:
             if copy is False:
                 raise ValueError(f"an Image cannot be viewed as {np.dtype(dtype)} without a copy")
             return self._array.astype(dtype)
-        return self._array.view()
+        view: NDArray[np.uint8] = self._array.view()
+        return view
 
     def __repr__(self) -> str:
         flags = " readonly" if self.readonly else ""
@@ -332,4 +334,5 @@ class Image:
 
 def _strided(flat: NDArray[np.uint8], width: int, height: int, stride: int) -> NDArray[np.uint8]:
     """The (H, W, 3) view of a flat byte array with rows ``stride`` apart."""
-    return np.ndarray((height, width, 3), np.uint8, buffer=flat, strides=(stride, 3, 1))
+    view: NDArray[np.uint8] = np.ndarray((height, width, 3), np.uint8, buffer=flat, strides=(stride, 3, 1))
+    return view

@@ -10,8 +10,18 @@ from typing import Any, Literal, SupportsIndex
 import numpy as np
 from numpy.typing import NDArray
 
-from pixelkit._fileio import Source, StrPath, describe, is_path, open_source, read_exactly, read_into
-from pixelkit._fileio import remaining_bytes, write_array, write_to
+from pixelkit._fileio import (
+    Source,
+    StrPath,
+    describe,
+    is_path,
+    open_source,
+    read_exactly,
+    read_into,
+    remaining_bytes,
+    write_array,
+    write_to,
+)
 from pixelkit.errors import FormatError
 from pixelkit.image import Image, allocate, dimension, image_nbytes
 

@@ -117,7 +117,7 @@ def test_invert_out_of_the_wrong_type() -> None:
 
 
 def test_invert_needs_an_image() -> None:
-    with pytest.raises(TypeError, match="pixelkit.Image"):
+    with pytest.raises(TypeError, match=r"pixelkit\.Image"):
         pixelkit.invert(b"\x00\x00\x00")  # type: ignore[arg-type]
 
 
@@ -186,8 +186,9 @@ def test_to_gray_of_readonly_input(random_rgb: RandomRGB) -> None:
 
 
 def test_results_own_their_memory() -> None:
-    from pixelkit._native import lib
     import gc
+
+    from pixelkit._native import lib
 
     gc.collect()
     before = lib.pk_live_allocations()
