@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pixelkit.errors import FormatError
+from pixelkit.image import allocate
 
 StrPath = str | os.PathLike[str]
 Source = StrPath | BinaryIO | IO[bytes]
@@ -22,6 +23,10 @@ Source = StrPath | BinaryIO | IO[bytes]
 # Rows are written in groups of about this many bytes: few system calls,
 # little extra memory for images with padded rows.
 _WRITE_CHUNK = 4 << 20
+# A stream that cannot tell its size (a pipe) must deliver this much before
+# pixelkit allocates more, so a lying header or wrong frame size costs at
+# most this, not what it declares.  Smaller payloads are read in place.
+_PROBE_BYTES = 64 << 20
 
 
 def is_path(obj: object) -> bool:
@@ -99,25 +104,71 @@ def read_into(stream: BinaryIO, target: Any) -> int:
     return filled
 
 
+def _ends_early(what: str, expected: int, offset: int, got: int) -> FormatError:
+    return FormatError(f"{what} ends early: expected {expected} bytes at byte offset {offset}, got {got}")
+
+
 def read_exactly(stream: BinaryIO, target: Any, what: str, offset: int = 0) -> None:
     """Fill ``target`` completely or raise FormatError naming ``what``."""
     size = memoryview(target).nbytes
     got = read_into(stream, target)
     if got != size:
-        raise FormatError(
-            f"{what} ends early: expected {size} bytes at byte offset {offset}, got {got}"
-        )
+        raise _ends_early(what, size, offset, got)
+
+
+def read_payload(
+    stream: BinaryIO, nbytes: int, what: str, offset: int = 0, *, end_ok: bool = False
+) -> NDArray[np.uint8] | None:
+    """Exactly ``nbytes`` from ``stream`` in fresh C memory, read in place.
+
+    Raises FormatError when the stream holds fewer bytes: before allocating
+    anything when the stream can tell its size, and after at most
+    ``_PROBE_BYTES`` when it cannot.  With ``end_ok``, a stream already at
+    its end gives None (the clean end of a frame sequence).
+    """
+    available = remaining_bytes(stream)
+    head = bytearray()
+    if available is not None:
+        if end_ok and available == 0:
+            return None
+        if available < nbytes:
+            raise FormatError(f"{what} needs {nbytes} bytes at byte offset {offset}, but only {available} remain")
+    elif nbytes > _PROBE_BYTES:
+        head = bytearray(_PROBE_BYTES)
+        got = read_into(stream, head)
+        if end_ok and got == 0:
+            return None
+        if got < _PROBE_BYTES:
+            raise _ends_early(what, nbytes, offset, got)
+    flat = allocate(nbytes, zeroed=False)
+    flat[: len(head)] = np.frombuffer(head, np.uint8)
+    got = len(head) + read_into(stream, flat[len(head) :])
+    if end_ok and got == 0:
+        return None
+    if got != nbytes:
+        raise _ends_early(what, nbytes, offset, got)
+    return flat
+
+
+def write_all(stream: BinaryIO, data: Any) -> None:
+    """Write every byte of ``data``; raw streams may accept fewer per call."""
+    view = memoryview(data).cast("B")
+    while view:
+        written = stream.write(view)
+        if written is None:
+            raise BlockingIOError("the stream is non-blocking and full; pass a blocking stream")
+        view = view[written:]
 
 
 def write_array(stream: BinaryIO, array: NDArray[np.uint8]) -> None:
     """Write the bytes of an (H, W, ...) array row after row, without padding."""
     if array.flags.c_contiguous:
-        stream.write(array.data.cast("B"))
+        write_all(stream, array.data)
         return
     row_bytes = max(array[0].nbytes, 1)
     rows_per_chunk = max(1, _WRITE_CHUNK // row_bytes)
     for top in range(0, array.shape[0], rows_per_chunk):
-        stream.write(np.ascontiguousarray(array[top : top + rows_per_chunk]).data.cast("B"))
+        write_all(stream, np.ascontiguousarray(array[top : top + rows_per_chunk]).data)
 
 
 _umask_lock = threading.Lock()

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from pixelkit._fileio import Source, describe, open_source, read_exactly, remaining_bytes, write_array, write_to
+from pixelkit._fileio import Source, describe, open_source, read_payload, write_all, write_array, write_to
 from pixelkit._native import ffi, lib
 from pixelkit.errors import FormatError
 from pixelkit.image import MAX_DIMENSION, Image, allocate
@@ -28,9 +28,6 @@ _WHITESPACE = frozenset(b" \t\n\v\f\r")
 _DIGITS = frozenset(b"0123456789")
 # A field longer than this cannot be in range; stop reading it early.
 _MAX_FIELD_DIGITS = 10
-# Above this size, pixel data whose length cannot be checked in advance
-# (pipes) is read in pieces, so a lying header costs only what arrives.
-_UNVERIFIED_READ_LIMIT = 64 << 20
 
 # magic -> (channels, plain)
 _PPM_KINDS = {b"P6": (3, False), b"P3": (3, True)}
@@ -126,35 +123,9 @@ def _read_header(stream: BinaryIO, name: str, kinds: dict[bytes, tuple[int, bool
 
 
 def _read_bytes(stream: BinaryIO, nbytes: int, name: str, offset: int) -> NDArray[np.uint8]:
-    """``nbytes`` of pixel data in fresh C memory, or FormatError.
-
-    The size is checked against what a seekable stream holds before any
-    memory is allocated.  Streams that cannot tell (pipes) are read in
-    pieces when the header asks for much, so a lying header only costs
-    the bytes that really arrive.
-    """
-    available = remaining_bytes(stream)
-    if available is not None and available < nbytes:
-        raise FormatError(
-            f"{name}: the header declares {nbytes} bytes of pixel data but only {available} follow it "
-            f"(byte offset {offset})"
-        )
-    if available is None and nbytes > _UNVERIFIED_READ_LIMIT:
-        chunks: list[bytes] = []
-        got = 0
-        while got < nbytes:
-            chunk = stream.read(min(nbytes - got, _UNVERIFIED_READ_LIMIT))
-            if not chunk:
-                raise FormatError(
-                    f"{name}: the pixel data ends early: {got} of {nbytes} bytes (byte offset {offset + got})"
-                )
-            chunks.append(chunk)
-            got += len(chunk)
-        flat = allocate(nbytes, zeroed=False)
-        flat[:] = np.frombuffer(b"".join(chunks), np.uint8)
-        return flat
-    flat = allocate(nbytes, zeroed=False)
-    read_exactly(stream, flat, f"{name}: the pixel data", offset)
+    """``nbytes`` of pixel data in fresh C memory, or FormatError."""
+    flat = read_payload(stream, nbytes, f"{name}: the pixel data", offset)
+    assert flat is not None
     return flat
 
 
@@ -229,7 +200,7 @@ def write_ppm(img: Image | NDArray[Any], dst: Source) -> None:
     header = b"P6\n%d %d\n255\n" % (image.width, image.height)
 
     def write(stream: BinaryIO) -> None:
-        stream.write(header)
+        write_all(stream, header)
         write_array(stream, image._array)
 
     write_to(dst, write)
@@ -246,7 +217,7 @@ def write_pgm(gray: NDArray[np.uint8], dst: Source) -> None:
     header = b"P5\n%d %d\n255\n" % (gray.shape[1], gray.shape[0])
 
     def write(stream: BinaryIO) -> None:
-        stream.write(header)
+        write_all(stream, header)
         write_array(stream, gray)
 
     write_to(dst, write)

@@ -16,14 +16,13 @@ from pixelkit._fileio import (
     describe,
     is_path,
     open_source,
-    read_exactly,
-    read_into,
+    read_payload,
     remaining_bytes,
     write_array,
     write_to,
 )
 from pixelkit.errors import FormatError
-from pixelkit.image import Image, allocate, dimension, image_nbytes
+from pixelkit.image import Image, dimension, image_nbytes
 
 
 def as_image(obj: Image | NDArray[Any], name: str = "img") -> Image:
@@ -54,10 +53,8 @@ def read_raw(
             raise FormatError(
                 f"{describe(src)} holds {available} bytes but a raw {layout} image is exactly {total} bytes"
             )
-        if available is not None and available < total:
-            raise FormatError(f"{describe(src)} has {available} bytes left, a raw {layout} image needs {total}")
-        flat = allocate(total, zeroed=False)
-        read_exactly(stream, flat, f"raw image {describe(src)}")
+        flat = read_payload(stream, total, f"raw {layout} image {describe(src)}")
+    assert flat is not None
     return Image._from_flat(flat, w, h, row_stride)
 
 
@@ -105,21 +102,17 @@ def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) ->
     """Yield each ``width`` x ``height`` rgb24 frame of a file or pipe as a new Image.
 
     Frames are read straight into their buffers.  A trailing partial frame
-    raises FormatError after all complete frames have been yielded.
+    raises FormatError after all complete frames have been yielded; its
+    message says how many bytes it had.
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     stride, frame_bytes = image_nbytes(w, h)
     with open_source(src) as stream:
         index = 0
         while True:
-            flat = allocate(frame_bytes, zeroed=False)
-            got = read_into(stream, flat)
-            if got == 0:
+            what = f"{describe(src)}: frame {index} ({w}x{h} rgb24)"
+            flat = read_payload(stream, frame_bytes, what, index * frame_bytes, end_ok=True)
+            if flat is None:
                 return
-            if got < frame_bytes:
-                raise FormatError(
-                    f"{describe(src)} ends with a partial frame: {got} of {frame_bytes} bytes "
-                    f"after {index} complete {w}x{h} frames"
-                )
             yield Image._from_flat(flat, w, h, stride)
             index += 1
