@@ -52,6 +52,7 @@ class _HeaderReader:
         self._stream = stream
         self._name = name
         self.offset = 0
+        self.field_offset = 0  # where the last field read starts
 
     def _byte(self) -> int | None:
         data = self._stream.read(1)
@@ -64,8 +65,9 @@ class _HeaderReader:
         return FormatError(f"{self._name}: {message} (byte offset {offset})")
 
     def magic(self, kinds: dict[bytes, tuple[int, bool]], reader: str) -> bytes:
-        magic = self._stream.read(2)
-        self.offset = len(magic)
+        # Byte by byte: an unbuffered pipe may deliver "P" and "6" apart.
+        first, second = self._byte(), self._byte()
+        magic = bytes(b for b in (first, second) if b is not None)
         if magic in kinds:
             return magic
         expected = " or ".join(k.decode() for k in kinds)
@@ -84,6 +86,7 @@ class _HeaderReader:
                     byte = self._byte()
             byte = self._byte()
         start = self.offset - 1
+        self.field_offset = start
         if byte is None:
             raise self.error(f"the header ends before the {what}", self.offset)
         if byte not in _DIGITS:
@@ -108,16 +111,16 @@ class _HeaderReader:
 def _read_header(stream: BinaryIO, name: str, kinds: dict[bytes, tuple[int, bool]], reader: str) -> _Header:
     header = _HeaderReader(stream, name)
     magic = header.magic(kinds, reader)
-    width_offset = header.offset
-    width = header.field("width")
-    height = header.field("height")
-    for what, value in (("width", width), ("height", height)):
+    sizes = []
+    for what in ("width", "height"):
+        value = header.field(what)
         if not 1 <= value <= MAX_DIMENSION:
-            raise header.error(f"the {what} {value} is outside 1..{MAX_DIMENSION}", width_offset)
-    maxval_offset = header.offset
+            raise header.error(f"the {what} {value} is outside 1..{MAX_DIMENSION}", header.field_offset)
+        sizes.append(value)
+    width, height = sizes
     maxval = header.field("maxval")
     if not 1 <= maxval <= MAX_MAXVAL:
-        raise header.error(f"maxval {maxval} is outside 1..{MAX_MAXVAL}", maxval_offset)
+        raise header.error(f"maxval {maxval} is outside 1..{MAX_MAXVAL}", header.field_offset)
     channels, plain = kinds[magic]
     return _Header(magic, width, height, maxval, channels, plain, header.offset)
 
