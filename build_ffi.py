@@ -53,6 +53,8 @@ STRICT_FLAGS = [
     "-Werror=pointer-sign",
     "-Werror=return-type",
     "-fvisibility=hidden",
+    # Every instruction set must give bit-identical floats: no fused multiply-add.
+    "-ffp-contract=off",
 ]
 
 # An object-like macro with a value, e.g. "#define PK_MAX_DIMENSION 1048576".
@@ -114,7 +116,8 @@ def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True, module_
         '#include "pixelkit.h"',
         sources=sorted(str(base / "c" / p.name) for p in (root / "c").glob("*.c")),
         include_dirs=[str(base / "include"), str(base / "c")],
-        extra_compile_args=compile_flags(),
+        extra_compile_args=compile_flags() + ([] if sys.platform == "win32" else ["-pthread"]),
+        extra_link_args=[] if sys.platform == "win32" else ["-pthread"],
         libraries=[] if sys.platform == "win32" else ["m"],
     )
     return builder

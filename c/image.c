@@ -240,3 +240,15 @@ size_t pk_live_allocations(void)
 {
     return atomic_load_explicit(&pk_live_blocks, memory_order_relaxed);
 }
+
+/* ---- scratch memory for kernels --------------------------------------- */
+
+void *pk_scratch(size_t nbytes)
+{
+    return malloc(nbytes ? nbytes : 1);
+}
+
+void pk_scratch_free(void *block)
+{
+    free(block);
+}

@@ -59,4 +59,16 @@ static inline size_t pk_plane_span(const pk_plane *plane)
 /* Validates src and dst of a same-size RGB -> RGB operation. */
 pk_status pk_check_unary(const pk_image *src, const pk_image *dst, int in_place_ok);
 
+/* ---- parallel.c --------------------------------------------------------- */
+
+/* Runs fn(ctx, begin, end) over [0, count) in bands on up to pk_num_threads()
+ * threads; `work` (bytes touched) decides whether threads are worth it.
+ * Bands are independent, so results do not depend on the thread count. */
+typedef void (*pk_band_fn)(void *ctx, size_t begin, size_t end);
+void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx);
+
+/* Scratch memory for one band; NULL when out of memory. */
+void *pk_scratch(size_t nbytes);
+void pk_scratch_free(void *block);
+
 #endif /* PIXELKIT_INTERNAL_H */

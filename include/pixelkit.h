@@ -31,6 +31,25 @@
 #define PK_MAX_DIMENSION 1048576
 /* Largest maxval of a netpbm file (the format's own limit). */
 #define PK_NETPBM_MAX_MAXVAL 65535
+/* Most worker threads a kernel may use. */
+#define PK_MAX_THREADS 256
+/* Largest blur radius (box) and sigma (gaussian) the filters accept. */
+#define PK_MAX_BLUR_RADIUS 1024
+#define PK_MAX_GAUSSIAN_SIGMA 256
+
+/* Instruction sets a kernel can be dispatched to (pk_set_isa). */
+#define PK_ISA_PORTABLE 0
+#define PK_ISA_AVX2 1
+#define PK_ISA_AVX512 2
+
+/* Methods of pk_resize. */
+#define PK_RESIZE_NEAREST 0
+#define PK_RESIZE_BILINEAR 1
+#define PK_RESIZE_AREA 2
+
+/* Layouts of pk_tensor. */
+#define PK_TENSOR_CHW 0
+#define PK_TENSOR_HWC 1
 
 /* One RGB pixel: three bytes, no padding, in the order r, g, b. */
 typedef struct {
@@ -88,6 +107,23 @@ typedef struct {
     int writable;
 } pk_plane;
 
+/*
+ * A float32 tensor of 3 channels: element (c, y, x) is at
+ *   data + c * channel_stride + y * row_stride + x * pixel_stride
+ * (strides in floats).  CHW needs pixel_stride 1; HWC needs
+ * channel_stride 1 and pixel_stride 3.
+ */
+typedef struct {
+    float *data;
+    size_t width;
+    size_t height;
+    size_t channel_stride;
+    size_t row_stride;
+    size_t pixel_stride;
+    int layout;
+    int writable;
+} pk_tensor;
+
 /* ---- image.c: layout, sizes, memory ---------------------------------- */
 
 /* Static description of the status code (never NULL). */
@@ -116,16 +152,82 @@ pk_status pk_free(void *block);
 /* Blocks from pk_alloc not yet released (an atomic counter). */
 size_t pk_live_allocations(void);
 
-/* ---- point.c: per-pixel operations ----------------------------------- */
+/* ---- runtime.c: CPU dispatch and threads ------------------------------
+ * The selected instruction set and the thread count are process-wide
+ * settings held in atomics; kernels read them once per call.  Changing
+ * them while kernels run elsewhere is safe: each call uses one setting
+ * throughout, and every setting gives bit-identical results.
+ */
+
+/* The best PK_ISA_* this CPU (and this build) supports. */
+int pk_cpu_isa(void);
+/* Selects the kernels' instruction set; PK_ERR_ARGUMENT if unsupported. */
+pk_status pk_set_isa(int isa);
+int pk_active_isa(void);
+/* A short name of an instruction set ("portable", "avx2", "avx512"). */
+const char *pk_isa_name(int isa);
+/* Threads a kernel may split a large image over (1..PK_MAX_THREADS). */
+pk_status pk_set_num_threads(int count);
+int pk_num_threads(void);
+
+/* ---- point.c: per-pixel operations -----------------------------------
+ * Unless said otherwise, dst may be src itself (same pixels and stride)
+ * but must not partially overlap it; src and dst have the same size.
+ */
 
 pk_status pk_fill(const pk_image *dst, uint8_t r, uint8_t g, uint8_t b);
-/* dst may be src itself (same pixels and stride) but must not partially overlap it. */
 pk_status pk_invert(const pk_image *src, const pk_image *dst);
+/* dst = lut[src]: `lut` has 256 entries, or 3 * 256 (one table per channel). */
+pk_status pk_apply_lut(const pk_image *src, const uint8_t *lut, size_t lut_size,
+                       const pk_image *dst);
+/* RGB <-> BGR. */
+pk_status pk_swap_rb(const pk_image *src, const pk_image *dst);
+/*
+ * dst = a * (1 - alpha) + b * alpha, alpha in [0, 1], computed in fixed
+ * point: (a * (32768 - w) + b * w + 16384) >> 15 with w = round(alpha * 32768).
+ * dst may be a or b.
+ */
+pk_status pk_blend(const pk_image *a, const pk_image *b, double alpha, const pk_image *dst);
 
 /* ---- convert.c: colour conversion ------------------------------------ */
 
 /* ITU-R BT.601 luma, (19595 R + 38470 G + 7471 B + 0x8000) >> 16. */
 pk_status pk_to_gray(const pk_image *src, const pk_plane *dst);
+/* dst[c] = src[c] * scale[c] + bias[c] in float32, without fused multiply-add. */
+pk_status pk_to_tensor(const pk_image *src, const float *scale, const float *bias,
+                       const pk_tensor *dst);
+
+/* ---- geometry.c: flips, rotations, copies ----------------------------- */
+
+/* Mirror left-right / top-bottom; in place allowed. */
+pk_status pk_flip_horizontal(const pk_image *src, const pk_image *dst);
+pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst);
+/* dst (width = src height) is src with x and y swapped; never in place. */
+pk_status pk_transpose(const pk_image *src, const pk_image *dst);
+/* k counter-clockwise quarter turns (any int); in place only for k % 4 in {0, 2}. */
+pk_status pk_rotate90(const pk_image *src, long k, const pk_image *dst);
+/* Copies src into dst with its top-left corner at (x, y), clipped to dst. */
+pk_status pk_paste(const pk_image *dst, const pk_image *src, long x, long y);
+
+/* ---- resample.c: resizing ------------------------------------------- */
+
+/* Resizes src to dst's size with a PK_RESIZE_* method (as OpenCV's INTER_*). */
+pk_status pk_resize(const pk_image *src, const pk_image *dst, int method);
+
+/* ---- filter.c: neighbourhood filters ---------------------------------
+ * Borders are reflected without repeating the edge (OpenCV's
+ * BORDER_REFLECT_101).  dst must not overlap src.
+ */
+
+/* Mean over the (2 * radius + 1)^2 square. */
+pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst);
+/* Separable gaussian; kernel size round(6 * sigma + 1) | 1 as OpenCV picks it. */
+pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *dst);
+
+/* ---- histogram.c ------------------------------------------------------ */
+
+/* counts[c * 256 + v]: pixels whose channel c equals v. */
+pk_status pk_histogram(const pk_image *src, uint64_t *counts);
 
 /* ---- netpbm.c: sample decoding for netpbm files ---------------------- */
 

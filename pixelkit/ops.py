@@ -2,33 +2,186 @@
 
 Every operation accepts an Image or an ``(H, W, 3) uint8`` array (wrapped
 without copying) and returns a new result unless ``out=`` is given, in
-which case it writes there and returns ``out``.  Where the shapes allow,
-``out`` may be the input itself; an ``out`` that partially overlaps the
-input is refused.
+which case it writes there and returns ``out``.  ``out`` may be the input
+itself (in place) for every operation whose result has the input's shape;
+an ``out`` that only partially overlaps the input is refused.  Arguments
+are checked before any C code touches memory.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import math
+import operator
+from collections.abc import Sequence
+from typing import Any, Literal, SupportsFloat, SupportsIndex, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pixelkit._native import CData, ffi, lib
 from pixelkit.errors import check
-from pixelkit.image import Color, Image, allocate, pixel_color
+from pixelkit.image import Color, Image, allocate, dimension, pixel_color
 from pixelkit.rawio import as_image
 
 ImageOrArray = TypeVar("ImageOrArray", Image, NDArray[np.uint8])
+ImageLike = Image | NDArray[np.uint8]
+ResizeMethod = Literal["nearest", "bilinear", "area"]
+TensorLayout = Literal["CHW", "HWC"]
+
+_RESIZE_METHODS = {
+    "nearest": lib.PK_RESIZE_NEAREST,
+    "bilinear": lib.PK_RESIZE_BILINEAR,
+    "area": lib.PK_RESIZE_AREA,
+}
+MAX_BLUR_RADIUS: int = lib.PK_MAX_BLUR_RADIUS
+MAX_GAUSSIAN_SIGMA: int = lib.PK_MAX_GAUSSIAN_SIGMA
 
 
-def _output_image(out: Image | NDArray[Any], src: Image, op: str) -> Image:
+# ---- helpers -------------------------------------------------------------------
+
+
+def _output(out: ImageLike | None, width: int, height: int, op: str) -> Image:
+    """A fresh result image, or ``out`` checked for shape and writability."""
+    if out is None:
+        return Image._empty(width, height)
     image = as_image(out, "out")
-    if image.shape != src.shape:
-        raise ValueError(f"{op}: out has shape {image.shape}, the result has shape {src.shape}")
+    if image.shape != (height, width, 3):
+        raise ValueError(f"{op}: out has shape {image.shape}, the result has shape {(height, width, 3)}")
     if image.readonly:
         raise ValueError(f"{op}: out is read-only")
     return image
+
+
+def _same_memory(a: Image, b: Image) -> bool:
+    return bool(a._desc.pixels == b._desc.pixels)
+
+
+def _run(op: str, call: Any, src: Image, dst: Image, *args: Any, in_place: bool = True) -> None:
+    """Run ``call(src, *args, dst)``; kernels that cannot work in place get a temporary."""
+    if not in_place and _same_memory(src, dst):
+        temporary = Image._empty(dst.width, dst.height)
+        check(call(src._desc, *args, temporary._desc), op)
+        np.copyto(dst._array, temporary._array)
+        return
+    check(call(src._desc, *args, dst._desc), op)
+
+
+def _finite(value: SupportsFloat, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}")
+    return number
+
+
+def _unary(op: str, call: Any, img: ImageLike, out: ImageLike | None, *args: Any, in_place: bool = True) -> Any:
+    src = as_image(img)
+    dst = _output(out, src.width, src.height, op)
+    _run(op, call, src, dst, *args, in_place=in_place)
+    return dst if out is None else out
+
+
+# ---- point operations ------------------------------------------------------------
+
+
+def fill(img: ImageOrArray, color: Color) -> ImageOrArray:
+    """Set every pixel of ``img`` to ``color`` (r, g, b); returns ``img``."""
+    image = as_image(img)
+    r, g, b = pixel_color(color)
+    if image.readonly:
+        raise ValueError("fill: the image is read-only")
+    check(lib.pk_fill(image._desc, r, g, b), "fill")
+    return img
+
+
+def invert(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """``255 - v`` for every sample."""
+    return _unary("invert", lib.pk_invert, img, out)  # type: ignore[no-any-return]
+
+
+def _lut_array(lut: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    if not isinstance(lut, np.ndarray):
+        raise TypeError(f"lut must be a uint8 numpy array of shape (256,) or (3, 256), got {type(lut).__name__}")
+    if lut.dtype != np.uint8:
+        raise TypeError(f"lut must have dtype uint8, got {lut.dtype}; convert with lut.astype(np.uint8)")
+    if lut.shape not in ((256,), (3, 256)):
+        raise ValueError(f"lut must have shape (256,) or (3, 256), got {lut.shape}")
+    return np.ascontiguousarray(lut)
+
+
+def apply_lut(img: ImageLike, lut: NDArray[np.uint8], out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """``lut[v]`` for every sample; a ``(3, 256)`` lut has one table per channel (r, g, b).
+
+    The same as numpy's ``lut[arr]`` (shared table) or
+    ``lut[np.arange(3), arr]`` (one table per channel).
+    """
+    table = _lut_array(lut)
+    src = as_image(img)
+    dst = _output(out, src.width, src.height, "apply_lut")
+    check(lib.pk_apply_lut(src._desc, ffi.from_buffer("uint8_t[]", table), table.size, dst._desc), "apply_lut")
+    return dst if out is None else out
+
+
+def adjust_lut(brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> NDArray[np.uint8]:
+    """The lookup table of :func:`adjust` (numpy float64, the documented formula)."""
+    brightness = _finite(brightness, "brightness")
+    contrast = _finite(contrast, "contrast")
+    gamma = _finite(gamma, "gamma")
+    if contrast < 0:
+        raise ValueError(f"contrast must be >= 0, got {contrast}")
+    if gamma <= 0:
+        raise ValueError(f"gamma must be > 0, got {gamma}")
+    v = np.arange(256, dtype=np.float64) / 255.0
+    v = np.clip((v - 0.5) * contrast + 0.5 + brightness, 0.0, 1.0)
+    v = v ** (1.0 / gamma)
+    return np.floor(v * 255.0 + 0.5).astype(np.uint8)
+
+
+def adjust(
+    img: ImageLike,
+    brightness: float = 0.0,
+    contrast: float = 1.0,
+    gamma: float = 1.0,
+    out: ImageOrArray | None = None,
+) -> Image | ImageOrArray:
+    """Brightness, contrast and gamma through one lookup table.
+
+    For each sample ``x``, with ``v = x / 255``::
+
+        v = clip((v - 0.5) * contrast + 0.5 + brightness, 0, 1) ** (1 / gamma)
+        result = floor(255 * v + 0.5)
+
+    ``brightness`` shifts (-1..1 spans black to white), ``contrast`` >= 0
+    scales around mid-grey, ``gamma`` > 0 brightens mid-tones above 1.
+    """
+    return apply_lut(img, adjust_lut(brightness, contrast, gamma), out=out)
+
+
+def swap_rb(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """RGB to BGR (and back): ``arr[..., ::-1]``."""
+    return _unary("swap_rb", lib.pk_swap_rb, img, out)  # type: ignore[no-any-return]
+
+
+def blend(a: ImageLike, b: ImageLike, alpha: float, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """``a * (1 - alpha) + b * alpha`` for alpha in [0, 1], rounded to nearest.
+
+    Computed in 15-bit fixed point, within one level of OpenCV's
+    ``addWeighted(a, 1 - alpha, b, alpha, 0)``.
+    """
+    first, second = as_image(a, "a"), as_image(b, "b")
+    weight = _finite(alpha, "alpha")
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {weight}")
+    if first.shape != second.shape:
+        raise ValueError(f"blend needs images of the same size, got {first.shape} and {second.shape}")
+    dst = _output(out, first.width, first.height, "blend")
+    check(lib.pk_blend(first._desc, second._desc, weight, dst._desc), "blend")
+    return dst if out is None else out
+
+
+# ---- conversions -----------------------------------------------------------------
 
 
 def _plane(array: NDArray[Any], width: int, height: int, op: str) -> CData:
@@ -54,28 +207,7 @@ def _plane(array: NDArray[Any], width: int, height: int, op: str) -> CData:
     )
 
 
-def fill(img: ImageOrArray, color: Color) -> ImageOrArray:
-    """Set every pixel of ``img`` to ``color`` (r, g, b); returns ``img``."""
-    image = as_image(img)
-    r, g, b = pixel_color(color)
-    if image.readonly:
-        raise ValueError("fill: the image is read-only")
-    check(lib.pk_fill(image._desc, r, g, b), "fill")
-    return img
-
-
-def invert(img: Image | NDArray[Any], out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """``255 - v`` for every sample."""
-    src = as_image(img)
-    if out is None:
-        result = Image._empty(src.width, src.height)
-        check(lib.pk_invert(src._desc, result._desc), "invert")
-        return result
-    check(lib.pk_invert(src._desc, _output_image(out, src, "invert")._desc), "invert")
-    return out
-
-
-def to_gray(img: Image | NDArray[Any], out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
+def to_gray(img: ImageLike, out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
     """ITU-R BT.601 luma as an ``(H, W) uint8`` array.
 
     Exactly ``(19595 R + 38470 G + 7471 B + 0x8000) >> 16``, the formula of
@@ -86,3 +218,175 @@ def to_gray(img: Image | NDArray[Any], out: NDArray[np.uint8] | None = None) -> 
     result = allocate(width * height, zeroed=False).reshape(height, width) if out is None else out
     check(lib.pk_to_gray(src._desc, _plane(result, width, height, "to_gray")), "to_gray")
     return result
+
+
+def _three(values: Sequence[SupportsFloat], name: str) -> tuple[float, float, float]:
+    try:
+        items = [_finite(v, name) for v in values]
+    except TypeError:
+        raise TypeError(f"{name} must be three numbers (r, g, b), got {values!r}") from None
+    if len(items) != 3:
+        raise ValueError(f"{name} must be three numbers (r, g, b), got {values!r}")
+    return items[0], items[1], items[2]
+
+
+def to_tensor(
+    img: ImageLike,
+    mean: Sequence[SupportsFloat] = (0.0, 0.0, 0.0),
+    std: Sequence[SupportsFloat] = (1.0, 1.0, 1.0),
+    layout: TensorLayout = "CHW",
+    out: NDArray[np.float32] | None = None,
+) -> NDArray[np.float32]:
+    """``(x / 255 - mean) / std`` per channel as float32, ``(3, H, W)`` or ``(H, W, 3)``.
+
+    Computed as ``x * scale + bias`` with ``scale = 1 / (255 std)`` and
+    ``bias = -mean / std`` in float32: within a few units in the last place
+    of the exact value.  ``out`` may be any float32 array of the result's
+    shape whose innermost axis is contiguous (e.g. ``batch[i]``).
+    """
+    src = as_image(img)
+    means, stds = _three(mean, "mean"), _three(std, "std")
+    if any(s == 0.0 for s in stds):
+        raise ValueError(f"std must not contain zeros, got {std!r}")
+    if layout not in ("CHW", "HWC"):
+        raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
+    width, height = src.width, src.height
+    shape = (3, height, width) if layout == "CHW" else (height, width, 3)
+    if out is None:
+        result = allocate(12 * width * height, zeroed=False).view(np.float32).reshape(shape)
+    else:
+        result = out
+        if not isinstance(result, np.ndarray) or result.dtype != np.float32:  # type: ignore[redundant-expr]
+            raise TypeError("to_tensor: out must be a float32 numpy array")
+        if tuple(result.shape) != shape:
+            raise ValueError(f"to_tensor: out has shape {result.shape}, the result has shape {shape}")
+        if not result.flags.writeable:
+            raise ValueError("to_tensor: out is read-only")
+    strides = [s // 4 if s % 4 == 0 and s >= 0 else -1 for s in result.strides]
+    if layout == "CHW":
+        channel, row, pixel = strides
+    else:
+        row, pixel, channel = strides
+    if -1 in strides or (layout == "CHW" and pixel != 1) or (layout == "HWC" and (pixel, channel) != (3, 1)):
+        raise ValueError(f"to_tensor: out needs contiguous {layout} rows, got strides {result.strides}")
+    descriptor = ffi.new(
+        "pk_tensor *",
+        {
+            "data": ffi.cast("float *", result.__array_interface__["data"][0]),
+            "width": width,
+            "height": height,
+            "channel_stride": channel if layout == "CHW" else 1,
+            "row_stride": row if height > 1 else (width if layout == "CHW" else 3 * width),
+            "pixel_stride": pixel if width > 1 else (1 if layout == "CHW" else 3),
+            "layout": lib.PK_TENSOR_CHW if layout == "CHW" else lib.PK_TENSOR_HWC,
+            "writable": 1,
+        },
+    )
+    scale = ffi.new("float[3]", [1.0 / (255.0 * s) for s in stds])
+    bias = ffi.new("float[3]", [-m / s for m, s in zip(means, stds, strict=True)])
+    check(lib.pk_to_tensor(src._desc, scale, bias, descriptor), "to_tensor")
+    return result
+
+
+# ---- geometry ----------------------------------------------------------------------
+
+
+def flip_horizontal(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """Mirror left to right: ``np.fliplr``."""
+    return _unary("flip_horizontal", lib.pk_flip_horizontal, img, out)  # type: ignore[no-any-return]
+
+
+def flip_vertical(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """Mirror top to bottom: ``np.flipud``."""
+    return _unary("flip_vertical", lib.pk_flip_vertical, img, out)  # type: ignore[no-any-return]
+
+
+def transpose(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """Swap x and y: ``np.transpose(arr, (1, 0, 2))``."""
+    src = as_image(img)
+    dst = _output(out, src.height, src.width, "transpose")
+    _run("transpose", lib.pk_transpose, src, dst, in_place=False)
+    return dst if out is None else out
+
+
+def rotate90(img: ImageLike, k: SupportsIndex = 1, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """``k`` counter-clockwise quarter turns (any integer): ``np.rot90(arr, k)``."""
+    if isinstance(k, bool) or not hasattr(k, "__index__"):
+        raise TypeError(f"k must be an integer, got {type(k).__name__}")
+    turns = operator.index(k) % 4
+    src = as_image(img)
+    width, height = (src.height, src.width) if turns % 2 else (src.width, src.height)
+    dst = _output(out, width, height, "rotate90")
+    _run("rotate90", lambda s, d: lib.pk_rotate90(s, turns, d), src, dst, in_place=turns % 2 == 0)
+    return dst if out is None else out
+
+
+def paste(dst: ImageOrArray, src: ImageLike, x: SupportsIndex, y: SupportsIndex) -> ImageOrArray:
+    """Copy ``src`` into ``dst`` with its top-left corner at (x, y), clipped to ``dst``.
+
+    ``x`` and ``y`` may be negative or beyond ``dst``; the part of ``src``
+    that falls outside is dropped.  Returns ``dst``.
+    """
+    target, source = as_image(dst, "dst"), as_image(src, "src")
+    left, top = operator.index(x), operator.index(y)
+    if target.readonly:
+        raise ValueError("paste: dst is read-only")
+    # Far-away positions change nothing; keep them inside C's long.
+    if abs(left) > 2 * lib.PK_MAX_DIMENSION or abs(top) > 2 * lib.PK_MAX_DIMENSION:
+        return dst
+    check(lib.pk_paste(target._desc, source._desc, left, top), "paste")
+    return dst
+
+
+# ---- resampling and filters ------------------------------------------------------------
+
+
+def resize(
+    img: ImageLike,
+    width: SupportsIndex,
+    height: SupportsIndex,
+    method: ResizeMethod = "bilinear",
+    out: ImageOrArray | None = None,
+) -> Image | ImageOrArray:
+    """Resize to ``width`` x ``height`` as OpenCV's ``cv2.resize`` does.
+
+    ``"nearest"`` equals ``INTER_NEAREST`` exactly; ``"bilinear"``
+    (``INTER_LINEAR``) and ``"area"`` (``INTER_AREA``) agree within one level.
+    """
+    w, h = dimension(width, "width"), dimension(height, "height")
+    if method not in _RESIZE_METHODS:
+        raise ValueError(f"method must be one of {tuple(_RESIZE_METHODS)}, got {method!r}")
+    src = as_image(img)
+    dst = _output(out, w, h, "resize")
+    code = _RESIZE_METHODS[method]
+    _run("resize", lambda s, d: lib.pk_resize(s, d, code), src, dst, in_place=False)
+    return dst if out is None else out
+
+
+def box_blur(img: ImageLike, radius: SupportsIndex, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """Mean over the (2 radius + 1)^2 square, borders reflected (OpenCV ``blur``, BORDER_REFLECT_101)."""
+    if isinstance(radius, bool) or not hasattr(radius, "__index__"):
+        raise TypeError(f"radius must be an integer, got {type(radius).__name__}")
+    r = operator.index(radius)
+    if not 0 <= r <= MAX_BLUR_RADIUS:
+        raise ValueError(f"radius must be between 0 and {MAX_BLUR_RADIUS}, got {r}")
+    return _unary("box_blur", lambda s, d: lib.pk_box_blur(s, r, d), img, out, in_place=False)  # type: ignore[no-any-return]
+
+
+def gaussian_blur(img: ImageLike, sigma: float, out: ImageOrArray | None = None) -> Image | ImageOrArray:
+    """Separable gaussian blur (OpenCV ``GaussianBlur(ksize=(0, 0), sigmaX=sigma)``, BORDER_REFLECT_101)."""
+    s = _finite(sigma, "sigma")
+    if not 0.0 < s <= MAX_GAUSSIAN_SIGMA:
+        raise ValueError(f"sigma must be > 0 and at most {MAX_GAUSSIAN_SIGMA}, got {s}")
+    return _unary("gaussian_blur", lambda src, d: lib.pk_gaussian_blur(src, s, d), img, out, in_place=False)  # type: ignore[no-any-return]
+
+
+# ---- statistics -----------------------------------------------------------------------
+
+
+def histogram(img: ImageLike) -> NDArray[np.uint64]:
+    """Per-channel counts, shape ``(3, 256)`` uint64: ``[c, v]`` pixels with channel c equal to v."""
+    src = as_image(img)
+    counts = np.zeros((3, 256), np.uint64)
+    check(lib.pk_histogram(src._desc, ffi.from_buffer("uint64_t[]", counts)), "histogram")
+    return counts

@@ -1,0 +1,241 @@
+/*
+ * filter.c: box and gaussian blurs with reflect-101 borders
+ * (OpenCV's BORDER_REFLECT_101: ... 2 1 | 0 1 2 ... n-1 | n-2 ...).
+ *
+ * Both are separable.  Output rows are split in bands; each band keeps the
+ * horizontally filtered source rows its window needs, so results do not
+ * depend on the number of bands.
+ */
+#include "internal.h"
+#include "kernels.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+/* Above this, per-band row buffers are traded for recomputation or strips. */
+#define PK_RING_BYTES ((size_t)32 << 20)
+
+typedef struct {
+    const pk_kernels *kernels;
+    const pk_image *src, *dst;
+    size_t radius;
+    uint16_t taps[2 * 3 * PK_MAX_GAUSSIAN_SIGMA + 2];
+    size_t strip; /* gaussian: output columns per strip */
+    atomic_int status;
+} pk_filter_job;
+
+static size_t pk_reflect101(long i, size_t n)
+{
+    if (n == 1)
+        return 0;
+    long period = 2 * (long)n - 2;
+    i %= period;
+    if (i < 0)
+        i += period;
+    return (size_t)(i < (long)n ? i : period - i);
+}
+
+/* Source row y, columns [x0 - r, x1 + r) with reflected borders, into padded. */
+static void pk_pad_row(const pk_image *src, size_t y, size_t x0, size_t x1, size_t radius, uint8_t *padded)
+{
+    const uint8_t *row = (const uint8_t *)src->pixels + y * src->stride;
+    long first = (long)x0 - (long)radius, last = (long)x1 + (long)radius; /* [first, last) */
+    long inner_first = first < 0 ? 0 : first;
+    long inner_last = last > (long)src->width ? (long)src->width : last;
+    for (long i = first; i < inner_first; i++)
+        memcpy(padded + 3 * (i - first), row + 3 * pk_reflect101(i, src->width), 3);
+    if (inner_last > inner_first)
+        memcpy(padded + 3 * (inner_first - first), row + 3 * inner_first, 3 * (size_t)(inner_last - inner_first));
+    for (long i = inner_last > inner_first ? inner_last : inner_first; i < last; i++)
+        memcpy(padded + 3 * (i - first), row + 3 * pk_reflect101(i, src->width), 3);
+}
+
+static void pk_filter_failed(pk_filter_job *job)
+{
+    atomic_store(&job->status, PK_ERR_NO_MEMORY);
+}
+
+static pk_status pk_check_filter(const pk_image *src, const pk_image *dst)
+{
+    pk_status status;
+    if ((status = pk_image_validate(src)) != PK_OK || (status = pk_image_validate(dst)) != PK_OK)
+        return status;
+    if (!dst->writable)
+        return PK_ERR_READONLY;
+    if (src->width != dst->width || src->height != dst->height)
+        return PK_ERR_SHAPE;
+    if (src->pixels == dst->pixels)
+        return PK_ERR_OVERLAP;
+    return pk_check_alias(src->pixels, pk_image_span(src), src->stride, dst->pixels, pk_image_span(dst),
+                          dst->stride);
+}
+
+/* ---- box ---------------------------------------------------------------- */
+
+static void pk_box_band(void *context, size_t begin, size_t end)
+{
+    pk_filter_job *job = context;
+    const pk_kernels *k = job->kernels;
+    size_t width = job->src->width, height = job->src->height, n = 3 * width, r = job->radius;
+    size_t taps = 2 * r + 1;
+    uint32_t area = (uint32_t)(taps * taps);
+    int ring_mode = taps * n * sizeof(uint32_t) <= PK_RING_BYTES;
+    size_t rows = ring_mode ? taps : 1;
+    uint8_t *padded = pk_scratch(3 * (width + 2 * r));
+    uint32_t *sums = pk_scratch((rows + 1) * n * sizeof *sums);
+    if (padded == NULL || sums == NULL) {
+        pk_scratch_free(padded);
+        pk_scratch_free(sums);
+        pk_filter_failed(job);
+        return;
+    }
+    uint32_t *vsum = sums, *ring = sums + n;
+    int small = 2u * 255u * area + area < (1u << 17);
+    uint32_t magic = (uint32_t)(((uint64_t)1 << 32) / (2u * area) + 1);
+
+    memset(vsum, 0, n * sizeof *vsum);
+    for (size_t t = 0; t < taps; t++) {
+        uint32_t *h = ring + (ring_mode ? t : 0) * n;
+        pk_pad_row(job->src, pk_reflect101((long)begin - (long)r + (long)t, height), 0, width, r, padded);
+        k->box_h(padded, h, width, r);
+        k->add_u32(vsum, h, n);
+    }
+    size_t oldest = 0; /* ring slot of the row that leaves next */
+    for (size_t y = begin; y < end; y++) {
+        uint8_t *out = (uint8_t *)job->dst->pixels + y * job->dst->stride;
+        if (small)
+            k->box_div(vsum, out, n, area, magic);
+        else
+            k->box_div_large(vsum, out, n, area);
+        if (y + 1 == end)
+            break;
+        uint32_t *h = ring + (ring_mode ? oldest : 0) * n;
+        if (!ring_mode) {
+            pk_pad_row(job->src, pk_reflect101((long)y - (long)r, height), 0, width, r, padded);
+            k->box_h(padded, h, width, r);
+        }
+        k->sub_u32(vsum, h, n);
+        pk_pad_row(job->src, pk_reflect101((long)y + (long)r + 1, height), 0, width, r, padded);
+        k->box_h(padded, h, width, r);
+        k->add_u32(vsum, h, n);
+        oldest = (oldest + 1) % taps;
+    }
+    pk_scratch_free(padded);
+    pk_scratch_free(sums);
+}
+
+static void pk_copy_rows(const pk_image *src, const pk_image *dst)
+{
+    for (size_t y = 0; y < src->height; y++)
+        memcpy((uint8_t *)dst->pixels + y * dst->stride, (const uint8_t *)src->pixels + y * src->stride,
+               3 * src->width);
+}
+
+pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
+{
+    pk_status status = pk_check_filter(src, dst);
+    if (status != PK_OK)
+        return status;
+    if (radius > PK_MAX_BLUR_RADIUS)
+        return PK_ERR_ARGUMENT;
+    if (radius == 0) {
+        pk_copy_rows(src, dst);
+        return PK_OK;
+    }
+    pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = radius};
+    atomic_init(&job.status, PK_OK);
+    pk_parallel_for(src->height, 8 * 3 * src->width * src->height, pk_box_band, &job);
+    return (pk_status)atomic_load(&job.status);
+}
+
+/* ---- gaussian ---------------------------------------------------------------- */
+
+/*
+ * The kernel in 8-bit fixed point (sum exactly 256), as OpenCV builds it
+ * for 8-bit images: weights exp(-x^2 / (2 sigma^2)) normalised, rounded
+ * from the outside in while carrying each rounding error to the next tap,
+ * and the centre takes what is left.
+ */
+static void pk_gaussian_taps(double sigma, size_t radius, uint16_t *taps)
+{
+    size_t count = 2 * radius + 1;
+    double weights[2 * 3 * PK_MAX_GAUSSIAN_SIGMA + 2], sum = 0.0, error = 0.0;
+    long total = 0;
+    for (size_t i = 0; i < count; i++) {
+        double x = (double)i - (double)radius;
+        weights[i] = exp(-(x * x) / (2.0 * sigma * sigma));
+        sum += weights[i];
+    }
+    for (size_t i = 0; i < radius; i++) {
+        double exact = weights[i] / sum * 256.0 + error;
+        long rounded = lrint(exact);
+        error = exact - (double)rounded;
+        taps[i] = taps[count - 1 - i] = (uint16_t)rounded;
+        total += 2 * rounded;
+    }
+    taps[radius] = (uint16_t)(256 - total);
+}
+
+static void pk_gauss_band(void *context, size_t begin, size_t end)
+{
+    pk_filter_job *job = context;
+    const pk_kernels *k = job->kernels;
+    size_t width = job->src->width, height = job->src->height, r = job->radius, taps = 2 * r + 1;
+    size_t strip = job->strip, n = 3 * strip;
+    uint8_t *padded = pk_scratch(3 * (strip + 2 * r));
+    uint16_t *ring = pk_scratch(taps * n * sizeof *ring);
+    const uint16_t **rows = pk_scratch(taps * sizeof *rows);
+    if (padded == NULL || ring == NULL || rows == NULL) {
+        pk_scratch_free(padded);
+        pk_scratch_free(ring);
+        pk_scratch_free((void *)rows);
+        pk_filter_failed(job);
+        return;
+    }
+    for (size_t x0 = 0; x0 < width; x0 += strip) {
+        size_t x1 = x0 + strip < width ? x0 + strip : width, w = x1 - x0;
+        /* Slot t of the ring holds the source row of window position t. */
+        for (size_t t = 0; t < taps; t++) {
+            pk_pad_row(job->src, pk_reflect101((long)begin - (long)r + (long)t, height), x0, x1, r, padded);
+            k->gauss_h(padded, ring + t * n, w, job->taps, r);
+        }
+        size_t oldest = 0;
+        for (size_t y = begin; y < end; y++) {
+            for (size_t t = 0; t < taps; t++)
+                rows[t] = ring + ((oldest + t) % taps) * n;
+            k->gauss_v(rows, (uint8_t *)job->dst->pixels + y * job->dst->stride + 3 * x0, 3 * w, job->taps, r);
+            if (y + 1 == end)
+                break;
+            pk_pad_row(job->src, pk_reflect101((long)y + (long)r + 1, height), x0, x1, r, padded);
+            k->gauss_h(padded, ring + oldest * n, w, job->taps, r);
+            oldest = (oldest + 1) % taps;
+        }
+    }
+    pk_scratch_free(padded);
+    pk_scratch_free(ring);
+    pk_scratch_free((void *)rows);
+}
+
+pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *dst)
+{
+    pk_status status = pk_check_filter(src, dst);
+    if (status != PK_OK)
+        return status;
+    if (!(sigma > 0.0 && sigma <= PK_MAX_GAUSSIAN_SIGMA)) /* also refuses NaN */
+        return PK_ERR_ARGUMENT;
+    /* OpenCV's size for 8-bit images: round(sigma * 3 * 2 + 1), made odd. */
+    size_t size = (size_t)lrint(sigma * 6.0 + 1.0) | 1;
+    pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = size / 2};
+    atomic_init(&job.status, PK_OK);
+    pk_gaussian_taps(sigma, job.radius, job.taps);
+    /* Column strips keep the ring of filtered rows within PK_RING_BYTES. */
+    size_t per_column = (2 * job.radius + 1) * 3 * sizeof(uint16_t);
+    job.strip = PK_RING_BYTES / per_column;
+    if (job.strip < 64)
+        job.strip = 64;
+    if (job.strip > src->width)
+        job.strip = src->width;
+    pk_parallel_for(src->height, (2 * job.radius + 2) * 3 * src->width * src->height, pk_gauss_band, &job);
+    return (pk_status)atomic_load(&job.status);
+}

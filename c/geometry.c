@@ -1,0 +1,231 @@
+/*
+ * geometry.c: flips, transposition, quarter turns and pasting.
+ */
+#include "internal.h"
+#include "kernels.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+typedef struct {
+    const pk_kernels *kernels;
+    const pk_image *src, *dst;
+    /* remap: out(i, j) = *(base + i * step_i + j * step_j), 3 bytes each */
+    const uint8_t *base;
+    ptrdiff_t step_i, step_j;
+    int in_place;
+    atomic_int status;
+} pk_geometry_job;
+
+static uint8_t *pk_row(const pk_image *image, size_t y)
+{
+    return (uint8_t *)image->pixels + y * image->stride;
+}
+
+static void pk_flip_h_band(void *context, size_t begin, size_t end)
+{
+    pk_geometry_job *job = context;
+    size_t row_bytes = 3 * job->src->width;
+    uint8_t *scratch = NULL;
+    if (job->in_place && (scratch = pk_scratch(row_bytes)) == NULL) {
+        atomic_store(&job->status, PK_ERR_NO_MEMORY);
+        return;
+    }
+    for (size_t y = begin; y < end; y++) {
+        const uint8_t *in = pk_row(job->src, y);
+        if (scratch != NULL) {
+            memcpy(scratch, in, row_bytes);
+            in = scratch;
+        }
+        job->kernels->flip_row(in, pk_row(job->dst, y), job->src->width);
+    }
+    pk_scratch_free(scratch);
+}
+
+pk_status pk_flip_horizontal(const pk_image *src, const pk_image *dst)
+{
+    pk_status status = pk_check_unary(src, dst, 1);
+    if (status != PK_OK)
+        return status;
+    pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
+                           .in_place = src->pixels == dst->pixels};
+    atomic_init(&job.status, PK_OK);
+    pk_parallel_for(src->height, 2 * 3 * src->width * src->height, pk_flip_h_band, &job);
+    return (pk_status)atomic_load(&job.status);
+}
+
+/* Rows y and height - 1 - y, for y in the band (in place: swap pairs). */
+static void pk_flip_v_band(void *context, size_t begin, size_t end)
+{
+    pk_geometry_job *job = context;
+    size_t row_bytes = 3 * job->src->width, last = job->src->height - 1;
+    uint8_t *scratch = NULL;
+    if (job->in_place && (scratch = pk_scratch(row_bytes)) == NULL) {
+        atomic_store(&job->status, PK_ERR_NO_MEMORY);
+        return;
+    }
+    for (size_t y = begin; y < end; y++) {
+        if (scratch != NULL) {
+            uint8_t *top = pk_row(job->dst, y), *bottom = pk_row(job->dst, last - y);
+            memcpy(scratch, top, row_bytes);
+            memcpy(top, bottom, row_bytes);
+            memcpy(bottom, scratch, row_bytes);
+        } else {
+            memcpy(pk_row(job->dst, y), pk_row(job->src, last - y), row_bytes);
+        }
+    }
+    pk_scratch_free(scratch);
+}
+
+pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
+{
+    pk_status status = pk_check_unary(src, dst, 1);
+    if (status != PK_OK)
+        return status;
+    pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
+                           .in_place = src->pixels == dst->pixels};
+    atomic_init(&job.status, PK_OK);
+    /* In place, each band swaps pairs from the top half only. */
+    size_t rows = job.in_place ? src->height / 2 : src->height;
+    pk_parallel_for(rows, 2 * 3 * src->width * src->height, pk_flip_v_band, &job);
+    return (pk_status)atomic_load(&job.status);
+}
+
+/*
+ * Output rows in blocks of PK_REMAP_BLOCK: for a transpose, the source
+ * pixels of one output column of the block are adjacent, so each source
+ * cache line is read once per block rather than once per row.
+ */
+#define PK_REMAP_BLOCK 16
+
+static void pk_remap_band(void *context, size_t begin, size_t end)
+{
+    const pk_geometry_job *job = context;
+    size_t width = job->dst->width;
+    for (size_t i0 = begin; i0 < end; i0 += PK_REMAP_BLOCK) {
+        size_t i1 = i0 + PK_REMAP_BLOCK < end ? i0 + PK_REMAP_BLOCK : end;
+        for (size_t j = 0; j < width; j++) {
+            const uint8_t *column = job->base + (ptrdiff_t)j * job->step_j;
+            for (size_t i = i0; i < i1; i++) {
+                const uint8_t *p = column + (ptrdiff_t)i * job->step_i;
+                uint8_t *q = pk_row(job->dst, i) + 3 * j;
+                q[0] = p[0];
+                q[1] = p[1];
+                q[2] = p[2];
+            }
+        }
+    }
+}
+
+static pk_status pk_check_swapped(const pk_image *src, const pk_image *dst)
+{
+    pk_status status;
+    if ((status = pk_image_validate(src)) != PK_OK || (status = pk_image_validate(dst)) != PK_OK)
+        return status;
+    if (!dst->writable)
+        return PK_ERR_READONLY;
+    if (dst->width != src->height || dst->height != src->width)
+        return PK_ERR_SHAPE;
+    if (src->pixels == dst->pixels)
+        return PK_ERR_OVERLAP;
+    return pk_check_alias(src->pixels, pk_image_span(src), src->stride, dst->pixels, pk_image_span(dst),
+                          dst->stride);
+}
+
+static pk_status pk_remap(const pk_image *src, const pk_image *dst, const uint8_t *base, ptrdiff_t step_i,
+                          ptrdiff_t step_j)
+{
+    pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .base = base,
+                           .step_i = step_i, .step_j = step_j};
+    atomic_init(&job.status, PK_OK);
+    pk_parallel_for(dst->height, 2 * 3 * dst->width * dst->height, pk_remap_band, &job);
+    return (pk_status)atomic_load(&job.status);
+}
+
+pk_status pk_transpose(const pk_image *src, const pk_image *dst)
+{
+    pk_status status = pk_check_swapped(src, dst);
+    if (status != PK_OK)
+        return status;
+    return pk_remap(src, dst, (const uint8_t *)src->pixels, 3, (ptrdiff_t)src->stride);
+}
+
+/* The copy of k % 4 == 0, in a band. */
+static void pk_copy_band(void *context, size_t begin, size_t end)
+{
+    const pk_geometry_job *job = context;
+    for (size_t y = begin; y < end; y++)
+        memmove(pk_row(job->dst, y), pk_row(job->src, y), 3 * job->src->width);
+}
+
+pk_status pk_rotate90(const pk_image *src, long k, const pk_image *dst)
+{
+    long turns = ((k % 4) + 4) % 4;
+    pk_status status;
+
+    if (turns == 0) {
+        if ((status = pk_check_unary(src, dst, 1)) != PK_OK)
+            return status;
+        if (src->pixels == dst->pixels)
+            return PK_OK;
+        pk_geometry_job job = {.src = src, .dst = dst};
+        pk_parallel_for(src->height, 2 * 3 * src->width * src->height, pk_copy_band, &job);
+        return PK_OK;
+    }
+    if (turns == 2) {
+        /* A half turn is both flips; in place, the horizontal flip must see
+         * each row once, after the rows were swapped. */
+        if ((status = pk_flip_vertical(src, dst)) != PK_OK)
+            return status;
+        return pk_flip_horizontal(dst, dst);
+    }
+    if ((status = pk_check_swapped(src, dst)) != PK_OK)
+        return status;
+    const uint8_t *pixels = (const uint8_t *)src->pixels;
+    if (turns == 1) /* out(i, j) = in(j, width - 1 - i) */
+        return pk_remap(src, dst, pixels + 3 * (src->width - 1), -3, (ptrdiff_t)src->stride);
+    /* turns == 3: out(i, j) = in(height - 1 - j, i) */
+    return pk_remap(src, dst, pixels + (src->height - 1) * src->stride, 3, -(ptrdiff_t)src->stride);
+}
+
+pk_status pk_paste(const pk_image *dst, const pk_image *src, long x, long y)
+{
+    pk_status status;
+
+    if ((status = pk_image_validate(src)) != PK_OK || (status = pk_image_validate(dst)) != PK_OK)
+        return status;
+    if (!dst->writable)
+        return PK_ERR_READONLY;
+    /* Entirely outside: nothing to do (checked first so the sums below
+     * cannot overflow; sizes are below 2^21). */
+    if (x >= (long)dst->width || y >= (long)dst->height || x <= -(long)src->width || y <= -(long)src->height)
+        return PK_OK;
+    long left = x < 0 ? 0 : x, top = y < 0 ? 0 : y;
+    long right = x + (long)src->width, bottom = y + (long)src->height;
+    if (right > (long)dst->width)
+        right = (long)dst->width;
+    if (bottom > (long)dst->height)
+        bottom = (long)dst->height;
+    if (right <= left || bottom <= top)
+        return PK_OK;
+    size_t width = (size_t)(right - left), rows = (size_t)(bottom - top);
+    const uint8_t *from = (const uint8_t *)src->pixels + (size_t)(top - y) * src->stride + 3 * (size_t)(left - x);
+    uint8_t *to = (uint8_t *)dst->pixels + (size_t)top * dst->stride + 3 * (size_t)left;
+
+    if (pk_check_alias(src->pixels, pk_image_span(src), src->stride, dst->pixels, pk_image_span(dst), 0)
+        == PK_OK) {
+        for (size_t r = 0; r < rows; r++)
+            memcpy(to + r * dst->stride, from + r * src->stride, 3 * width);
+        return PK_OK;
+    }
+    /* src and dst share memory: copy the region out first, as numpy does. */
+    uint8_t *scratch = pk_scratch(3 * width * rows);
+    if (scratch == NULL)
+        return PK_ERR_NO_MEMORY;
+    for (size_t r = 0; r < rows; r++)
+        memcpy(scratch + r * 3 * width, from + r * src->stride, 3 * width);
+    for (size_t r = 0; r < rows; r++)
+        memcpy(to + r * dst->stride, scratch + r * 3 * width, 3 * width);
+    pk_scratch_free(scratch);
+    return PK_OK;
+}

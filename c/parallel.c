@@ -1,0 +1,154 @@
+/*
+ * parallel.c: a small pool of worker threads that run row bands.
+ *
+ * One job runs at a time: a caller that finds the pool busy (another
+ * Python thread, or a kernel inside a kernel) runs its bands itself, so a
+ * call never waits for another.  The caller always takes bands too.
+ * Workers are started on first need and never stopped; after fork() the
+ * child forgets them (they do not exist there) and starts new ones.
+ */
+#include "internal.h"
+
+#include <stdatomic.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define PK_HAVE_PTHREADS 1
+#endif
+
+/* Below this many bytes of work per band, threads cost more than they give. */
+#define PK_MIN_BAND_WORK ((size_t)256 << 10)
+
+typedef struct {
+    pk_band_fn fn;
+    void *ctx;
+    size_t count;
+    size_t bands;
+    atomic_size_t next;  /* next band to take */
+    int helpers;         /* workers inside this job (under pk_lock) */
+    int max_helpers;
+} pk_job;
+
+static void pk_run_bands(pk_job *job)
+{
+    size_t band;
+    while ((band = atomic_fetch_add(&job->next, 1)) < job->bands) {
+        size_t begin = job->count * band / job->bands;
+        size_t end = job->count * (band + 1) / job->bands;
+        if (end > begin)
+            job->fn(job->ctx, begin, end);
+    }
+}
+
+#ifdef PK_HAVE_PTHREADS
+static pthread_mutex_t pk_busy = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time */
+static pthread_mutex_t pk_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards what follows */
+static pthread_cond_t pk_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pk_idle = PTHREAD_COND_INITIALIZER;
+static pk_job *pk_current;
+static unsigned long pk_generation;
+static int pk_workers;
+static int pk_atfork_registered;
+
+static void *pk_worker(void *unused)
+{
+    unsigned long seen = 0;
+    (void)unused;
+    pthread_mutex_lock(&pk_lock);
+    for (;;) {
+        while (pk_current == NULL || seen == pk_generation
+               || pk_current->helpers >= pk_current->max_helpers) {
+            if (pk_current != NULL && seen != pk_generation)
+                seen = pk_generation;  /* enough helpers already: skip this job */
+            pthread_cond_wait(&pk_work, &pk_lock);
+        }
+        pk_job *job = pk_current;
+        seen = pk_generation;
+        job->helpers++;
+        pthread_mutex_unlock(&pk_lock);
+        pk_run_bands(job);
+        pthread_mutex_lock(&pk_lock);
+        if (--job->helpers == 0)
+            pthread_cond_broadcast(&pk_idle);
+    }
+    return NULL;
+}
+
+static void pk_after_fork_in_child(void)
+{
+    /* Only the forking thread exists in the child. */
+    pthread_mutex_init(&pk_busy, NULL);
+    pthread_mutex_init(&pk_lock, NULL);
+    pthread_cond_init(&pk_work, NULL);
+    pthread_cond_init(&pk_idle, NULL);
+    pk_current = NULL;
+    pk_workers = 0;
+}
+
+/* Starts workers up to `wanted` (under pk_lock); returns how many run. */
+static int pk_start_workers(int wanted)
+{
+    if (!pk_atfork_registered) {
+        pthread_atfork(NULL, NULL, pk_after_fork_in_child);
+        pk_atfork_registered = 1;
+    }
+    while (pk_workers < wanted) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&thread, &attr, pk_worker, NULL);
+        pthread_attr_destroy(&attr);
+        if (failed)
+            break;
+        pk_workers++;
+    }
+    return pk_workers;
+}
+#endif
+
+void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
+{
+    pk_job job;
+    size_t threads = (size_t)pk_num_threads();
+    size_t useful = work / PK_MIN_BAND_WORK;
+
+    job.fn = fn;
+    job.ctx = ctx;
+    job.count = count;
+    job.bands = threads < useful ? threads : useful;
+    if (job.bands > count)
+        job.bands = count;
+    job.helpers = 0;
+    atomic_init(&job.next, 0);
+    if (job.bands <= 1) {
+        if (count > 0)
+            fn(ctx, 0, count);
+        return;
+    }
+#ifdef PK_HAVE_PTHREADS
+    if (pthread_mutex_trylock(&pk_busy) == 0) {
+        pthread_mutex_lock(&pk_lock);
+        job.max_helpers = pk_start_workers((int)threads - 1);
+        if (job.max_helpers > (int)threads - 1)
+            job.max_helpers = (int)threads - 1;
+        pk_current = &job;
+        pk_generation++;
+        pthread_cond_broadcast(&pk_work);
+        pthread_mutex_unlock(&pk_lock);
+
+        pk_run_bands(&job);
+
+        /* Every band is taken; wait for the workers still inside the job. */
+        pthread_mutex_lock(&pk_lock);
+        pk_current = NULL;
+        while (job.helpers > 0)
+            pthread_cond_wait(&pk_idle, &pk_lock);
+        pthread_mutex_unlock(&pk_lock);
+        pthread_mutex_unlock(&pk_busy);
+        return;
+    }
+#endif
+    /* The pool is busy or absent: the same bands, on this thread. */
+    pk_run_bands(&job);
+}

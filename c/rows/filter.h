@@ -1,0 +1,95 @@
+/* rows/filter.h: loops of the box and gaussian blurs. */
+#include <stddef.h>
+#include <stdint.h>
+
+/* dst[i] = sum of the 2 * radius + 1 samples of the same channel centred on
+ * i, from a row padded with radius pixels on each side. */
+static void row_box_h(const uint8_t *restrict padded, uint32_t *restrict dst, size_t width, size_t radius)
+{
+    size_t n = 3 * width, taps = 2 * radius + 1;
+    if (radius <= 8) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t sum = 0;
+            for (size_t k = 0; k < taps; k++)
+                sum += padded[i + 3 * k];
+            dst[i] = sum;
+        }
+        return;
+    }
+    for (size_t c = 0; c < 3; c++) {
+        uint32_t sum = 0;
+        for (size_t k = 0; k < taps; k++)
+            sum += padded[c + 3 * k];
+        dst[c] = sum;
+    }
+    for (size_t i = 3; i < n; i++)
+        dst[i] = dst[i - 3] + padded[i - 3 + 3 * taps] - padded[i - 3];
+}
+
+static void row_add_u32(uint32_t *restrict acc, const uint32_t *restrict src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] += src[i];
+}
+
+static void row_sub_u32(uint32_t *restrict acc, const uint32_t *restrict src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] -= src[i];
+}
+
+/* round(sum / area) = floor((2 sum + area) / (2 area)), by multiplying with
+ * magic = ceil(2^32 / (2 area)); exact while 2 sum + area < 2^17. */
+static void row_box_div(const uint32_t *restrict sum, uint8_t *restrict dst, size_t n, uint32_t area,
+                        uint32_t magic)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (uint8_t)(((uint64_t)(2u * sum[i] + area) * magic) >> 32);
+}
+
+/* The same for large areas, in double precision. */
+static void row_box_div_large(const uint32_t *restrict sum, uint8_t *restrict dst, size_t n, uint32_t area)
+{
+    const double inverse = 1.0 / (2.0 * (double)area);
+    for (size_t i = 0; i < n; i++) {
+        double q = (2.0 * (double)sum[i] + (double)area) * inverse + 1e-9;
+        dst[i] = (uint8_t)(q >= 255.0 ? 255 : (uint32_t)q);
+    }
+}
+
+/* Horizontal gaussian: taps in Q8 (sum 256), result in Q8. */
+static void row_gauss_h(const uint8_t *restrict padded, uint16_t *restrict dst, size_t width,
+                        const uint16_t *restrict taps, size_t radius)
+{
+    size_t n = 3 * width, count = 2 * radius + 1;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t sum = 0;
+        for (size_t k = 0; k < count; k++)
+            sum += (uint32_t)taps[k] * padded[i + 3 * k];
+        dst[i] = (uint16_t)sum;
+    }
+}
+
+/* Vertical gaussian over 2 * radius + 1 rows of Q8 samples: Q16 sum, rounded. */
+static void row_gauss_v(const uint16_t *const *rows, uint8_t *restrict dst, size_t n,
+                        const uint16_t *restrict taps, size_t radius)
+{
+    enum { CHUNK = 512 };
+    uint32_t acc[CHUNK];
+    size_t count = 2 * radius + 1;
+    for (size_t begin = 0; begin < n; begin += CHUNK) {
+        size_t len = n - begin < CHUNK ? n - begin : CHUNK;
+        for (size_t i = 0; i < len; i++)
+            acc[i] = 1u << 15;
+        for (size_t k = 0; k < count; k++) {
+            const uint16_t *restrict row = rows[k] + begin;
+            uint32_t tap = taps[k];
+            for (size_t i = 0; i < len; i++)
+                acc[i] += tap * row[i];
+        }
+        for (size_t i = 0; i < len; i++) {
+            uint32_t v = acc[i] >> 16;
+            dst[begin + i] = (uint8_t)(v > 255 ? 255 : v);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/* rows/point.h: per-sample loops (included by the isa_*.c files). */
+#include <stddef.h>
+#include <stdint.h>
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#endif
+
+/* No restrict on loops that may run in place (src == dst). */
+static void row_invert(const uint8_t *src, uint8_t *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (uint8_t)~src[i];
+}
+
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+/* 64 lookups in a 256-byte table: two 128-entry permutes, picked by bit 7. */
+static inline __m512i lut_lookup64(__m512i index, const __m512i table[4])
+{
+    __m512i low = _mm512_permutex2var_epi8(table[0], index, table[1]);
+    __m512i high = _mm512_permutex2var_epi8(table[2], index, table[3]);
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), low, high);
+}
+
+static inline void lut_load(const uint8_t *lut, __m512i table[4])
+{
+    for (int i = 0; i < 4; i++)
+        table[i] = _mm512_loadu_si512((const void *)(lut + 64 * i));
+}
+#endif
+
+static void row_lut1(const uint8_t *src, uint8_t *dst, size_t n, const uint8_t *lut)
+{
+    size_t i = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    __m512i table[4];
+    lut_load(lut, table);
+    for (; i + 64 <= n; i += 64)
+        _mm512_storeu_si512((void *)(dst + i), lut_lookup64(_mm512_loadu_si512((const void *)(src + i)), table));
+#endif
+    for (; i < n; i++)
+        dst[i] = lut[src[i]];
+}
+
+/* lut holds three tables of 256 (r, g, b); byte i of a row is channel i % 3. */
+static void row_lut3(const uint8_t *src, uint8_t *dst, size_t width, const uint8_t *lut)
+{
+    size_t n = width * 3, i = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    __m512i tables[3][4];
+    __mmask64 channel_mask[3][3]; /* [phase of the block][channel] */
+    for (int c = 0; c < 3; c++)
+        lut_load(lut + 256 * c, tables[c]);
+    for (int phase = 0; phase < 3; phase++) {
+        for (int c = 0; c < 3; c++) {
+            __mmask64 mask = 0;
+            for (int j = 0; j < 64; j++)
+                if ((phase + j) % 3 == c)
+                    mask |= (__mmask64)1 << j;
+            channel_mask[phase][c] = mask;
+        }
+    }
+    for (; i + 64 <= n; i += 64) {
+        __m512i index = _mm512_loadu_si512((const void *)(src + i));
+        int phase = (int)(i % 3);
+        __m512i out = lut_lookup64(index, tables[0]);
+        out = _mm512_mask_blend_epi8(channel_mask[phase][1], out, lut_lookup64(index, tables[1]));
+        out = _mm512_mask_blend_epi8(channel_mask[phase][2], out, lut_lookup64(index, tables[2]));
+        _mm512_storeu_si512((void *)(dst + i), out);
+    }
+#endif
+    for (; i < n; i++)
+        dst[i] = lut[256 * (i % 3) + src[i]];
+}
+
+static void row_swap_rb(const uint8_t *src, uint8_t *dst, size_t width)
+{
+    for (size_t x = 0; x < width; x++) {
+        uint8_t r = src[3 * x], g = src[3 * x + 1], b = src[3 * x + 2];
+        dst[3 * x] = b;
+        dst[3 * x + 1] = g;
+        dst[3 * x + 2] = r;
+    }
+}
+
+static void row_blend(const uint8_t *a, const uint8_t *b, uint8_t *dst, size_t n, uint32_t weight_b)
+{
+    uint32_t weight_a = 32768u - weight_b;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (uint8_t)((a[i] * weight_a + b[i] * weight_b + 16384u) >> 15);
+}
