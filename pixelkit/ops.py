@@ -256,7 +256,7 @@ def to_tensor(
         result = allocate(12 * width * height, zeroed=False).view(np.float32).reshape(shape)
     else:
         result = out
-        if not isinstance(result, np.ndarray) or result.dtype != np.float32:  # type: ignore[redundant-expr]
+        if not isinstance(result, np.ndarray) or result.dtype != np.float32:
             raise TypeError("to_tensor: out must be a float32 numpy array")
         if tuple(result.shape) != shape:
             raise ValueError(f"to_tensor: out has shape {result.shape}, the result has shape {shape}")
