@@ -131,7 +131,10 @@ def build_in_place() -> Path:
     builder = make_ffibuilder(cdef_source(), relative=False)
     built = Path(builder.compile(tmpdir=str(ROOT / "build" / "cffi"), verbose=True))
     target = ROOT / "pixelkit" / built.name
-    shutil.copy2(built, target)
+    # Replace, never overwrite: a running process may have the old file mapped.
+    staging = target.with_name(target.name + ".new")
+    shutil.copy2(built, staging)
+    os.replace(staging, target)
     return target
 
 

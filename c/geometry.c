@@ -96,22 +96,43 @@ pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
  * pixels of one output column of the block are adjacent, so each source
  * cache line is read once per block rather than once per row.
  */
-#define PK_REMAP_BLOCK 16
+#define PK_REMAP_BLOCK 256
 
 static void pk_remap_band(void *context, size_t begin, size_t end)
 {
     const pk_geometry_job *job = context;
-    size_t width = job->dst->width;
+    /* Locals, so that stores through uint8_t pointers cannot force reloads. */
+    const size_t width = job->dst->width, stride = job->dst->stride;
+    uint8_t *const out = (uint8_t *)job->dst->pixels;
+    const uint8_t *const base = job->base;
+    const ptrdiff_t step_i = job->step_i, step_j = job->step_j;
+    /* A pixel is moved as one 4-byte load and store: the extra byte stored
+     * is the next pixel's, rewritten right after; the extra byte loaded
+     * must exist, which only the source's last pixel cannot promise. */
+    const uint8_t *const src_last = (const uint8_t *)job->src->pixels + pk_image_span(job->src) - 3;
     for (size_t i0 = begin; i0 < end; i0 += PK_REMAP_BLOCK) {
-        size_t i1 = i0 + PK_REMAP_BLOCK < end ? i0 + PK_REMAP_BLOCK : end;
-        for (size_t j = 0; j < width; j++) {
-            const uint8_t *column = job->base + (ptrdiff_t)j * job->step_j;
-            for (size_t i = i0; i < i1; i++) {
-                const uint8_t *p = column + (ptrdiff_t)i * job->step_i;
-                uint8_t *q = pk_row(job->dst, i) + 3 * j;
-                q[0] = p[0];
-                q[1] = p[1];
-                q[2] = p[2];
+        size_t rows = end - i0 < PK_REMAP_BLOCK ? end - i0 : PK_REMAP_BLOCK;
+        for (size_t j0 = 0; j0 < width; j0 += PK_REMAP_BLOCK) {
+            size_t cols = width - j0 < PK_REMAP_BLOCK ? width - j0 : PK_REMAP_BLOCK;
+            /* The row's last pixel is stored with 3 bytes. */
+            size_t wide = j0 + cols < width ? cols : cols - 1;
+            for (size_t i = 0; i < rows; i++) {
+                uint8_t *q = out + (i0 + i) * stride + 3 * j0;
+                const uint8_t *p = base + (ptrdiff_t)(i0 + i) * step_i + (ptrdiff_t)j0 * step_j;
+                for (size_t j = 0; j < cols; j++, p += step_j) {
+                    uint32_t v;
+                    if (p != src_last)
+                        memcpy(&v, p, 4);
+                    else
+                        v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+                    if (j < wide) {
+                        memcpy(q + 3 * j, &v, 4);
+                    } else {
+                        q[3 * j] = p[0];
+                        q[3 * j + 1] = p[1];
+                        q[3 * j + 2] = p[2];
+                    }
+                }
             }
         }
     }

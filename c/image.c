@@ -174,6 +174,74 @@ static unsigned char *pk_align_up(unsigned char *p, size_t alignment)
     return p + ((alignment - v % alignment) % alignment);
 }
 
+#ifdef PK_HAVE_MMAP
+/*
+ * Recently freed large blocks, kept for reuse by requests that need no
+ * zeroing: pages already faulted in cost nothing the second time, while a
+ * fresh mapping pays a fault per page (glibc's malloc keeps freed memory
+ * for the same reason).  At most PK_CACHE_SLOTS blocks and
+ * PK_CACHE_BYTES in all; guarded by a spin lock (held for a few loads).
+ */
+#define PK_CACHE_SLOTS 4
+#define PK_CACHE_BYTES ((size_t)256 << 20)
+
+static struct {
+    void *base;
+    size_t length;
+} pk_cache[PK_CACHE_SLOTS];
+static size_t pk_cache_total;
+static atomic_flag pk_cache_lock = ATOMIC_FLAG_INIT;
+
+static void pk_cache_acquire(void)
+{
+    while (atomic_flag_test_and_set_explicit(&pk_cache_lock, memory_order_acquire))
+        ;
+}
+
+static void pk_cache_release(void)
+{
+    atomic_flag_clear_explicit(&pk_cache_lock, memory_order_release);
+}
+
+/* A cached mapping of at least `length` bytes (and not much more), or NULL. */
+static void *pk_cache_take(size_t length, size_t *taken)
+{
+    void *base = NULL;
+    pk_cache_acquire();
+    for (size_t i = 0; i < PK_CACHE_SLOTS; i++) {
+        if (pk_cache[i].base != NULL && pk_cache[i].length >= length
+            && pk_cache[i].length - length <= length / 4) {
+            base = pk_cache[i].base;
+            *taken = pk_cache[i].length;
+            pk_cache_total -= pk_cache[i].length;
+            pk_cache[i].base = NULL;
+            break;
+        }
+    }
+    pk_cache_release();
+    return base;
+}
+
+/* Keeps a mapping for reuse; returns 0 when the cache has no room. */
+static int pk_cache_put(void *base, size_t length)
+{
+    int kept = 0;
+    pk_cache_acquire();
+    if (pk_cache_total + length <= PK_CACHE_BYTES) {
+        for (size_t i = 0; i < PK_CACHE_SLOTS && !kept; i++) {
+            if (pk_cache[i].base == NULL) {
+                pk_cache[i].base = base;
+                pk_cache[i].length = length;
+                pk_cache_total += length;
+                kept = 1;
+            }
+        }
+    }
+    pk_cache_release();
+    return kept;
+}
+#endif
+
 pk_status pk_alloc(size_t nbytes, int zeroed, void **out)
 {
     pk_block_header header = {NULL, 0};
@@ -192,16 +260,23 @@ pk_status pk_alloc(size_t nbytes, int zeroed, void **out)
     if (nbytes >= PK_HUGE_THRESHOLD) {
         if (!pk_add_size(nbytes, PK_ALIGNMENT + PK_HUGE_PAGE, &total))
             return PK_ERR_OVERFLOW;
-        void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED)
-            return PK_ERR_NO_MEMORY;
-        data = pk_align_up((unsigned char *)base + PK_ALIGNMENT, PK_HUGE_PAGE);
+        size_t length = total;
+        void *base = zeroed ? NULL : pk_cache_take(total, &length);
+        if (base == NULL) {
+            base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (base == MAP_FAILED)
+                return PK_ERR_NO_MEMORY;
+            length = total;
+            data = pk_align_up((unsigned char *)base + PK_ALIGNMENT, PK_HUGE_PAGE);
 #ifdef MADV_HUGEPAGE
-        /* Advice only: without THP support the block still works. */
-        (void)madvise(data, nbytes - nbytes % PK_HUGE_PAGE, MADV_HUGEPAGE);
+            /* Advice only: without THP support the block still works. */
+            (void)madvise(data, nbytes - nbytes % PK_HUGE_PAGE, MADV_HUGEPAGE);
 #endif
+        } else {
+            data = pk_align_up((unsigned char *)base + PK_ALIGNMENT, PK_HUGE_PAGE);
+        }
         header.base = base;
-        header.length = total;
+        header.length = length;
     }
 #endif
     if (data == NULL) {
@@ -227,9 +302,10 @@ pk_status pk_free(void *block)
         return PK_OK;
     memcpy(&header, (unsigned char *)block - sizeof header, sizeof header);
 #ifdef PK_HAVE_MMAP
-    if (header.length != 0)
-        munmap(header.base, header.length);
-    else
+    if (header.length != 0) {
+        if (!pk_cache_put(header.base, header.length))
+            munmap(header.base, header.length);
+    } else
 #endif
         free(header.base);
     atomic_fetch_sub_explicit(&pk_live_blocks, 1, memory_order_relaxed);

@@ -143,7 +143,9 @@ pk_status pk_image_validate(const pk_image *image);
 
 /*
  * Allocates `nbytes` (>= 1) bytes aligned to 64, zeroed when `zeroed` is
- * non-zero.  Large blocks are advised to use transparent huge pages.
+ * non-zero.  Large blocks are mapped with transparent huge pages advised,
+ * and up to 4 freed large blocks (256 MiB in all) are kept for reuse by
+ * later requests that need no zeroing: a documented, lock-guarded global.
  * Release with pk_free.
  */
 pk_status pk_alloc(size_t nbytes, int zeroed, void **out);
