@@ -125,6 +125,44 @@ static void pk_box_band(void *context, size_t begin, size_t end)
     pk_scratch_free(sums);
 }
 
+/* Radius up to PK_SMALL_BOX: 16-bit column sums kept straight from the
+ * source rows, then one pass of horizontal sums and exact division. */
+#define PK_SMALL_BOX 5
+
+static void pk_small_box_band(void *context, size_t begin, size_t end)
+{
+    pk_filter_job *job = context;
+    const pk_kernels *k = job->kernels;
+    size_t width = job->src->width, height = job->src->height, n = 3 * width, r = job->radius;
+    uint32_t area = (uint32_t)((2 * r + 1) * (2 * r + 1));
+    uint32_t magic = (uint32_t)((((uint32_t)1 << 24) + 2 * area - 1) / (2 * area));
+    /* The column sums live inside a row padded by r pixels on each side. */
+    uint16_t *padded = pk_scratch(3 * (width + 2 * r) * sizeof *padded);
+    if (padded == NULL) {
+        pk_filter_failed(job);
+        return;
+    }
+    uint16_t *sums = padded + 3 * r;
+    const uint8_t *pixels = (const uint8_t *)job->src->pixels;
+    size_t stride = job->src->stride;
+    memset(sums, 0, n * sizeof *sums);
+    for (long t = -(long)r; t <= (long)r; t++)
+        k->add_u8(sums, pixels + pk_reflect101((long)begin + t, height) * stride, n);
+    for (size_t y = begin; y < end; y++) {
+        for (size_t j = 1; j <= r; j++) {
+            size_t left = pk_reflect101(-(long)j, width), right = pk_reflect101((long)(width - 1 + j), width);
+            memcpy(sums - 3 * j, sums + 3 * left, 3 * sizeof *sums);
+            memcpy(sums + 3 * (width - 1 + j), sums + 3 * right, 3 * sizeof *sums);
+        }
+        k->box_h16(padded, (uint8_t *)job->dst->pixels + y * job->dst->stride, width, r, area, magic);
+        if (y + 1 == end)
+            break;
+        k->slide_u8(sums, pixels + pk_reflect101((long)y + (long)r + 1, height) * stride,
+                    pixels + pk_reflect101((long)y - (long)r, height) * stride, n);
+    }
+    pk_scratch_free(padded);
+}
+
 static void pk_copy_rows(const pk_image *src, const pk_image *dst)
 {
     for (size_t y = 0; y < src->height; y++)
@@ -145,7 +183,8 @@ pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
     }
     pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = radius};
     atomic_init(&job.status, PK_OK);
-    pk_parallel_for(src->height, 8 * 3 * src->width * src->height, pk_box_band, &job);
+    pk_parallel_for(src->height, 8 * 3 * src->width * src->height,
+                    radius <= PK_SMALL_BOX ? pk_small_box_band : pk_box_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 

@@ -42,11 +42,18 @@ typedef struct {
     void (*resize_area_h)(const uint8_t *src, float *dst, size_t dst_width,
                           const int32_t *start, const int32_t *count, const float *weights,
                           size_t taps);
+    void (*double_h)(const uint8_t *src, uint16_t *dst, size_t src_width);
+    void (*double_v)(const uint16_t *a, const uint16_t *b, uint8_t *dst, size_t n, uint16_t w0, uint16_t w1);
+    void (*half)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst, size_t dst_width);
     void (*area_sum_h)(const uint8_t *src, uint32_t *dst, size_t dst_width, size_t factor);
     void (*nearest_row)(const uint8_t *src, uint8_t *dst, size_t dst_width, const int32_t *xofs);
     void (*axpy_f32)(const float *src, float *acc, size_t n, float weight);
     void (*round_f32)(const float *src, uint8_t *dst, size_t n);
     /* filter */
+    void (*add_u8)(uint16_t *acc, const uint8_t *row, size_t n);
+    void (*slide_u8)(uint16_t *acc, const uint8_t *entering, const uint8_t *leaving, size_t n);
+    void (*box_h16)(const uint16_t *padded, uint8_t *dst, size_t width, size_t radius, uint32_t area,
+                    uint32_t magic);
     void (*box_h)(const uint8_t *padded, uint32_t *dst, size_t width, size_t radius);
     void (*add_u32)(uint32_t *acc, const uint32_t *src, size_t n);
     void (*sub_u32)(uint32_t *acc, const uint32_t *src, size_t n);

@@ -214,6 +214,60 @@ static void pk_area_band(void *context, size_t begin, size_t end)
     pk_scratch_free(buffers);
 }
 
+/* Halving both sides: the 2x2 mean, which is what both the bilinear and
+ * the area weights reduce to (1024/1024 per axis, (sum + 2) >> 2). */
+static void pk_half_band(void *context, size_t begin, size_t end)
+{
+    pk_resize_job *job = context;
+    for (size_t y = begin; y < end; y++)
+        job->kernels->half(pk_src_row(job, 2 * y), pk_src_row(job, 2 * y + 1), pk_dst_row(job, y), job->dst->width);
+}
+
+/*
+ * Doubling both sides with bilinear weights: 0.75 / 0.25 (1536 / 512 in
+ * 11 bits) on inner pixels, the edge pixel alone at the borders.  The
+ * general formula reduces exactly to 16-bit integers: (sum + 8) >> 4 of
+ * products with weights 3 and 1 per axis.
+ */
+static void pk_double_band(void *context, size_t begin, size_t end)
+{
+    pk_resize_job *job = context;
+    size_t n = 3 * job->dst->width, sh = job->src->height;
+    uint16_t *rows = pk_scratch(2 * n * sizeof *rows);
+    uint16_t *row[2] = {rows, rows + n};
+    long cached[2] = {-1, -1};
+    if (rows == NULL) {
+        pk_band_failed(job);
+        return;
+    }
+    for (size_t y = begin; y < end; y++) {
+        /* Source rows (i, i + 1) and weights of output row y. */
+        size_t i = y == 0 ? 0 : (y - 1) / 2;
+        uint16_t w0 = y % 2 ? 3 : 1, w1 = (uint16_t)(4 - w0);
+        if (y == 0 || y == 2 * sh - 1) {
+            i = y == 0 ? 0 : sh - 1;
+            w0 = 4;
+            w1 = 0;
+        }
+        long want[2] = {(long)i, (long)(i + 1 < sh ? i + 1 : i)};
+        if (cached[0] != want[0] && cached[1] == want[0]) {
+            uint16_t *t = row[0];
+            row[0] = row[1];
+            row[1] = t;
+            cached[0] = want[0];
+            cached[1] = -1;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (cached[k] != want[k]) {
+                job->kernels->double_h(pk_src_row(job, (size_t)want[k]), row[k], job->src->width);
+                cached[k] = want[k];
+            }
+        }
+        job->kernels->double_v(row[0], row[1], pk_dst_row(job, y), n, w0, w1);
+    }
+    pk_scratch_free(rows);
+}
+
 /* Whole-number factors: exact integer means, rounded half up. */
 static void pk_area_int_band(void *context, size_t begin, size_t end)
 {
@@ -265,7 +319,11 @@ pk_status pk_resize(const pk_image *src, const pk_image *dst, int method)
     atomic_init(&job.status, PK_OK);
     size_t work = 3 * (dw * dh + (sw * sh < 4 * dw * dh ? sw * sh : 4 * dw * dh));
 
-    if (method == PK_RESIZE_NEAREST) {
+    if (method == PK_RESIZE_BILINEAR && dw == 2 * sw && dh == 2 * sh && sw > 1 && sh > 1) {
+        pk_parallel_for(dh, work, pk_double_band, &job);
+    } else if (method != PK_RESIZE_NEAREST && sw == 2 * dw && sh == 2 * dh) {
+        pk_parallel_for(dh, work, pk_half_band, &job);
+    } else if (method == PK_RESIZE_NEAREST) {
         job.xofs = pk_scratch(dw * sizeof *job.xofs);
         job.yidx = pk_scratch(dh * sizeof *job.yidx);
         if (job.xofs && job.yidx) {

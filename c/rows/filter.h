@@ -110,3 +110,40 @@ static void row_gauss_v(const uint16_t *const *rows, uint8_t *restrict dst, size
         }
     }
 }
+
+/* acc[i] += row[i] and acc[i] -= row[i] on 16-bit running sums. */
+static void row_add_u8(uint16_t *restrict acc, const uint8_t *restrict row, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] = (uint16_t)(acc[i] + row[i]);
+}
+
+/* The window moves down one row: acc[i] += entering[i] - leaving[i]. */
+static void row_slide_u8(uint16_t *restrict acc, const uint8_t *restrict entering, const uint8_t *restrict leaving,
+                         size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] = (uint16_t)(acc[i] + entering[i] - leaving[i]);
+}
+
+/* Small boxes: horizontal sum of 2 radius + 1 column sums (padded row) and
+ * the rounded division, round(s / area) = ((2 s + area) * magic) >> 24 with
+ * magic = ceil(2^24 / (2 area)), exact for area <= 121. */
+static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
+                        uint32_t area, uint32_t magic)
+{
+    size_t n = 3 * width;
+    if (radius == 1) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t sum = (uint32_t)padded[i] + padded[i + 3] + padded[i + 6];
+            dst[i] = (uint8_t)(((2 * sum + area) * magic) >> 24);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t sum = 0;
+        for (size_t k = 0; k <= 2 * radius; k++)
+            sum += padded[i + 3 * k];
+        dst[i] = (uint8_t)(((2 * sum + area) * magic) >> 24);
+    }
+}
