@@ -10,6 +10,7 @@ memory lives exactly as long as something can still reach it.
 
 from __future__ import annotations
 
+import math
 import mmap
 import operator
 from collections.abc import Sequence
@@ -68,6 +69,27 @@ def allocate(nbytes: int, zeroed: bool) -> NDArray[np.uint8]:
     return np.frombuffer(ffi.buffer(block, nbytes), np.uint8)
 
 
+# Below this size a result comes from numpy's allocator: page faults are
+# not worth avoiding and a plain allocation costs less Python overhead.
+_SMALL_RESULT_BYTES = 256 << 10
+
+
+def new_bytes(*shape: int) -> NDArray[np.uint8]:
+    """An uninitialised uint8 array for a result: C memory when large (huge pages, reuse)."""
+    nbytes = math.prod(shape)
+    if nbytes < _SMALL_RESULT_BYTES:
+        return np.empty(shape, np.uint8)
+    return allocate(nbytes, zeroed=False).reshape(shape)
+
+
+def data_pointer(array: NDArray[Any], ctype: str = "pixel_t *") -> CData:
+    """A ``ctype`` pointer to the first element of ``array`` (which must stay alive)."""
+    if array.flags.c_contiguous:
+        # Much cheaper than __array_interface__; the buffer is released at once.
+        return ffi.cast(ctype, ffi.from_buffer(array))
+    return ffi.cast(ctype, array.__array_interface__["data"][0])
+
+
 def pixel_color(value: Color, name: str = "color") -> tuple[int, int, int]:
     """An (r, g, b) tuple of ints in 0..255, or a clear exception."""
     try:
@@ -94,11 +116,15 @@ class Image:
     ``Image.from_buffer`` wrap existing memory without copying.
     """
 
-    __slots__ = ("__weakref__", "_array", "_desc", "_mmap")
+    __slots__ = ("__weakref__", "_array", "_desc", "_height", "_mmap", "_width", "_writable")
 
     _array: NDArray[np.uint8]
     _desc: CData
     _mmap: mmap.mmap | None
+    # Plain copies of descriptor fields: cheaper to read than cffi's.
+    _width: int
+    _height: int
+    _writable: bool
 
     def __init__(self, width: SupportsIndex, height: SupportsIndex, fill: Color | None = None) -> None:
         w, h = dimension(width, "width"), dimension(height, "height")
@@ -113,19 +139,19 @@ class Image:
     def _attach(self, array: NDArray[np.uint8], mapping: mmap.mmap | None = None) -> None:
         """Adopt ``array`` ((H, W, 3) uint8, strides (stride, 3, 1), already checked)."""
         height, width, _ = array.shape
+        writable = bool(array.flags.writeable)
         self._array = array
         self._mmap = mapping
-        self._desc = ffi.new(
-            "pk_image *",
-            {
-                "pixels": ffi.cast("pixel_t *", array.__array_interface__["data"][0]),
-                "width": width,
-                "height": height,
-                "stride": array.strides[0],
-                "writable": int(array.flags.writeable),
-            },
-        )
-        check(lib.pk_image_validate(self._desc), "Image")
+        self._width = width
+        self._height = height
+        self._writable = writable
+        desc = ffi.new("pk_image *")
+        desc.pixels = data_pointer(array)
+        desc.width = width
+        desc.height = height
+        desc.stride = array.strides[0]
+        desc.writable = writable
+        self._desc = desc
 
     @classmethod
     def _wrap(cls, array: NDArray[np.uint8], mapping: mmap.mmap | None = None) -> Image:
@@ -142,9 +168,13 @@ class Image:
 
     @classmethod
     def _empty(cls, width: int, height: int) -> Image:
-        """A contiguous image whose pixels are not initialised (for results)."""
-        stride, total = image_nbytes(width, height)
-        return cls._from_flat(allocate(total, zeroed=False), width, height, stride)
+        """A contiguous image whose pixels are not initialised (for results).
+
+        ``width`` and ``height`` must already be valid dimensions.
+        """
+        image = cls.__new__(cls)
+        image._attach(new_bytes(height, width, 3))
+        return image
 
     @classmethod
     def from_array(cls, arr: NDArray[Any]) -> Image:
@@ -217,11 +247,11 @@ class Image:
 
     @property
     def width(self) -> int:
-        return int(self._desc.width)
+        return self._width
 
     @property
     def height(self) -> int:
-        return int(self._desc.height)
+        return self._height
 
     @property
     def stride(self) -> int:
@@ -231,16 +261,16 @@ class Image:
     @property
     def shape(self) -> tuple[int, int, int]:
         """``(height, width, 3)``, as numpy would say."""
-        return self.height, self.width, 3
+        return self._height, self._width, 3
 
     @property
     def nbytes(self) -> int:
         """Bytes of pixel data, ``width * height * 3`` (row padding excluded)."""
-        return self.width * self.height * 3
+        return self._width * self._height * 3
 
     @property
     def readonly(self) -> bool:
-        return not self._desc.writable
+        return not self._writable
 
     @property
     def cdata(self) -> CData:

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from pixelkit._native import CData, ffi, lib
 from pixelkit.errors import check
-from pixelkit.image import Color, Image, allocate, dimension, pixel_color
+from pixelkit.image import Color, Image, data_pointer, dimension, new_bytes, pixel_color
 from pixelkit.rawio import as_image
 
 ImageOrArray = TypeVar("ImageOrArray", Image, NDArray[np.uint8])
@@ -44,10 +44,10 @@ def _output(out: ImageLike | None, width: int, height: int, op: str) -> Image:
     """A fresh result image, or ``out`` checked for shape and writability."""
     if out is None:
         return Image._empty(width, height)
-    image = as_image(out, "out")
-    if image.shape != (height, width, 3):
+    image = out if isinstance(out, Image) else as_image(out, "out")
+    if image._width != width or image._height != height:
         raise ValueError(f"{op}: out has shape {image.shape}, the result has shape {(height, width, 3)}")
-    if image.readonly:
+    if not image._writable:
         raise ValueError(f"{op}: out is read-only")
     return image
 
@@ -77,9 +77,14 @@ def _finite(value: SupportsFloat, name: str) -> float:
 
 
 def _unary(op: str, call: Any, img: ImageLike, out: ImageLike | None, *args: Any, in_place: bool = True) -> Any:
-    src = as_image(img)
-    dst = _output(out, src.width, src.height, op)
-    _run(op, call, src, dst, *args, in_place=in_place)
+    src = img if isinstance(img, Image) else as_image(img)
+    dst = _output(out, src._width, src._height, op)
+    if in_place:
+        status = call(src._desc, *args, dst._desc)
+        if status:
+            check(status, op)
+    else:
+        _run(op, call, src, dst, *args, in_place=False)
     return dst if out is None else out
 
 
@@ -195,16 +200,13 @@ def _plane(array: NDArray[Any], width: int, height: int, op: str) -> CData:
     row, step = array.strides
     if (width > 1 and step != 1) or (height > 1 and row < width):
         raise ValueError(f"{op}: out needs adjacent samples and positive row strides, got strides {array.strides}")
-    return ffi.new(
-        "pk_plane *",
-        {
-            "data": ffi.cast("uint8_t *", array.__array_interface__["data"][0]),
-            "width": width,
-            "height": height,
-            "stride": row if height > 1 else width,
-            "writable": 1,
-        },
-    )
+    plane = ffi.new("pk_plane *")
+    plane.data = data_pointer(array, "uint8_t *")
+    plane.width = width
+    plane.height = height
+    plane.stride = row if height > 1 else width
+    plane.writable = 1
+    return plane
 
 
 def to_gray(img: ImageLike, out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
@@ -213,9 +215,9 @@ def to_gray(img: ImageLike, out: NDArray[np.uint8] | None = None) -> NDArray[np.
     Exactly ``(19595 R + 38470 G + 7471 B + 0x8000) >> 16``, the formula of
     Pillow's ``convert("L")``.
     """
-    src = as_image(img)
-    width, height = src.width, src.height
-    result = allocate(width * height, zeroed=False).reshape(height, width) if out is None else out
+    src = img if isinstance(img, Image) else as_image(img)
+    width, height = src._width, src._height
+    result = new_bytes(height, width) if out is None else out
     check(lib.pk_to_gray(src._desc, _plane(result, width, height, "to_gray")), "to_gray")
     return result
 
@@ -253,7 +255,7 @@ def to_tensor(
     width, height = src.width, src.height
     shape = (3, height, width) if layout == "CHW" else (height, width, 3)
     if out is None:
-        result = allocate(12 * width * height, zeroed=False).view(np.float32).reshape(shape)
+        result = new_bytes(4 * 3 * width * height).view(np.float32).reshape(shape)
     else:
         result = out
         if not isinstance(result, np.ndarray) or result.dtype != np.float32:
@@ -272,7 +274,7 @@ def to_tensor(
     descriptor = ffi.new(
         "pk_tensor *",
         {
-            "data": ffi.cast("float *", result.__array_interface__["data"][0]),
+            "data": data_pointer(result, "float *"),
             "width": width,
             "height": height,
             "channel_stride": channel if layout == "CHW" else 1,
