@@ -71,7 +71,7 @@ static void pk_flip_v_band(void *context, size_t begin, size_t end)
             memcpy(top, bottom, row_bytes);
             memcpy(bottom, scratch, row_bytes);
         } else {
-            memcpy(pk_row(job->dst, y), pk_row(job->src, last - y), row_bytes);
+            job->kernels->copy_row(pk_row(job->src, last - y), pk_row(job->dst, y), row_bytes);
         }
     }
     pk_scratch_free(scratch);

@@ -32,6 +32,7 @@ typedef struct {
                        const float *bias);
     /* geometry */
     void (*flip_row)(const uint8_t *src, uint8_t *dst, size_t width);
+    void (*copy_row)(const uint8_t *src, uint8_t *dst, size_t n);
     /* histogram: adds one row to four interleaved tables of 3 * 256 counters */
     void (*histogram)(const uint8_t *src, size_t width, uint32_t *counts4);
     /* resample */

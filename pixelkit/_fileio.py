@@ -27,6 +27,8 @@ _WRITE_CHUNK = 4 << 20
 # pixelkit allocates more, so a lying header or wrong frame size costs at
 # most this, not what it declares.  Smaller payloads are read in place.
 _PROBE_BYTES = 64 << 20
+# Reads at least this large are placed to match the file offset's alignment.
+_ALIGNED_READ_BYTES = 1 << 20
 
 
 def is_path(obj: object) -> bool:
@@ -64,8 +66,8 @@ def open_source(src: Source) -> Iterator[BinaryIO]:
         yield cast(BinaryIO, src)
 
 
-def remaining_bytes(stream: BinaryIO) -> int | None:
-    """Bytes left in a seekable stream, or None when that cannot be known."""
+def stream_position(stream: BinaryIO) -> tuple[int, int] | None:
+    """(position, bytes left) of a seekable stream, or None when that cannot be known."""
     try:
         if not stream.seekable():
             return None
@@ -74,7 +76,13 @@ def remaining_bytes(stream: BinaryIO) -> int | None:
         stream.seek(position)
     except (OSError, ValueError, AttributeError):
         return None
-    return max(end - position, 0)
+    return position, max(end - position, 0)
+
+
+def remaining_bytes(stream: BinaryIO) -> int | None:
+    """Bytes left in a seekable stream, or None when that cannot be known."""
+    where = stream_position(stream)
+    return None if where is None else where[1]
 
 
 def read_into(stream: BinaryIO, target: Any) -> int:
@@ -126,7 +134,8 @@ def read_payload(
     ``_PROBE_BYTES`` when it cannot.  With ``end_ok``, a stream already at
     its end gives None (the clean end of a frame sequence).
     """
-    available = remaining_bytes(stream)
+    where = stream_position(stream)
+    available = None if where is None else where[1]
     head = bytearray()
     if available is not None:
         if end_ok and available == 0:
@@ -140,7 +149,11 @@ def read_payload(
             return None
         if got < _PROBE_BYTES:
             raise _ends_early(what, nbytes, offset, got)
-    flat = allocate(nbytes, zeroed=False)
+    # The kernel copies from the page cache much faster when source and
+    # destination share their offset within a cache line: start the buffer
+    # at the file position's offset (pixels need no particular alignment).
+    shift = where[0] % 64 if where is not None and nbytes >= _ALIGNED_READ_BYTES else 0
+    flat = allocate(nbytes + shift, zeroed=False)[shift:] if shift else allocate(nbytes, zeroed=False)
     flat[: len(head)] = np.frombuffer(head, np.uint8)
     got = len(head) + read_into(stream, flat[len(head) :])
     if end_ok and got == 0:

@@ -46,20 +46,44 @@ class _Header(NamedTuple):
 
 
 class _HeaderReader:
-    """Reads a netpbm header byte by byte, so nothing past it is consumed."""
+    """Reads a netpbm header without consuming anything past it.
+
+    Buffered streams are parsed from what ``peek`` shows, and only the
+    header's bytes are consumed at the end (:meth:`finish`); other streams
+    are read one byte at a time.
+    """
 
     def __init__(self, stream: BinaryIO, name: str) -> None:
         self._stream = stream
         self._name = name
+        self._peek = getattr(stream, "peek", None)
+        self._window = b""  # peeked bytes not yet consumed from the stream
+        self._used = 0  # of them, how many the parser took
         self.offset = 0
         self.field_offset = 0  # where the last field read starts
 
     def _byte(self) -> int | None:
+        if self._peek is not None:
+            if self._used == len(self._window):
+                self.finish()
+                self._window = self._peek(4096)
+                if not self._window:
+                    return None
+            byte = self._window[self._used]
+            self._used += 1
+            self.offset += 1
+            return byte
         data = self._stream.read(1)
         if not data:
             return None
         self.offset += 1
         return data[0]
+
+    def finish(self) -> None:
+        """Consume the peeked bytes the parser used."""
+        if self._used:
+            self._stream.read(self._used)
+        self._window, self._used = b"", 0
 
     def error(self, message: str, offset: int) -> FormatError:
         return FormatError(f"{self._name}: {message} (byte offset {offset})")
@@ -121,6 +145,7 @@ def _read_header(stream: BinaryIO, name: str, kinds: dict[bytes, tuple[int, bool
     maxval = header.field("maxval")
     if not 1 <= maxval <= MAX_MAXVAL:
         raise header.error(f"maxval {maxval} is outside 1..{MAX_MAXVAL}", header.field_offset)
+    header.finish()
     channels, plain = kinds[magic]
     return _Header(magic, width, height, maxval, channels, plain, header.offset)
 

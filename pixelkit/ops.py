@@ -386,9 +386,19 @@ def gaussian_blur(img: ImageLike, sigma: float, out: ImageOrArray | None = None)
 # ---- statistics -----------------------------------------------------------------------
 
 
-def histogram(img: ImageLike) -> NDArray[np.uint64]:
-    """Per-channel counts, shape ``(3, 256)`` uint64: ``[c, v]`` pixels with channel c equal to v."""
-    src = as_image(img)
-    counts = np.zeros((3, 256), np.uint64)
+def histogram(img: ImageLike, out: NDArray[np.uint64] | None = None) -> NDArray[np.uint64]:
+    """Per-channel counts, shape ``(3, 256)`` uint64: ``[c, v]`` pixels with channel c equal to v.
+
+    ``out`` (a ``(3, 256)`` uint64 array) receives the counts, overwriting it.
+    """
+    src = img if isinstance(img, Image) else as_image(img)
+    if out is None:
+        counts = np.empty((3, 256), np.uint64)
+    else:
+        counts = out
+        if not isinstance(counts, np.ndarray) or counts.dtype != np.uint64 or counts.shape != (3, 256):
+            raise TypeError("histogram: out must be a (3, 256) uint64 numpy array")
+        if not counts.flags.writeable or not counts.flags.c_contiguous:
+            raise ValueError("histogram: out must be writable and contiguous")
     check(lib.pk_histogram(src._desc, ffi.from_buffer("uint64_t[]", counts)), "histogram")
     return counts

@@ -21,6 +21,7 @@ const pk_kernels PK_KERNELS_TABLE = {
     .tensor_chw = row_tensor_chw,
     .tensor_hwc = row_tensor_hwc,
     .flip_row = row_flip,
+    .copy_row = row_copy,
     .histogram = row_histogram,
     .resize_h_linear = row_resize_h_linear,
     .resize_v_linear = row_resize_v_linear,
