@@ -47,7 +47,8 @@ typedef struct {
     void (*double_v)(const uint16_t *a, const uint16_t *b, uint8_t *dst, size_t n, uint16_t w0, uint16_t w1);
     void (*half)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst, size_t dst_width);
     void (*area_sum_h)(const uint8_t *src, uint32_t *dst, size_t dst_width, size_t factor);
-    void (*nearest_row)(const uint8_t *src, uint8_t *dst, size_t dst_width, const int32_t *xofs);
+    void (*nearest_row)(const uint8_t *src, uint8_t *dst, size_t dst_width, const int32_t *xofs,
+                        size_t src_width);
     void (*axpy_f32)(const float *src, float *acc, size_t n, float weight);
     void (*round_f32)(const float *src, uint8_t *dst, size_t n);
     /* filter */

@@ -62,7 +62,7 @@ static void pk_nearest_band(void *context, size_t begin, size_t end)
     pk_resize_job *job = context;
     for (size_t y = begin; y < end; y++)
         job->kernels->nearest_row(pk_src_row(job, (size_t)job->yidx[y]), pk_dst_row(job, y), job->dst->width,
-                                  job->xofs);
+                                  job->xofs, job->src->width);
 }
 
 static void pk_nearest_table(size_t src_size, size_t dst_size, int32_t *out, int32_t scale)

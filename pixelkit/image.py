@@ -172,8 +172,25 @@ class Image:
 
         ``width`` and ``height`` must already be valid dimensions.
         """
+        # The lean version of _attach: a fresh array is contiguous and writable.
+        nbytes = 3 * width * height
+        if nbytes < _SMALL_RESULT_BYTES:
+            array = np.empty((height, width, 3), np.uint8)
+        else:
+            array = allocate(nbytes, zeroed=False).reshape(height, width, 3)
         image = cls.__new__(cls)
-        image._attach(new_bytes(height, width, 3))
+        image._array = array
+        image._mmap = None
+        image._width = width
+        image._height = height
+        image._writable = True
+        desc = ffi.new("pk_image *")
+        desc.pixels = ffi.cast("pixel_t *", ffi.from_buffer(array))
+        desc.width = width
+        desc.height = height
+        desc.stride = 3 * width
+        desc.writable = 1
+        image._desc = desc
         return image
 
     @classmethod

@@ -1,6 +1,7 @@
 /* rows/resample.h: loops of resize. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Horizontal linear pass: for output pixel x, xofs[2x] and xofs[2x + 1]
@@ -86,16 +87,28 @@ static void row_area_sum_h(const uint8_t *restrict src, uint32_t *restrict dst, 
     }
 }
 
-/* Nearest neighbour: output pixel x is the source pixel at byte offset xofs[x]. */
+/* Nearest neighbour: output pixel x is the source pixel at byte offset xofs[x].
+ * Pixels move as 4-byte words (the extra byte stored is rewritten by the
+ * next pixel); the source row's last pixel, whose fourth byte may not
+ * exist, and the output row's last pixel move as 3 bytes. */
 static void row_nearest(const uint8_t *restrict src, uint8_t *restrict dst, size_t dst_width,
-                        const int32_t *restrict xofs)
+                        const int32_t *restrict xofs, size_t src_width)
 {
-    for (size_t x = 0; x < dst_width; x++) {
-        const uint8_t *p = src + xofs[x];
-        dst[3 * x] = p[0];
-        dst[3 * x + 1] = p[1];
-        dst[3 * x + 2] = p[2];
+    const int32_t last = (int32_t)(3 * (src_width - 1));
+    size_t x = 0;
+    for (; x + 1 < dst_width; x++) {
+        int32_t offset = xofs[x];
+        uint32_t word;
+        if (offset != last)
+            memcpy(&word, src + offset, 4);
+        else
+            word = (uint32_t)src[offset] | (uint32_t)src[offset + 1] << 8 | (uint32_t)src[offset + 2] << 16;
+        memcpy(dst + 3 * x, &word, 4);
     }
+    const uint8_t *p = src + xofs[x];
+    dst[3 * x] = p[0];
+    dst[3 * x + 1] = p[1];
+    dst[3 * x + 2] = p[2];
 }
 
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
