@@ -4,12 +4,16 @@
 #include "internal.h"
 #include "kernels.h"
 
+/* Outputs at least this large bypass the caches (they would not fit anyway). */
+#define PK_STREAM_BYTES ((size_t)64 << 20)
+
 typedef struct {
     const pk_kernels *kernels;
     const pk_image *src;
     const pk_plane *gray;
     const pk_tensor *tensor;
     const float *scale, *bias;
+    int stream;
 } pk_convert_job;
 
 static void pk_gray_band(void *context, size_t begin, size_t end)
@@ -48,9 +52,9 @@ static void pk_tensor_band(void *context, size_t begin, size_t end)
         float *row = t->data + y * t->row_stride;
         if (t->layout == PK_TENSOR_CHW)
             job->kernels->tensor_chw(in, t->width, row, row + t->channel_stride, row + 2 * t->channel_stride,
-                                     job->scale, job->bias);
+                                     job->scale, job->bias, job->stream);
         else
-            job->kernels->tensor_hwc(in, t->width, row, job->scale, job->bias);
+            job->kernels->tensor_hwc(in, t->width, row, job->scale, job->bias, job->stream);
     }
 }
 
@@ -93,7 +97,9 @@ pk_status pk_to_tensor(const pk_image *src, const float *scale, const float *bia
                             dst->data, extent * sizeof(float), 0);
     if (status != PK_OK)
         return status;
-    pk_convert_job job = {.kernels = pk_kernels_active(), .src = src, .tensor = dst, .scale = scale, .bias = bias};
+    /* An output much larger than the caches is written around them. */
+    pk_convert_job job = {.kernels = pk_kernels_active(), .src = src, .tensor = dst, .scale = scale, .bias = bias,
+                          .stream = 12 * src->width * src->height >= PK_STREAM_BYTES};
     pk_parallel_for(src->height, 15 * src->width * src->height, pk_tensor_band, &job);
     return PK_OK;
 }

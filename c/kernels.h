@@ -27,9 +27,9 @@ typedef struct {
     /* convert */
     void (*gray)(const uint8_t *src, uint8_t *dst, size_t width);
     void (*tensor_chw)(const uint8_t *src, size_t width, float *r, float *g, float *b,
-                       const float *scale, const float *bias);
+                       const float *scale, const float *bias, int stream);
     void (*tensor_hwc)(const uint8_t *src, size_t width, float *dst, const float *scale,
-                       const float *bias);
+                       const float *bias, int stream);
     /* geometry */
     void (*flip_row)(const uint8_t *src, uint8_t *dst, size_t width);
     void (*copy_row)(const uint8_t *src, uint8_t *dst, size_t n);

@@ -11,24 +11,100 @@ static void row_gray(const uint8_t *restrict src, uint8_t *restrict dst, size_t 
     }
 }
 
-static void row_tensor_chw(const uint8_t *restrict src, size_t width, float *restrict r,
-                           float *restrict g, float *restrict b, const float *scale, const float *bias)
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+
+/* Store 16 floats, bypassing the cache when `stream` (p is then 64-aligned). */
+static inline void tensor_store(float *p, __m512 v, int stream)
+{
+    if (stream)
+        _mm512_stream_ps(p, v);
+    else
+        _mm512_storeu_ps(p, v);
+}
+
+/* 16 samples of channel `index` order from 16 pixels, as float x * scale + bias. */
+static inline __m512 tensor_channel(__m512i pixels, __m512i order, __m512 scale, __m512 bias)
+{
+    __m128i bytes = _mm512_castsi512_si128(_mm512_permutexvar_epi8(order, pixels));
+    __m512 x = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+    return _mm512_add_ps(_mm512_mul_ps(x, scale), bias);
+}
+#endif
+
+/*
+ * dst = src * scale + bias per channel, in float32, multiply then add (no
+ * fused multiply-add), so every instruction set gives the same bits.
+ * `stream` asks for stores that bypass the cache: the caller sets it when
+ * the output is too large to stay cached.
+ */
+static void row_tensor_chw(const uint8_t *restrict src, size_t width, float *restrict r, float *restrict g,
+                           float *restrict b, const float *scale, const float *bias, int stream)
 {
     const float s0 = scale[0], s1 = scale[1], s2 = scale[2];
     const float b0 = bias[0], b1 = bias[1], b2 = bias[2];
-    for (size_t x = 0; x < width; x++) {
+    size_t x = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    uint8_t order[3][64];
+    for (int c = 0; c < 3; c++)
+        for (int j = 0; j < 64; j++)
+            order[c][j] = (uint8_t)(j < 16 ? 3 * j + c : 0);
+    const __m512i red = _mm512_loadu_si512((const void *)order[0]);
+    const __m512i green = _mm512_loadu_si512((const void *)order[1]);
+    const __m512i blue = _mm512_loadu_si512((const void *)order[2]);
+    const __m512 vs0 = _mm512_set1_ps(s0), vs1 = _mm512_set1_ps(s1), vs2 = _mm512_set1_ps(s2);
+    const __m512 vb0 = _mm512_set1_ps(b0), vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2);
+    const __mmask64 bytes48 = ((__mmask64)1 << 48) - 1;
+    int aligned = stream && ((uintptr_t)r | (uintptr_t)g | (uintptr_t)b) % 64 == 0;
+    for (; x + 16 <= width; x += 16) {
+        __m512i pixels = _mm512_maskz_loadu_epi8(bytes48, src + 3 * x);
+        tensor_store(r + x, tensor_channel(pixels, red, vs0, vb0), aligned);
+        tensor_store(g + x, tensor_channel(pixels, green, vs1, vb1), aligned);
+        tensor_store(b + x, tensor_channel(pixels, blue, vs2, vb2), aligned);
+    }
+    if (aligned)
+        _mm_sfence();
+#endif
+    (void)stream;
+    for (; x < width; x++) {
         r[x] = (float)src[3 * x] * s0 + b0;
         g[x] = (float)src[3 * x + 1] * s1 + b1;
         b[x] = (float)src[3 * x + 2] * s2 + b2;
     }
 }
 
-static void row_tensor_hwc(const uint8_t *restrict src, size_t width, float *restrict dst,
-                           const float *scale, const float *bias)
+static void row_tensor_hwc(const uint8_t *restrict src, size_t width, float *restrict dst, const float *scale,
+                           const float *bias, int stream)
 {
     const float s0 = scale[0], s1 = scale[1], s2 = scale[2];
     const float b0 = bias[0], b1 = bias[1], b2 = bias[2];
-    for (size_t x = 0; x < width; x++) {
+    size_t x = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    /* 16 pixels are 48 floats: three vectors whose lanes cycle r, g, b
+     * starting at channel 0, 1 and 2. */
+    float scales[48], biases[48];
+    for (int k = 0; k < 48; k++) {
+        scales[k] = scale[k % 3];
+        biases[k] = bias[k % 3];
+    }
+    __m512 vs[3], vb[3];
+    for (int q = 0; q < 3; q++) {
+        vs[q] = _mm512_loadu_ps(scales + 16 * q);
+        vb[q] = _mm512_loadu_ps(biases + 16 * q);
+    }
+    int aligned = stream && (uintptr_t)dst % 64 == 0;
+    for (; x + 16 <= width; x += 16) {
+        for (int q = 0; q < 3; q++) {
+            __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)(src + 3 * x + 16 * q));
+            __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+            tensor_store(dst + 3 * x + 16 * q, _mm512_add_ps(_mm512_mul_ps(v, vs[q]), vb[q]), aligned);
+        }
+    }
+    if (aligned)
+        _mm_sfence();
+#endif
+    (void)stream;
+    for (; x < width; x++) {
         dst[3 * x] = (float)src[3 * x] * s0 + b0;
         dst[3 * x + 1] = (float)src[3 * x + 1] * s1 + b1;
         dst[3 * x + 2] = (float)src[3 * x + 2] * s2 + b2;
