@@ -48,7 +48,21 @@ static pthread_cond_t pk_idle = PTHREAD_COND_INITIALIZER;
 static pk_job *pk_current;
 static unsigned long pk_generation;
 static int pk_workers;
+static int pk_sleepers; /* workers blocked on pk_work */
 static int pk_atfork_registered;
+/* pk_generation, readable without the lock: idle workers watch it for a
+ * while before they sleep, so back-to-back kernels skip the wake-up cost. */
+static atomic_ulong pk_posted;
+
+/* How long an idle worker watches for a new job before sleeping (spins). */
+#define PK_SPIN_ROUNDS 4000
+
+static inline void pk_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 static void *pk_worker(void *unused)
 {
@@ -60,7 +74,15 @@ static void *pk_worker(void *unused)
                || pk_current->helpers >= pk_current->max_helpers) {
             if (pk_current != NULL && seen != pk_generation)
                 seen = pk_generation;  /* enough helpers already: skip this job */
-            pthread_cond_wait(&pk_work, &pk_lock);
+            pthread_mutex_unlock(&pk_lock);
+            for (int i = 0; i < PK_SPIN_ROUNDS && atomic_load_explicit(&pk_posted, memory_order_acquire) == seen; i++)
+                pk_relax();
+            pthread_mutex_lock(&pk_lock);
+            if (pk_generation == seen) {
+                pk_sleepers++;
+                pthread_cond_wait(&pk_work, &pk_lock);
+                pk_sleepers--;
+            }
         }
         pk_job *job = pk_current;
         seen = pk_generation;
@@ -83,6 +105,7 @@ static void pk_after_fork_in_child(void)
     pthread_cond_init(&pk_idle, NULL);
     pk_current = NULL;
     pk_workers = 0;
+    pk_sleepers = 0;
 }
 
 /* Starts workers up to `wanted` (under pk_lock); returns how many run. */
@@ -134,7 +157,9 @@ void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
             job.max_helpers = (int)threads - 1;
         pk_current = &job;
         pk_generation++;
-        pthread_cond_broadcast(&pk_work);
+        atomic_store_explicit(&pk_posted, pk_generation, memory_order_release);
+        if (pk_sleepers > 0)
+            pthread_cond_broadcast(&pk_work);
         pthread_mutex_unlock(&pk_lock);
 
         pk_run_bands(&job);

@@ -19,11 +19,23 @@ typedef struct {
     uint8_t color[3];
 } pk_point_job;
 
+/* Whether the rows of an image follow each other without gaps. */
+static int pk_contiguous(const pk_image *image)
+{
+    return image == NULL || image->stride == 3 * image->width || image->height == 1;
+}
+
 static void pk_point_band(void *context, size_t begin, size_t end)
 {
     const pk_point_job *job = context;
     const pk_kernels *k = job->kernels;
     size_t width = job->dst->width;
+    if (job->op != OP_FILL && job->op != OP_LUT3 && pk_contiguous(job->src) && pk_contiguous(job->src2)
+        && pk_contiguous(job->dst)) {
+        /* Gapless rows are one long row: one call, one vector tail. */
+        width *= end - begin;
+        end = begin + 1;
+    }
     for (size_t y = begin; y < end; y++) {
         uint8_t *out = (uint8_t *)job->dst->pixels + y * job->dst->stride;
         const uint8_t *in = job->src ? (const uint8_t *)job->src->pixels + y * job->src->stride : NULL;

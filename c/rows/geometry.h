@@ -12,16 +12,18 @@ static void row_flip(const uint8_t *restrict src, uint8_t *restrict dst, size_t 
 {
     size_t x = 0;
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-    /* 21 pixels (63 bytes) per step; one byte permute reverses their order. */
+    /* 21 pixels (63 bytes) per step; one byte permute reverses their order.
+     * Full 64-byte loads (starting one byte early, so never past the row)
+     * and stores (whose last byte the next step rewrites): masked stores
+     * are slow on some CPUs. */
     uint8_t order[64];
     for (int j = 0; j < 63; j++)
-        order[j] = (uint8_t)(3 * (20 - j / 3) + j % 3);
+        order[j] = (uint8_t)(1 + 3 * (20 - j / 3) + j % 3);
     order[63] = 0;
     const __m512i index = _mm512_loadu_si512((const void *)order);
-    const __mmask64 bytes63 = ~(__mmask64)0 >> 1;
-    for (; x + 21 <= width; x += 21) {
-        __m512i v = _mm512_maskz_loadu_epi8(bytes63, src + 3 * (width - x - 21));
-        _mm512_mask_storeu_epi8(dst + 3 * x, bytes63, _mm512_permutexvar_epi8(index, v));
+    for (; x + 22 <= width; x += 21) {
+        __m512i v = _mm512_loadu_si512((const void *)(src + 3 * (width - x - 21) - 1));
+        _mm512_storeu_si512((void *)(dst + 3 * x), _mm512_permutexvar_epi8(index, v));
     }
 #elif defined(__AVX2__)
     /* 5 pixels per step from a 16-byte load that starts one byte early (so

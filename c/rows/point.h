@@ -74,7 +74,22 @@ static void row_lut3(const uint8_t *src, uint8_t *dst, size_t width, const uint8
 
 static void row_swap_rb(const uint8_t *src, uint8_t *dst, size_t width)
 {
-    for (size_t x = 0; x < width; x++) {
+    size_t x = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    /* 21 pixels (63 bytes) per step, one byte permute.  Full 64-byte loads
+     * and stores (masked stores are slow on some CPUs): byte 64 is the next
+     * block's first byte, stored back unchanged, so src == dst works too. */
+    uint8_t order[64];
+    for (int j = 0; j < 63; j++)
+        order[j] = (uint8_t)(3 * (j / 3) + 2 - j % 3);
+    order[63] = 63;
+    const __m512i index = _mm512_loadu_si512((const void *)order);
+    for (; x + 22 <= width; x += 21) {
+        __m512i v = _mm512_loadu_si512((const void *)(src + 3 * x));
+        _mm512_storeu_si512((void *)(dst + 3 * x), _mm512_permutexvar_epi8(index, v));
+    }
+#endif
+    for (; x < width; x++) {
         uint8_t r = src[3 * x], g = src[3 * x + 1], b = src[3 * x + 2];
         dst[3 * x] = b;
         dst[3 * x + 1] = g;
