@@ -222,8 +222,12 @@ static void pk_gauss_band(void *context, size_t begin, size_t end)
     const pk_kernels *k = job->kernels;
     size_t width = job->src->width, height = job->src->height, r = job->radius, taps = 2 * r + 1;
     size_t strip = job->strip, n = 3 * strip;
+    /* A window taller than the image sees each source row many times (reflected):
+     * filter each source row once instead of once per window position. */
+    int distinct = height < taps;
+    size_t slots = distinct ? height : taps;
     uint8_t *padded = pk_scratch(3 * (strip + 2 * r));
-    uint16_t *ring = pk_scratch(taps * n * sizeof *ring);
+    uint16_t *ring = pk_scratch(slots * n * sizeof *ring);
     const uint16_t **rows = pk_scratch(taps * sizeof *rows);
     if (padded == NULL || ring == NULL || rows == NULL) {
         pk_scratch_free(padded);
@@ -234,6 +238,20 @@ static void pk_gauss_band(void *context, size_t begin, size_t end)
     }
     for (size_t x0 = 0; x0 < width; x0 += strip) {
         size_t x1 = x0 + strip < width ? x0 + strip : width, w = x1 - x0;
+        if (distinct) {
+            /* Slot s holds source row s. */
+            for (size_t s = 0; s < height; s++) {
+                pk_pad_row(job->src, s, x0, x1, r, padded);
+                k->gauss_h(padded, ring + s * n, w, job->taps, r);
+            }
+            for (size_t y = begin; y < end; y++) {
+                for (size_t t = 0; t < taps; t++)
+                    rows[t] = ring + pk_reflect101((long)y - (long)r + (long)t, height) * n;
+                k->gauss_v(rows, (uint8_t *)job->dst->pixels + y * job->dst->stride + 3 * x0, 3 * w, job->taps,
+                           r);
+            }
+            continue;
+        }
         /* Slot t of the ring holds the source row of window position t. */
         for (size_t t = 0; t < taps; t++) {
             pk_pad_row(job->src, pk_reflect101((long)begin - (long)r + (long)t, height), x0, x1, r, padded);

@@ -67,6 +67,9 @@ def _run(op: str, call: Any, src: Image, dst: Image, *args: Any, in_place: bool 
 
 
 def _finite(value: SupportsFloat, name: str) -> float:
+    # float() would also parse strings; a number parameter takes numbers only.
+    if isinstance(value, (str, bytes, bytearray)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     try:
         number = float(value)
     except (TypeError, ValueError):

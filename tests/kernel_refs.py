@@ -1,0 +1,321 @@
+"""Independent references (numpy, OpenCV, Pillow) for pixelkit.ops, and the inputs the kernel tests share.
+
+Used by test_ops_kernels.py, test_ops_resample_filter.py and test_runtime.py.  Nothing here calls
+pixelkit to compute an expected value: pixelkit only appears as the thing under test (``Op.call``)
+and to wrap memory (``Image.from_array``, ``Image.from_buffer``) for the input layouts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image as PILImage
+
+import pixelkit
+from conftest import run_tool
+from pixelkit import Image
+
+RandomRGB = Callable[[int, int], np.ndarray]
+ImageLike = Image | np.ndarray
+
+# (width, height): single pixel, single row, single column, odd and even, one large enough for SIMD tails.
+SIZES = [(1, 1), (1, 17), (17, 1), (2, 3), (5, 4), (31, 17), (64, 48), (257, 129)]
+# How the same pixels are handed to an operation.
+LAYOUTS = ("array", "image", "crop", "slice", "padded")
+FRAME_SOURCES = ("testsrc", "smptebars", "mandelbrot")
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+LUT1 = np.random.default_rng(71).integers(0, 256, 256, dtype=np.uint8)
+LUT3 = np.random.default_rng(72).integers(0, 256, (3, 256), dtype=np.uint8)
+
+
+# ---- inputs --------------------------------------------------------------------------------
+
+
+def as_layout(data: np.ndarray, layout: str) -> ImageLike:
+    """``data``'s pixels as an array, an Image, a crop, a numpy slice or an Image with padded rows.
+
+    The bytes around crops and slices are random, so a kernel that reads outside its image
+    gets garbage into its result.
+    """
+    height, width, _ = data.shape
+    noise = np.random.default_rng(height * 1000 + width)
+    if layout == "array":
+        return data.copy()
+    if layout == "image":
+        image = Image(width, height)
+        image.array[...] = data
+        return image
+    if layout == "crop":
+        big = noise.integers(0, 256, (height + 5, width + 7, 3), dtype=np.uint8)
+        big[3 : 3 + height, 2 : 2 + width] = data
+        return Image.from_array(big).crop(2, 3, width, height)
+    if layout == "slice":
+        big = noise.integers(0, 256, (height + 2, width + 9, 3), dtype=np.uint8)
+        big[1 : 1 + height, 4 : 4 + width] = data
+        return big[1 : 1 + height, 4 : 4 + width]
+    if layout == "padded":
+        # Rows 3 * width + 5 bytes apart, starting one byte into the buffer: nothing is aligned.
+        stride = 3 * width + 5
+        buffer = bytearray(noise.integers(0, 256, stride * height + 8, dtype=np.uint8).tobytes())
+        image = Image.from_buffer(memoryview(buffer)[1:], width, height, stride)
+        image.array[...] = data
+        assert image.stride == stride
+        return image
+    raise AssertionError(layout)
+
+
+def pixels(result: Any) -> np.ndarray:
+    """The numpy view of a result (Image or array)."""
+    return np.asarray(result)
+
+
+@functools.cache
+def _ffmpeg_frame(source: str, width: int, height: int) -> np.ndarray:
+    raw = run_tool("ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"{source}=size={width}x{height}",
+                   "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-")
+    frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
+    frame.flags.writeable = False
+    return frame
+
+
+def ffmpeg_frame(source: str, width: int = 320, height: int = 240) -> np.ndarray:
+    """One rgb24 frame of an ffmpeg lavfi source (a fresh writable copy)."""
+    return _ffmpeg_frame(source, width, height).copy()
+
+
+def assert_matches(result: Any, expected: np.ndarray, tolerance: float = 0) -> None:
+    """Same shape and dtype (float32 for a float reference); equal, or within ``tolerance``."""
+    got = pixels(result)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    assert got.dtype == (np.dtype(np.float32) if expected.dtype.kind == "f" else expected.dtype)
+    if tolerance == 0:
+        differ = got != expected
+        assert not differ.any(), (
+            f"{np.count_nonzero(differ)} of {expected.size} samples differ, first at "
+            f"{tuple(int(i) for i in np.argwhere(differ)[0])}: {got[differ][0]} instead of {expected[differ][0]}"
+        )
+    else:
+        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+        worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        assert diff.max() <= tolerance, (
+            f"max difference {diff.max()} > {tolerance} at {tuple(int(i) for i in worst)}: "
+            f"{got[worst]} instead of {expected[worst]}"
+        )
+
+
+# ---- references ----------------------------------------------------------------------------
+
+
+def ref_lut(a: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    return lut[a] if lut.ndim == 1 else lut[np.arange(3), a]
+
+
+def ref_adjust(a: np.ndarray, brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> np.ndarray:
+    """The formula of adjust()'s docstring, on every sample in float64."""
+    v = a.astype(np.float64) / 255.0
+    v = np.clip((v - 0.5) * contrast + 0.5 + brightness, 0.0, 1.0) ** (1.0 / gamma)
+    return np.floor(255.0 * v + 0.5).astype(np.uint8)
+
+
+def ref_gray(a: np.ndarray) -> np.ndarray:
+    return np.asarray(PILImage.fromarray(np.ascontiguousarray(a), "RGB").convert("L"))
+
+
+def ref_tensor(
+    a: np.ndarray,
+    mean: Sequence[float] = (0.0, 0.0, 0.0),
+    std: Sequence[float] = (1.0, 1.0, 1.0),
+    layout: str = "CHW",
+) -> np.ndarray:
+    hwc = (a.astype(np.float64) / 255.0 - np.asarray(mean, np.float64)) / np.asarray(std, np.float64)
+    return np.ascontiguousarray(hwc.transpose(2, 0, 1)) if layout == "CHW" else hwc
+
+
+def ref_rot90(a: np.ndarray, k: int) -> np.ndarray:
+    return np.rot90(a, k)
+
+
+def ref_histogram(a: np.ndarray) -> np.ndarray:
+    return np.stack([np.bincount(a[..., c].ravel(), minlength=256) for c in range(3)]).astype(np.uint64)
+
+
+def ref_paste(dst: np.ndarray, src: np.ndarray, x: int, y: int) -> np.ndarray:
+    """``dst`` with ``src`` copied at (x, y), clipped, by plain slicing."""
+    out = dst.copy()
+    height, width = dst.shape[:2]
+    h, w = src.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = src[y0 - y : y1 - y, x0 - x : x1 - x]
+    return out
+
+
+CV2_RESIZE = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA}
+
+
+def ref_resize(a: np.ndarray, width: int, height: int, method: str) -> np.ndarray:
+    return cv2.resize(np.ascontiguousarray(a), (width, height), interpolation=CV2_RESIZE[method])
+
+
+def ref_box(a: np.ndarray, radius: int) -> np.ndarray:
+    size = 2 * radius + 1
+    return cv2.blur(np.ascontiguousarray(a), (size, size), borderType=cv2.BORDER_REFLECT_101)
+
+
+def ref_gaussian(a: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(np.ascontiguousarray(a), (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
+
+
+def ref_blend(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    return cv2.addWeighted(np.ascontiguousarray(a), 1.0 - alpha, np.ascontiguousarray(b), alpha, 0.0)
+
+
+def partner(a: np.ndarray) -> np.ndarray:
+    """A second image of ``a``'s shape, derived from it with numpy (for blend)."""
+    return (a[::-1, ::-1].astype(np.uint16) * 37 + 101).astype(np.uint8)
+
+
+def canvas(a: np.ndarray) -> np.ndarray:
+    """A destination for paste a little larger than ``a``, with its own pattern."""
+    height, width = a.shape[:2]
+    return np.random.default_rng(height * 7 + width).integers(0, 256, (height + 3, width + 2, 3), dtype=np.uint8)
+
+
+PASTE_AT = (-1, 2)
+
+
+def _paste(img: ImageLike) -> np.ndarray:
+    dst = canvas(pixels(img))
+    assert pixelkit.paste(dst, img, *PASTE_AT) is dst
+    return dst
+
+
+def _fill(img: ImageLike) -> np.ndarray:
+    # fill works in place, on the input itself (whatever its layout).
+    assert pixelkit.fill(img, (3, 141, 59)) is img
+    return pixels(img).copy()
+
+
+def _ref_fill(a: np.ndarray) -> np.ndarray:
+    out = np.empty_like(a)
+    out[...] = np.array([3, 141, 59], np.uint8)
+    return out
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: what pixelkit computes, and what it must equal (within ``tolerance``)."""
+
+    name: str
+    call: Callable[[ImageLike], Any]
+    reference: Callable[[np.ndarray], np.ndarray]
+    tolerance: float = 0
+
+
+POINT_AND_GEOMETRY_OPS = [
+    Op("fill", _fill, _ref_fill),
+    Op("invert", pixelkit.invert, lambda a: 255 - a),
+    Op("apply_lut-shared", lambda img: pixelkit.apply_lut(img, LUT1), lambda a: ref_lut(a, LUT1)),
+    Op("apply_lut-per-channel", lambda img: pixelkit.apply_lut(img, LUT3), lambda a: ref_lut(a, LUT3)),
+    Op("adjust-brighter", lambda img: pixelkit.adjust(img, 0.1, 1.3, 0.8), lambda a: ref_adjust(a, 0.1, 1.3, 0.8)),
+    Op("adjust-darker", lambda img: pixelkit.adjust(img, -0.2, 0.7, 2.2), lambda a: ref_adjust(a, -0.2, 0.7, 2.2)),
+    Op("swap_rb", pixelkit.swap_rb, lambda a: a[..., ::-1]),
+    Op("blend", lambda img: pixelkit.blend(img, partner(pixels(img)), 0.3),
+       lambda a: ref_blend(a, partner(a), 0.3), 1),
+    Op("to_gray", pixelkit.to_gray, ref_gray),
+    Op("to_tensor-CHW-imagenet", lambda img: pixelkit.to_tensor(img, IMAGENET_MEAN, IMAGENET_STD),
+       lambda a: ref_tensor(a, IMAGENET_MEAN, IMAGENET_STD), 1e-6),
+    Op("to_tensor-HWC-default", lambda img: pixelkit.to_tensor(img, layout="HWC"),
+       lambda a: ref_tensor(a, layout="HWC"), 1e-6),
+    Op("flip_horizontal", pixelkit.flip_horizontal, np.fliplr),
+    Op("flip_vertical", pixelkit.flip_vertical, np.flipud),
+    Op("transpose", pixelkit.transpose, lambda a: np.transpose(a, (1, 0, 2))),
+    *(Op(f"rotate90-{k}", functools.partial(pixelkit.rotate90, k=k), functools.partial(ref_rot90, k=k))
+      for k in (1, 2, 3, -1)),
+    Op("histogram", pixelkit.histogram, ref_histogram),
+    Op("paste", _paste, lambda a: ref_paste(canvas(a), a, *PASTE_AT)),
+]
+
+
+def resize_op(method: str, width_scale: float, height_scale: float) -> Op:
+    def target(shape: tuple[int, ...]) -> tuple[int, int]:
+        return max(1, round(shape[1] * width_scale)), max(1, round(shape[0] * height_scale))
+
+    return Op(
+        f"resize-{method}-{width_scale}x{height_scale}",
+        lambda img: pixelkit.resize(img, *target(pixels(img).shape), method),  # type: ignore[arg-type]
+        lambda a: ref_resize(a, *target(a.shape), method),
+        0 if method == "nearest" else 1,
+    )
+
+
+RESAMPLE_AND_FILTER_OPS = [
+    *(resize_op(method, wx, hx)
+      for method in CV2_RESIZE for wx, hx in ((0.5, 0.5), (1 / 3, 0.7), (2, 2), (2, 1.5), (1.6, 0.4))),
+    *(Op(f"box_blur-{r}", functools.partial(pixelkit.box_blur, radius=r), functools.partial(ref_box, radius=r), 1)
+      for r in (0, 1, 2, 5, 12)),
+    *(Op(f"gaussian_blur-{s}", functools.partial(pixelkit.gaussian_blur, sigma=s),
+         functools.partial(ref_gaussian, sigma=s), 1)
+      for s in (0.3, 0.8, 2.0, 5.0)),
+]
+
+ALL_OPS = POINT_AND_GEOMETRY_OPS + RESAMPLE_AND_FILTER_OPS
+
+
+# ---- out=, in place, refusals -------------------------------------------------------------------
+
+
+class _NoKernels:
+    """Stands in for pixelkit.ops.lib: calling any of its functions means C was reached."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._real, name)
+        if not callable(value):
+            return value  # constants are fine
+
+        def refuse(*args: Any) -> Any:
+            raise AssertionError(f"lib.{name} was called before the arguments were refused")
+
+        return refuse
+
+
+def forbid_kernels(monkeypatch: Any) -> None:
+    """From now on (until the test ends) any C function called by pixelkit.ops fails the test."""
+    monkeypatch.setattr(pixelkit.ops, "lib", _NoKernels(pixelkit.ops.lib))
+
+
+def out_in_canvas(shape: tuple[int, ...], seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """(canvas, view): a view of ``shape`` inside a random canvas 3 rows and 4 columns larger."""
+    height, width, channels = shape
+    big = np.random.default_rng(seed).integers(0, 256, (height + 3, width + 4, channels), dtype=np.uint8)
+    return big, big[1 : 1 + height, 2 : 2 + width]
+
+
+def assert_outside_unchanged(after: np.ndarray, before: np.ndarray, shape: tuple[int, ...]) -> None:
+    """The canvas of out_in_canvas() changed nowhere but in its view."""
+    height, width = shape[:2]
+    mask = np.ones(after.shape[:2], bool)
+    mask[1 : 1 + height, 2 : 2 + width] = False
+    assert np.array_equal(after[mask], before[mask])
+
+
+def in_place_target(data: np.ndarray, layout: str) -> tuple[ImageLike, np.ndarray | None, np.ndarray]:
+    """(img, canvas, canvas copy): ``data`` laid out as ``layout``, ready to be its own out=.
+
+    For "crop" the canvas around the crop is returned so that a test can check it stays untouched.
+    """
+    if layout != "crop":
+        return as_layout(data, layout), None, data
+    big, view = out_in_canvas(data.shape, seed=9)
+    view[...] = data
+    return Image.from_array(big).crop(2, 1, data.shape[1], data.shape[0]), big, big.copy()
