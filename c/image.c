@@ -208,13 +208,15 @@ static void *pk_cache_take(size_t length, size_t *taken)
 {
     void *base = NULL;
     pk_cache_acquire();
-    for (size_t i = 0; i < PK_CACHE_SLOTS; i++) {
+    /* Newest first; the slots stay packed, oldest first. */
+    for (size_t i = PK_CACHE_SLOTS; i-- > 0;) {
         if (pk_cache[i].base != NULL && pk_cache[i].length >= length
             && pk_cache[i].length - length <= length / 4) {
             base = pk_cache[i].base;
             *taken = pk_cache[i].length;
             pk_cache_total -= pk_cache[i].length;
-            pk_cache[i].base = NULL;
+            memmove(&pk_cache[i], &pk_cache[i + 1], (PK_CACHE_SLOTS - 1 - i) * sizeof pk_cache[0]);
+            pk_cache[PK_CACHE_SLOTS - 1].base = NULL;
             break;
         }
     }
@@ -222,23 +224,42 @@ static void *pk_cache_take(size_t length, size_t *taken)
     return base;
 }
 
-/* Keeps a mapping for reuse; returns 0 when the cache has no room. */
+/*
+ * Keeps a mapping for reuse, evicting the oldest ones to make room (the
+ * recent sizes are the ones a loop asks for again).  Returns 0 when the
+ * block is larger than the whole cache.
+ */
 static int pk_cache_put(void *base, size_t length)
 {
-    int kept = 0;
+    struct {
+        void *base;
+        size_t length;
+    } evicted[PK_CACHE_SLOTS];
+    size_t evictions = 0;
+
+    if (length > PK_CACHE_BYTES)
+        return 0;
     pk_cache_acquire();
-    if (pk_cache_total + length <= PK_CACHE_BYTES) {
-        for (size_t i = 0; i < PK_CACHE_SLOTS && !kept; i++) {
-            if (pk_cache[i].base == NULL) {
-                pk_cache[i].base = base;
-                pk_cache[i].length = length;
-                pk_cache_total += length;
-                kept = 1;
-            }
-        }
+    /* Slots are kept oldest first: drop from the front until the block fits. */
+    size_t used = 0;
+    while (used < PK_CACHE_SLOTS && pk_cache[used].base != NULL)
+        used++;
+    while (used > 0 && (used == PK_CACHE_SLOTS || pk_cache_total + length > PK_CACHE_BYTES)) {
+        evicted[evictions].base = pk_cache[0].base;
+        evicted[evictions].length = pk_cache[0].length;
+        evictions++;
+        pk_cache_total -= pk_cache[0].length;
+        memmove(&pk_cache[0], &pk_cache[1], (PK_CACHE_SLOTS - 1) * sizeof pk_cache[0]);
+        pk_cache[PK_CACHE_SLOTS - 1].base = NULL;
+        used--;
     }
+    pk_cache[used].base = base;
+    pk_cache[used].length = length;
+    pk_cache_total += length;
     pk_cache_release();
-    return kept;
+    for (size_t i = 0; i < evictions; i++)
+        munmap(evicted[i].base, evicted[i].length);
+    return 1;
 }
 #endif
 

@@ -63,20 +63,23 @@ static void row_box_div_large(const uint32_t *restrict sum, uint8_t *restrict ds
     }
 }
 
-/* Horizontal gaussian: taps in Q8 (sum 256), result in Q8.  The tap loop is
- * outside so that the inner loop is a plain vectorisable multiply-add;
- * 16 bits suffice because the taps sum to 256. */
+/* Horizontal gaussian: taps in Q8 (sum 256), result in Q8.  The kernel is
+ * symmetric, so mirrored samples are added before one multiply.  16 bits
+ * suffice: a paired tap is at most 128 (two of them fit in 256), so each
+ * term is at most 510 * 128, and the sum never exceeds 255 * 256. */
 static void row_gauss_h(const uint8_t *restrict padded, uint16_t *restrict dst, size_t width,
                         const uint16_t *restrict taps, size_t radius)
 {
-    size_t n = 3 * width, count = 2 * radius + 1;
+    size_t n = 3 * width;
+    const uint8_t *restrict centre = padded + 3 * radius;
+    uint16_t middle = taps[radius];
     for (size_t i = 0; i < n; i++)
-        dst[i] = (uint16_t)(taps[0] * padded[i]);
-    for (size_t k = 1; k < count; k++) {
-        const uint8_t *restrict p = padded + 3 * k;
+        dst[i] = (uint16_t)(middle * centre[i]);
+    for (size_t k = 0; k < radius; k++) {
+        const uint8_t *restrict left = padded + 3 * k, *restrict right = padded + 3 * (2 * radius - k);
         uint16_t tap = taps[k];
         for (size_t i = 0; i < n; i++)
-            dst[i] = (uint16_t)(dst[i] + tap * p[i]);
+            dst[i] = (uint16_t)(dst[i] + tap * (uint16_t)(left[i] + right[i]));
     }
 }
 
@@ -91,19 +94,30 @@ static void gauss_mac(uint32_t *restrict acc, const uint16_t *restrict row, size
         acc[i] += tap * row[i];
 }
 
+/* acc[i] += tap * (a[i] + b[i]): two mirrored rows, one multiply. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void gauss_mac2(uint32_t *restrict acc, const uint16_t *restrict a, const uint16_t *restrict b, size_t n,
+                       uint32_t tap)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] += tap * ((uint32_t)a[i] + b[i]);
+}
+
 /* Vertical gaussian over 2 * radius + 1 rows of Q8 samples: Q16 sum, rounded. */
 static void row_gauss_v(const uint16_t *const *rows, uint8_t *restrict dst, size_t n,
                         const uint16_t *restrict taps, size_t radius)
 {
     enum { CHUNK = 512 };
     uint32_t acc[CHUNK];
-    size_t count = 2 * radius + 1;
     for (size_t begin = 0; begin < n; begin += CHUNK) {
         size_t len = n - begin < CHUNK ? n - begin : CHUNK;
         for (size_t i = 0; i < len; i++)
             acc[i] = 1u << 15;
-        for (size_t k = 0; k < count; k++)
-            gauss_mac(acc, rows[k] + begin, len, taps[k]);
+        gauss_mac(acc, rows[radius] + begin, len, taps[radius]);
+        for (size_t k = 0; k < radius; k++)
+            gauss_mac2(acc, rows[k] + begin, rows[2 * radius - k] + begin, len, taps[k]);
         for (size_t i = 0; i < len; i++) {
             uint32_t v = acc[i] >> 16;
             dst[begin + i] = (uint8_t)(v > 255 ? 255 : v);
