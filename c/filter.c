@@ -56,21 +56,6 @@ static void pk_filter_failed(pk_filter_job *job)
     atomic_store(&job->status, PK_ERR_NO_MEMORY);
 }
 
-static pk_status pk_check_filter(const pk_image *src, const pk_image *dst)
-{
-    pk_status status;
-    if ((status = pk_image_validate(src)) != PK_OK || (status = pk_image_validate(dst)) != PK_OK)
-        return status;
-    if (!dst->writable)
-        return PK_ERR_READONLY;
-    if (src->width != dst->width || src->height != dst->height)
-        return PK_ERR_SHAPE;
-    if (src->pixels == dst->pixels)
-        return PK_ERR_OVERLAP;
-    return pk_check_alias(src->pixels, pk_image_span(src), src->stride, dst->pixels, pk_image_span(dst),
-                          dst->stride);
-}
-
 /* ---- box ---------------------------------------------------------------- */
 
 static void pk_box_band(void *context, size_t begin, size_t end)
@@ -172,7 +157,7 @@ static void pk_copy_rows(const pk_image *src, const pk_image *dst)
 
 pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
 {
-    pk_status status = pk_check_filter(src, dst);
+    pk_status status = pk_check_pair(src, dst, PK_SAME_SIZE, 0);
     if (status != PK_OK)
         return status;
     if (radius > PK_MAX_BLUR_RADIUS)
@@ -276,7 +261,7 @@ static void pk_gauss_band(void *context, size_t begin, size_t end)
 
 pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *dst)
 {
-    pk_status status = pk_check_filter(src, dst);
+    pk_status status = pk_check_pair(src, dst, PK_SAME_SIZE, 0);
     if (status != PK_OK)
         return status;
     if (!(sigma > 0.0 && sigma <= PK_MAX_GAUSSIAN_SIGMA)) /* also refuses NaN */

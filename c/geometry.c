@@ -138,21 +138,6 @@ static void pk_remap_band(void *context, size_t begin, size_t end)
     }
 }
 
-static pk_status pk_check_swapped(const pk_image *src, const pk_image *dst)
-{
-    pk_status status;
-    if ((status = pk_image_validate(src)) != PK_OK || (status = pk_image_validate(dst)) != PK_OK)
-        return status;
-    if (!dst->writable)
-        return PK_ERR_READONLY;
-    if (dst->width != src->height || dst->height != src->width)
-        return PK_ERR_SHAPE;
-    if (src->pixels == dst->pixels)
-        return PK_ERR_OVERLAP;
-    return pk_check_alias(src->pixels, pk_image_span(src), src->stride, dst->pixels, pk_image_span(dst),
-                          dst->stride);
-}
-
 static pk_status pk_remap(const pk_image *src, const pk_image *dst, const uint8_t *base, ptrdiff_t step_i,
                           ptrdiff_t step_j)
 {
@@ -165,7 +150,7 @@ static pk_status pk_remap(const pk_image *src, const pk_image *dst, const uint8_
 
 pk_status pk_transpose(const pk_image *src, const pk_image *dst)
 {
-    pk_status status = pk_check_swapped(src, dst);
+    pk_status status = pk_check_pair(src, dst, PK_SWAPPED_SIZE, 0);
     if (status != PK_OK)
         return status;
     return pk_remap(src, dst, (const uint8_t *)src->pixels, 3, (ptrdiff_t)src->stride);
@@ -200,7 +185,7 @@ pk_status pk_rotate90(const pk_image *src, long k, const pk_image *dst)
             return status;
         return pk_flip_horizontal(dst, dst);
     }
-    if ((status = pk_check_swapped(src, dst)) != PK_OK)
+    if ((status = pk_check_pair(src, dst, PK_SWAPPED_SIZE, 0)) != PK_OK)
         return status;
     const uint8_t *pixels = (const uint8_t *)src->pixels;
     if (turns == 1) /* out(i, j) = in(j, width - 1 - i) */

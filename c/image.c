@@ -129,7 +129,7 @@ pk_status pk_check_alias(const void *src, size_t src_span, size_t src_stride,
     return PK_ERR_OVERLAP;
 }
 
-pk_status pk_check_unary(const pk_image *src, const pk_image *dst, int in_place_ok)
+pk_status pk_check_pair(const pk_image *src, const pk_image *dst, pk_size_rule rule, int in_place_ok)
 {
     pk_status status;
 
@@ -137,7 +137,8 @@ pk_status pk_check_unary(const pk_image *src, const pk_image *dst, int in_place_
         return status;
     if (!dst->writable)
         return PK_ERR_READONLY;
-    if (src->width != dst->width || src->height != dst->height)
+    if ((rule == PK_SAME_SIZE && (src->width != dst->width || src->height != dst->height))
+        || (rule == PK_SWAPPED_SIZE && (dst->width != src->height || dst->height != src->width)))
         return PK_ERR_SHAPE;
     if (!in_place_ok && src->pixels == dst->pixels)
         return PK_ERR_OVERLAP;

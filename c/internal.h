@@ -56,8 +56,21 @@ static inline size_t pk_plane_span(const pk_plane *plane)
     return (plane->height - 1) * plane->stride + plane->width;
 }
 
-/* Validates src and dst of a same-size RGB -> RGB operation. */
-pk_status pk_check_unary(const pk_image *src, const pk_image *dst, int in_place_ok);
+/* What size an operation's dst must have, given src. */
+typedef enum { PK_SAME_SIZE, PK_SWAPPED_SIZE, PK_ANY_SIZE } pk_size_rule;
+
+/*
+ * Validates src and dst of an RGB -> RGB operation: both descriptors, dst
+ * writable, dst's size by `rule`, and no overlap, except dst == src (same
+ * pixels and stride) when `in_place_ok`.
+ */
+pk_status pk_check_pair(const pk_image *src, const pk_image *dst, pk_size_rule rule, int in_place_ok);
+
+/* The common case: same size. */
+static inline pk_status pk_check_unary(const pk_image *src, const pk_image *dst, int in_place_ok)
+{
+    return pk_check_pair(src, dst, PK_SAME_SIZE, in_place_ok);
+}
 
 /* ---- parallel.c --------------------------------------------------------- */
 

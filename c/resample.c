@@ -299,16 +299,10 @@ pk_status pk_resize(const pk_image *src, const pk_image *dst, int method)
     pk_status status;
     size_t sw, sh, dw, dh;
 
-    if ((status = pk_image_validate(src)) != PK_OK || (status = pk_image_validate(dst)) != PK_OK)
+    if ((status = pk_check_pair(src, dst, PK_ANY_SIZE, 0)) != PK_OK)
         return status;
-    if (!dst->writable)
-        return PK_ERR_READONLY;
     if (method != PK_RESIZE_NEAREST && method != PK_RESIZE_BILINEAR && method != PK_RESIZE_AREA)
         return PK_ERR_ARGUMENT;
-    if (src->pixels == dst->pixels
-        || pk_check_alias(src->pixels, pk_image_span(src), src->stride, dst->pixels, pk_image_span(dst),
-                          dst->stride) != PK_OK)
-        return PK_ERR_OVERLAP;
     sw = src->width, sh = src->height, dw = dst->width, dh = dst->height;
 
     pk_resize_job job;
