@@ -287,8 +287,12 @@ def to_tensor(
             "writable": 1,
         },
     )
-    scale = ffi.new("float[3]", [1.0 / (255.0 * s) for s in stds])
-    bias = ffi.new("float[3]", [-m / s for m, s in zip(means, stds, strict=True)])
+    scales = np.array([1.0 / (255.0 * s) for s in stds], np.float64)
+    biases = np.array([-m / s for m, s in zip(means, stds, strict=True)], np.float64)
+    if not (np.all(np.abs(scales) < np.finfo(np.float32).max) and np.all(np.abs(biases) < np.finfo(np.float32).max)):
+        raise ValueError(f"mean / std and 1 / (255 std) must fit float32; got mean={mean!r}, std={std!r}")
+    scale = ffi.new("float[3]", scales.tolist())
+    bias = ffi.new("float[3]", biases.tolist())
     check(lib.pk_to_tensor(src._desc, scale, bias, descriptor), "to_tensor")
     return result
 

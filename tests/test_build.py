@@ -136,3 +136,27 @@ def test_no_python_api_in_the_c_core() -> None:
         text = path.read_text()
         assert "Python.h" not in text
         assert not re.search(r"\bPy[A-Z_]\w*", text), path.name
+
+
+def _disassembly(tmp_path: Path, source: Path) -> str:
+    """The compiled instructions of one source file, with the project's flags."""
+    obj = tmp_path / (source.stem + ".o")
+    cc = build_ffi.c_compiler()
+    flags = [f for f in build_ffi.compile_flags() if f != "-Werror"]
+    subprocess.run([*cc, *flags, "-I", str(ROOT / "include"), "-I", str(ROOT / "c"), "-c", str(source), "-o", str(obj)],
+                   check=True)
+    return subprocess.run(["objdump", "-d", str(obj)], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.uname().machine != "x86_64", reason="x86-64 only")
+def test_only_the_dispatched_files_use_avx(tmp_path: Path) -> None:
+    """A build must run on any x86-64: AVX registers appear only in the
+    isa_avx2/isa_avx512 tables, which run only where the CPU has them."""
+    for source in sorted((ROOT / "c").glob("*.c")):
+        code = _disassembly(tmp_path, source)
+        if source.name == "isa_avx512.c":
+            assert "%zmm" in code
+        elif source.name == "isa_avx2.c":
+            assert "%ymm" in code and "%zmm" not in code
+        else:
+            assert "%ymm" not in code and "%zmm" not in code, source.name
