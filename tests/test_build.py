@@ -160,3 +160,29 @@ def test_only_the_dispatched_files_use_avx(tmp_path: Path) -> None:
             assert "%ymm" in code and "%zmm" not in code
         else:
             assert "%ymm" not in code and "%zmm" not in code, source.name
+
+
+def test_the_committed_stub_matches_the_header() -> None:
+    """CI regenerates the type stub; a header change without `python build_ffi.py --stubs` fails here."""
+    assert build_ffi.stub_source() == build_ffi.STUB.read_text(), "run `python build_ffi.py --stubs`"
+
+
+def test_the_stub_follows_the_header(tmp_path: Path) -> None:
+    header = tmp_path / "pixelkit.h"
+    text = HEADER_TEXT.replace("pk_status pk_invert(const pk_image *src, const pk_image *dst);",
+                               "pk_status pk_invert(const pk_image *src, const pk_image *dst, double gain);")
+    header.write_text(text.replace("#define PK_MAX_THREADS 256", "#define PK_MAX_THREADS 256\n#define PK_NEW_LIMIT 7"))
+    stub = build_ffi.stub_source(header)
+    assert "def pk_invert(self, src: ImagePtr, dst: ImagePtr, gain: float) -> int: ..." in stub
+    assert "    PK_NEW_LIMIT: int" in stub
+    assert stub != build_ffi.stub_source()
+
+
+def test_the_stub_declares_every_binding() -> None:
+    stub = build_ffi.STUB.read_text()
+    for name in header_functions():
+        assert f"    def {name}(self" in stub
+    for name in build_ffi.constant_names(HEADER_TEXT):
+        assert f"    {name}: int" in stub
+    assert "def __getitem__(self, index: int) -> CPixel: ..." in stub  # pixel_t * indexes to pixels
+    assert "def new(self, cdecl: Literal['pk_image *'], init: Any = ...) -> ImagePtr: ..." in stub
