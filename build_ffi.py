@@ -130,9 +130,7 @@ ffibuilder = make_ffibuilder(cdef_source())
 
 STUB = ROOT / "pixelkit" / "_pixelkit.pyi"
 # Typedefs cdef knows natively; pycparser needs to be told they are types.
-_INTEGER_TYPEDEFS = ("size_t", "ptrdiff_t", "uintptr_t") + tuple(
-    f"{sign}int{bits}_t" for sign in ("", "u") for bits in (8, 16, 32, 64)
-)
+_INTEGER_TYPEDEFS = ("size_t", "ptrdiff_t", "uintptr_t", *(f"{s}int{b}_t" for s in ("", "u") for b in (8, 16, 32, 64)))
 _FLOAT_TYPES = {"float", "double"}
 
 
@@ -238,7 +236,7 @@ def stub_source(header: Path = HEADER) -> str:
         "",
     ]
     for name, fields in decls.structs.items():
-        out += [f"class {_struct_class(name)}(CData):", f'    """A ``{name}``: a struct the C code reads and writes."""', ""]
+        out += [f"class {_struct_class(name)}(CData):", f'    """A ``{name}``: a struct C reads and writes."""', ""]
         out += [f"    {field}: {decls.python_type(ctype)}" for field, ctype in fields]
         out.append("")
     for spelling, (base, level) in pointers.items():
@@ -257,8 +255,10 @@ def stub_source(header: Path = HEADER) -> str:
             f"    def __add__(self, offset: int) -> {cls}: ...",
             "",
         ]
-    allocated = {spelling: _pointer_class(b, l) for spelling, (b, l) in pointers.items()}
-    allocated.update({f"{b}[]": _pointer_class(b, 1) for (b, l) in pointers.values() if l == 1 and b != "void"})
+    allocated = {spelling: _pointer_class(base, level) for spelling, (base, level) in pointers.items()}
+    allocated.update(
+        {f"{base}[]": _pointer_class(base, 1) for base, level in pointers.values() if level == 1 and base != "void"}
+    )
     out += ["_AnyCData = CData", "", "class FFI:", "    NULL: _AnyCData", "    CData: type[_AnyCData]",
             "    error: type[Exception]", ""]
     for verb, signature in (
@@ -267,7 +267,8 @@ def stub_source(header: Path = HEADER) -> str:
     ):
         for spelling, cls in sorted(allocated.items()):
             out += ["    @overload", f"    def {verb}(" + signature.format(lit=repr(spelling), cls=cls) + ": ..."]
-        out += ["    @overload", f"    def {verb}(self, cdecl: str, {'init: Any = ...' if verb == 'new' else 'value: Any'}) -> Any: ..."]
+        last = "init: Any = ..." if verb == "new" else "value: Any"
+        out += ["    @overload", f"    def {verb}(self, cdecl: str, {last}) -> Any: ..."]
     arrays = {s: c for s, c in allocated.items() if s.endswith("[]")}
     for spelling, cls in sorted(arrays.items()):
         out += [

@@ -19,14 +19,14 @@ class CData:
     def __bool__(self) -> bool: ...
 
 class CPixel(CData):
-    """A ``pixel_t``: a struct the C code reads and writes."""
+    """A ``pixel_t``: a struct C reads and writes."""
 
     r: int
     g: int
     b: int
 
 class CLayout(CData):
-    """A ``pk_layout``: a struct the C code reads and writes."""
+    """A ``pk_layout``: a struct C reads and writes."""
 
     size: int
     align: int
@@ -35,7 +35,7 @@ class CLayout(CData):
     offset_b: int
 
 class CImage(CData):
-    """A ``pk_image``: a struct the C code reads and writes."""
+    """A ``pk_image``: a struct C reads and writes."""
 
     pixels: PixelPtr
     width: int
@@ -44,7 +44,7 @@ class CImage(CData):
     writable: int
 
 class CPlane(CData):
-    """A ``pk_plane``: a struct the C code reads and writes."""
+    """A ``pk_plane``: a struct C reads and writes."""
 
     data: Uint8Ptr
     width: int
@@ -53,7 +53,7 @@ class CPlane(CData):
     writable: int
 
 class CTensor(CData):
-    """A ``pk_tensor``: a struct the C code reads and writes."""
+    """A ``pk_tensor``: a struct C reads and writes."""
 
     data: FloatPtr
     width: int
