@@ -78,6 +78,10 @@ def open_raw(
     zeros.  Pages are read on demand, so files larger than memory work.
     ``img.flush()`` (or leaving ``with open_raw(...) as img:``) writes
     changes back.
+
+    As with any memory map, the file must keep its size while mapped: if
+    another process truncates it, touching the lost pages kills the process
+    with SIGBUS (the operating system's doing, not something Python can catch).
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     row_stride, total = image_nbytes(w, h, stride)
