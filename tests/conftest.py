@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
@@ -51,10 +52,10 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture
-def random_rgb(rng: np.random.Generator) -> Callable[[int, int], np.ndarray]:
+def random_rgb(rng: np.random.Generator) -> Callable[[int, int], NDArray[np.uint8]]:
     """A factory of random (H, W, 3) uint8 arrays."""
 
-    def make(width: int, height: int) -> np.ndarray:
+    def make(width: int, height: int) -> NDArray[np.uint8]:
         return rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
 
     return make

@@ -10,18 +10,23 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsIndex
 
 import cv2
 import numpy as np
+import pytest
+from numpy.typing import NDArray
 from PIL import Image as PILImage
 
 import pixelkit
 from conftest import run_tool
 from pixelkit import Image
+from pixelkit._native import lib
+from pixelkit.image import Color
+from pixelkit.ops import ResizeMethod
 
-RandomRGB = Callable[[int, int], np.ndarray]
-ImageLike = Image | np.ndarray
+RandomRGB = Callable[[int, int], NDArray[np.uint8]]
+ImageLike = Image | NDArray[np.uint8]
 
 # (width, height): single pixel, single row, single column, odd and even, one large enough for SIMD tails.
 SIZES = [(1, 1), (1, 17), (17, 1), (2, 3), (5, 4), (31, 17), (64, 48), (257, 129)]
@@ -38,7 +43,7 @@ LUT3 = np.random.default_rng(72).integers(0, 256, (3, 256), dtype=np.uint8)
 # ---- inputs --------------------------------------------------------------------------------
 
 
-def as_layout(data: np.ndarray, layout: str) -> ImageLike:
+def as_layout(data: NDArray[np.uint8], layout: str) -> ImageLike:
     """``data``'s pixels as an array, an Image, a crop, a numpy slice or an Image with padded rows.
 
     The bytes around crops and slices are random, so a kernel that reads outside its image
@@ -47,7 +52,8 @@ def as_layout(data: np.ndarray, layout: str) -> ImageLike:
     height, width, _ = data.shape
     noise = np.random.default_rng(height * 1000 + width)
     if layout == "array":
-        return data.copy()
+        copy: NDArray[np.uint8] = data.copy()
+        return copy
     if layout == "image":
         image = Image(width, height)
         image.array[...] = data
@@ -71,26 +77,27 @@ def as_layout(data: np.ndarray, layout: str) -> ImageLike:
     raise AssertionError(layout)
 
 
-def pixels(result: Any) -> np.ndarray:
+def pixels(result: Any) -> NDArray[Any]:
     """The numpy view of a result (Image or array)."""
     return np.asarray(result)
 
 
 @functools.cache
-def _ffmpeg_frame(source: str, width: int, height: int) -> np.ndarray:
+def _ffmpeg_frame(source: str, width: int, height: int) -> NDArray[np.uint8]:
     raw = run_tool("ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"{source}=size={width}x{height}",
                    "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-")
-    frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
+    frame: NDArray[np.uint8] = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
     frame.flags.writeable = False
     return frame
 
 
-def ffmpeg_frame(source: str, width: int = 320, height: int = 240) -> np.ndarray:
+def ffmpeg_frame(source: str, width: int = 320, height: int = 240) -> NDArray[np.uint8]:
     """One rgb24 frame of an ffmpeg lavfi source (a fresh writable copy)."""
-    return _ffmpeg_frame(source, width, height).copy()
+    frame: NDArray[np.uint8] = _ffmpeg_frame(source, width, height).copy()
+    return frame
 
 
-def assert_matches(result: Any, expected: np.ndarray, tolerance: float = 0) -> None:
+def assert_matches(result: Any, expected: NDArray[Any], tolerance: float = 0) -> None:
     """Same shape and dtype (float32 for a float reference); equal, or within ``tolerance``."""
     got = pixels(result)
     assert got.shape == expected.shape, (got.shape, expected.shape)
@@ -113,42 +120,45 @@ def assert_matches(result: Any, expected: np.ndarray, tolerance: float = 0) -> N
 # ---- references ----------------------------------------------------------------------------
 
 
-def ref_lut(a: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    return lut[a] if lut.ndim == 1 else lut[np.arange(3), a]
+def ref_lut(a: NDArray[np.uint8], lut: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    looked_up: NDArray[np.uint8] = lut[a] if lut.ndim == 1 else lut[np.arange(3), a]
+    return looked_up
 
 
-def ref_adjust(a: np.ndarray, brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> np.ndarray:
+def ref_adjust(
+    a: NDArray[np.uint8], brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0
+) -> NDArray[np.uint8]:
     """The formula of adjust()'s docstring, on every sample in float64."""
     v = a.astype(np.float64) / 255.0
     v = np.clip((v - 0.5) * contrast + 0.5 + brightness, 0.0, 1.0) ** (1.0 / gamma)
     return np.floor(255.0 * v + 0.5).astype(np.uint8)
 
 
-def ref_gray(a: np.ndarray) -> np.ndarray:
+def ref_gray(a: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.asarray(PILImage.fromarray(np.ascontiguousarray(a), "RGB").convert("L"))
 
 
 def ref_tensor(
-    a: np.ndarray,
+    a: NDArray[np.uint8],
     mean: Sequence[float] = (0.0, 0.0, 0.0),
     std: Sequence[float] = (1.0, 1.0, 1.0),
     layout: str = "CHW",
-) -> np.ndarray:
+) -> NDArray[np.float64]:
     hwc = (a.astype(np.float64) / 255.0 - np.asarray(mean, np.float64)) / np.asarray(std, np.float64)
     return np.ascontiguousarray(hwc.transpose(2, 0, 1)) if layout == "CHW" else hwc
 
 
-def ref_rot90(a: np.ndarray, k: int) -> np.ndarray:
+def ref_rot90(a: NDArray[np.uint8], k: int) -> NDArray[np.uint8]:
     return np.rot90(a, k)
 
 
-def ref_histogram(a: np.ndarray) -> np.ndarray:
+def ref_histogram(a: NDArray[np.uint8]) -> NDArray[np.uint64]:
     return np.stack([np.bincount(a[..., c].ravel(), minlength=256) for c in range(3)]).astype(np.uint64)
 
 
-def ref_paste(dst: np.ndarray, src: np.ndarray, x: int, y: int) -> np.ndarray:
+def ref_paste(dst: NDArray[np.uint8], src: NDArray[np.uint8], x: int, y: int) -> NDArray[np.uint8]:
     """``dst`` with ``src`` copied at (x, y), clipped, by plain slicing."""
-    out = dst.copy()
+    out: NDArray[np.uint8] = dst.copy()
     height, width = dst.shape[:2]
     h, w = src.shape[:2]
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
@@ -157,32 +167,36 @@ def ref_paste(dst: np.ndarray, src: np.ndarray, x: int, y: int) -> np.ndarray:
     return out
 
 
-CV2_RESIZE = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA}
+CV2_RESIZE: dict[ResizeMethod, int] = {
+    "nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA,
+}
+
+# cv2's stubs type its results as arrays of any integer or float dtype, hence NDArray[Any] below.
 
 
-def ref_resize(a: np.ndarray, width: int, height: int, method: str) -> np.ndarray:
+def ref_resize(a: NDArray[np.uint8], width: int, height: int, method: ResizeMethod) -> NDArray[Any]:
     return cv2.resize(np.ascontiguousarray(a), (width, height), interpolation=CV2_RESIZE[method])
 
 
-def ref_box(a: np.ndarray, radius: int) -> np.ndarray:
+def ref_box(a: NDArray[np.uint8], radius: int) -> NDArray[Any]:
     size = 2 * radius + 1
     return cv2.blur(np.ascontiguousarray(a), (size, size), borderType=cv2.BORDER_REFLECT_101)
 
 
-def ref_gaussian(a: np.ndarray, sigma: float) -> np.ndarray:
+def ref_gaussian(a: NDArray[np.uint8], sigma: float) -> NDArray[Any]:
     return cv2.GaussianBlur(np.ascontiguousarray(a), (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
 
 
-def ref_blend(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+def ref_blend(a: NDArray[np.uint8], b: NDArray[np.uint8], alpha: float) -> NDArray[Any]:
     return cv2.addWeighted(np.ascontiguousarray(a), 1.0 - alpha, np.ascontiguousarray(b), alpha, 0.0)
 
 
-def partner(a: np.ndarray) -> np.ndarray:
+def partner(a: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """A second image of ``a``'s shape, derived from it with numpy (for blend)."""
     return (a[::-1, ::-1].astype(np.uint16) * 37 + 101).astype(np.uint8)
 
 
-def canvas(a: np.ndarray) -> np.ndarray:
+def canvas(a: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """A destination for paste a little larger than ``a``, with its own pattern."""
     height, width = a.shape[:2]
     return np.random.default_rng(height * 7 + width).integers(0, 256, (height + 3, width + 2, 3), dtype=np.uint8)
@@ -191,19 +205,45 @@ def canvas(a: np.ndarray) -> np.ndarray:
 PASTE_AT = (-1, 2)
 
 
-def _paste(img: ImageLike) -> np.ndarray:
+def _paste(img: ImageLike) -> NDArray[np.uint8]:
     dst = canvas(pixels(img))
     assert pixelkit.paste(dst, img, *PASTE_AT) is dst
     return dst
 
 
-def _fill(img: ImageLike) -> np.ndarray:
+def fill_either(img: ImageLike, color: Color) -> ImageLike:
+    """pixelkit.fill(img, color) for an Image or an array.
+
+    fill's ImageOrArray TypeVar stands for one of the two, so a value typed as the union of both
+    is narrowed to each here; both branches make the same call.
+    """
+    if isinstance(img, Image):
+        return pixelkit.fill(img, color)
+    return pixelkit.fill(img, color)
+
+
+def paste_either(dst: ImageLike, src: ImageLike, x: SupportsIndex, y: SupportsIndex) -> ImageLike:
+    """pixelkit.paste(dst, src, x, y) for an Image or an array ``dst`` (see fill_either)."""
+    if isinstance(dst, Image):
+        return pixelkit.paste(dst, src, x, y)
+    return pixelkit.paste(dst, src, x, y)
+
+
+def resize_either(img: ImageLike, width: int, height: int, method: ResizeMethod, out: ImageLike) -> ImageLike:
+    """pixelkit.resize(img, width, height, method, out=out) for an Image or an array ``out`` (see fill_either)."""
+    if isinstance(out, Image):
+        return pixelkit.resize(img, width, height, method, out=out)
+    return pixelkit.resize(img, width, height, method, out=out)
+
+
+def _fill(img: ImageLike) -> NDArray[np.uint8]:
     # fill works in place, on the input itself (whatever its layout).
-    assert pixelkit.fill(img, (3, 141, 59)) is img
-    return pixels(img).copy()
+    assert fill_either(img, (3, 141, 59)) is img
+    filled: NDArray[np.uint8] = pixels(img).copy()
+    return filled
 
 
-def _ref_fill(a: np.ndarray) -> np.ndarray:
+def _ref_fill(a: NDArray[np.uint8]) -> NDArray[np.uint8]:
     out = np.empty_like(a)
     out[...] = np.array([3, 141, 59], np.uint8)
     return out
@@ -215,7 +255,7 @@ class Op:
 
     name: str
     call: Callable[[ImageLike], Any]
-    reference: Callable[[np.ndarray], np.ndarray]
+    reference: Callable[[NDArray[np.uint8]], NDArray[Any]]
     tolerance: float = 0
 
 
@@ -244,13 +284,13 @@ POINT_AND_GEOMETRY_OPS = [
 ]
 
 
-def resize_op(method: str, width_scale: float, height_scale: float) -> Op:
+def resize_op(method: ResizeMethod, width_scale: float, height_scale: float) -> Op:
     def target(shape: tuple[int, ...]) -> tuple[int, int]:
         return max(1, round(shape[1] * width_scale)), max(1, round(shape[0] * height_scale))
 
     return Op(
         f"resize-{method}-{width_scale}x{height_scale}",
-        lambda img: pixelkit.resize(img, *target(pixels(img).shape), method),  # type: ignore[arg-type]
+        lambda img: pixelkit.resize(img, *target(pixels(img).shape), method),
         lambda a: ref_resize(a, *target(a.shape), method),
         0 if method == "nearest" else 1,
     )
@@ -289,19 +329,20 @@ class _NoKernels:
         return refuse
 
 
-def forbid_kernels(monkeypatch: Any) -> None:
+def forbid_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     """From now on (until the test ends) any C function called by pixelkit.ops fails the test."""
-    monkeypatch.setattr(pixelkit.ops, "lib", _NoKernels(pixelkit.ops.lib))
+    # pixelkit.ops uses the lib of pixelkit._native (it imports the name; mypy does not see it re-exported).
+    monkeypatch.setattr(pixelkit.ops, "lib", _NoKernels(lib))
 
 
-def out_in_canvas(shape: tuple[int, ...], seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def out_in_canvas(shape: tuple[int, ...], seed: int = 5) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
     """(canvas, view): a view of ``shape`` inside a random canvas 3 rows and 4 columns larger."""
     height, width, channels = shape
     big = np.random.default_rng(seed).integers(0, 256, (height + 3, width + 4, channels), dtype=np.uint8)
     return big, big[1 : 1 + height, 2 : 2 + width]
 
 
-def assert_outside_unchanged(after: np.ndarray, before: np.ndarray, shape: tuple[int, ...]) -> None:
+def assert_outside_unchanged(after: NDArray[np.uint8], before: NDArray[np.uint8], shape: tuple[int, ...]) -> None:
     """The canvas of out_in_canvas() changed nowhere but in its view."""
     height, width = shape[:2]
     mask = np.ones(after.shape[:2], bool)
@@ -309,7 +350,9 @@ def assert_outside_unchanged(after: np.ndarray, before: np.ndarray, shape: tuple
     assert np.array_equal(after[mask], before[mask])
 
 
-def in_place_target(data: np.ndarray, layout: str) -> tuple[ImageLike, np.ndarray | None, np.ndarray]:
+def in_place_target(
+    data: NDArray[np.uint8], layout: str
+) -> tuple[ImageLike, NDArray[np.uint8] | None, NDArray[np.uint8]]:
     """(img, canvas, canvas copy): ``data`` laid out as ``layout``, ready to be its own out=.
 
     For "crop" the canvas around the crop is returned so that a test can check it stays untouched.

@@ -7,15 +7,17 @@ import gc
 import mmap
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 import pixelkit
 from pixelkit import Image
 from pixelkit._native import ffi, lib
 
-RandomRGB = Callable[[int, int], np.ndarray]
+RandomRGB = Callable[[int, int], NDArray[np.uint8]]
 
 
 def live() -> int:
@@ -297,7 +299,7 @@ def test_original_reference_can_go(random_rgb: RandomRGB) -> None:
         (lambda: np.lib.stride_tricks.as_strided(np.zeros(60, np.uint8), (4, 5, 3), (6, 3, 1)), "rows at least"),
     ],
 )
-def test_from_array_refuses_incompatible_strides(make: Callable[[], np.ndarray], reason: str) -> None:
+def test_from_array_refuses_incompatible_strides(make: Callable[[], NDArray[np.uint8]], reason: str) -> None:
     with pytest.raises(ValueError, match=reason) as info:
         Image.from_array(make())
     assert "ascontiguousarray" in str(info.value)
@@ -309,7 +311,7 @@ def test_from_array_refuses_incompatible_strides(make: Callable[[], np.ndarray],
      np.zeros((4, 5, 3), np.uint16), np.zeros((0, 5, 3), np.uint8), np.zeros((2, 2, 3, 1), np.uint8),
      np.zeros(5, pixelkit.PIXEL_DTYPE)],
 )
-def test_from_array_refuses_wrong_shape_or_dtype(arr: np.ndarray) -> None:
+def test_from_array_refuses_wrong_shape_or_dtype(arr: NDArray[Any]) -> None:
     with pytest.raises(ValueError):
         Image.from_array(arr)
 

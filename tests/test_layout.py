@@ -34,7 +34,9 @@ def test_pixel_dtype_is_three_packed_bytes() -> None:
     dtype = pixelkit.PIXEL_DTYPE
     assert dtype.names == ("r", "g", "b")
     assert dtype.itemsize == 3
-    assert [dtype.fields[name][0] for name in "rgb"] == [np.dtype(np.uint8)] * 3
+    fields = dtype.fields
+    assert fields is not None  # a structured dtype
+    assert [fields[name][0] for name in "rgb"] == [np.dtype(np.uint8)] * 3
     records = np.frombuffer(bytes([1, 2, 3, 4, 5, 6]), dtype)
     assert records["g"].tolist() == [2, 5]
 
@@ -59,7 +61,7 @@ def test_aligned_dtype_is_refused() -> None:
     aligned = np.dtype({"names": ["r", "g", "b"], "formats": ["u1"] * 3}, align=True)
     wide = np.dtype([("r", "u1"), ("g", "u1"), ("b", "u1"), ("pad", "u1")])
     with pytest.raises(pixelkit.LayoutError):
-        _layout.verify(wide)  # type: ignore[arg-type]
+        _layout.verify(wide)
     _layout.verify(aligned)  # u1 fields need no padding: this one is fine
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from PIL import Image as PILImage
 
 import pixelkit
@@ -14,23 +15,24 @@ from conftest import run_tool
 from pixelkit import Image
 from pixelkit._native import lib
 
-RandomRGB = Callable[[int, int], np.ndarray]
+RandomRGB = Callable[[int, int], NDArray[np.uint8]]
 SIZES = [(1, 1), (1, 17), (17, 1), (3, 2), (64, 48), (641, 479)]
 
 
-def pillow_gray(rgb: np.ndarray) -> np.ndarray:
+def pillow_gray(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.asarray(PILImage.fromarray(np.ascontiguousarray(rgb), "RGB").convert("L"))
 
 
-def numpy_gray(rgb: np.ndarray) -> np.ndarray:
+def numpy_gray(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
     return ((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16).astype(np.uint8)
 
 
-def ffmpeg_frame(source: str, width: int, height: int) -> np.ndarray:
+def ffmpeg_frame(source: str, width: int, height: int) -> NDArray[np.uint8]:
     raw = run_tool("ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"{source}=size={width}x{height}",
                    "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-")
-    return np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
+    frame: NDArray[np.uint8] = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
+    return frame
 
 
 # ---- fill --------------------------------------------------------------------------------
@@ -113,9 +115,9 @@ def test_invert_out_of_the_wrong_shape(shape: tuple[int, int, int]) -> None:
 
 def test_invert_out_of_the_wrong_type() -> None:
     with pytest.raises(TypeError):
-        pixelkit.invert(Image(2, 2), out=[[0]])  # type: ignore[arg-type]
+        pixelkit.invert(Image(2, 2), out=[[0]])  # type: ignore[type-var]
     with pytest.raises(ValueError):
-        pixelkit.invert(Image(2, 2), out=np.zeros((2, 2, 3), np.float32))
+        pixelkit.invert(Image(2, 2), out=np.zeros((2, 2, 3), np.float32))  # type: ignore[type-var]
 
 
 def test_invert_needs_an_image() -> None:

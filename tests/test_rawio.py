@@ -19,11 +19,12 @@ import stat
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, BinaryIO, Literal, cast
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 import pixelkit
 import pixelkit._fileio
@@ -32,7 +33,8 @@ from conftest import require_tool, run_tool
 from pixelkit import FormatError, Image
 from pixelkit._native import ffi, lib
 
-RandomRGB = Callable[[int, int], np.ndarray]
+RandomRGB = Callable[[int, int], NDArray[np.uint8]]
+OpenMode = Literal["r", "r+", "w+"]
 
 # Sizes that exercise 1-pixel rows and columns, odd widths and a row of
 # more than one page.
@@ -42,7 +44,7 @@ SIZES = [(1, 1), (1, 7), (7, 1), (5, 3), (33, 17), (1500, 2)]
 # ---- helpers ---------------------------------------------------------------
 
 
-def padded_bytes(arr: np.ndarray, stride: int, fill: int = 0xA5) -> bytes:
+def padded_bytes(arr: NDArray[np.uint8], stride: int, fill: int = 0xA5) -> bytes:
     """The bytes of ``arr`` (H, W, 3) with every row padded to ``stride`` bytes."""
     height, width, _ = arr.shape
     rows = np.full((height, stride), fill, np.uint8)
@@ -50,7 +52,7 @@ def padded_bytes(arr: np.ndarray, stride: int, fill: int = 0xA5) -> bytes:
     return rows.tobytes()
 
 
-def numpy_padded(data: bytes, width: int, height: int, stride: int) -> np.ndarray:
+def numpy_padded(data: bytes, width: int, height: int, stride: int) -> NDArray[np.uint8]:
     """numpy's reading of ``height`` padded rows: reshape, then slice the padding away."""
     rows = np.frombuffer(data, np.uint8).reshape(height, stride)
     return rows[:, : width * 3].reshape(height, width, 3)
@@ -96,7 +98,11 @@ def pipe_with(data: bytes) -> io.BufferedReader:
 
 
 class ShortReads(io.RawIOBase):
-    """An unseekable binary stream whose readinto returns at most ``limit`` bytes."""
+    """An unseekable binary stream whose readinto returns at most ``limit`` bytes.
+
+    (typeshed does not count an io.RawIOBase subclass as a BinaryIO, the type of the streams
+    read_raw takes: callers cast it.)
+    """
 
     def __init__(self, data: bytes, limit: int = 7) -> None:
         super().__init__()
@@ -129,7 +135,7 @@ class ReadOnlyShort:
 
 
 class ShortWrites(io.RawIOBase):
-    """A raw binary stream whose write accepts at most ``limit`` bytes per call."""
+    """A raw binary stream whose write accepts at most ``limit`` bytes per call (cast: see ShortReads)."""
 
     def __init__(self, limit: int = 7) -> None:
         super().__init__()
@@ -250,7 +256,7 @@ def test_read_raw_reads_into_the_image_c_buffer(random_rgb: RandomRGB) -> None:
     data = random_rgb(width, height).tobytes()
     stream = ShortReads(data, limit=50)
     before = live_allocations()
-    img = pixelkit.read_raw(stream, width, height)
+    img = pixelkit.read_raw(cast(BinaryIO, stream), width, height)
     # One C block from pk_alloc holds the pixels while the image lives ...
     assert lib.pk_live_allocations() == before + 1
     base = int(ffi.cast("uintptr_t", img.cdata))
@@ -474,7 +480,7 @@ def test_read_raw_missing_file(tmp_path: pathlib.Path) -> None:
 # ---- write_raw ------------------------------------------------------------------------
 
 
-def make_write_input(kind: str, rng: np.random.Generator, tmp_path: pathlib.Path) -> tuple[Any, np.ndarray]:
+def make_write_input(kind: str, rng: np.random.Generator, tmp_path: pathlib.Path) -> tuple[Any, NDArray[np.uint8]]:
     """(what to pass to write_raw, the numpy array of its pixels)."""
     big = rng.integers(0, 256, size=(60, 45, 3), dtype=np.uint8)
     if kind == "image":
@@ -583,7 +589,7 @@ def test_write_raw_into_raw_stream_with_short_writes(random_rgb: RandomRGB) -> N
     # RawIOBase.write may accept fewer bytes than given and says how many.
     arr = random_rgb(5, 4)
     stream = ShortWrites(limit=7)
-    pixelkit.write_raw(arr, stream)
+    pixelkit.write_raw(arr, cast(BinaryIO, stream))
     assert bytes(stream.data) == arr.tobytes()
 
 
@@ -669,8 +675,9 @@ def test_write_raw_path_goes_through_fsynced_temp_file_in_same_directory(
         assert os.path.abspath(dst) == str(path)
         real_replace(src, dst)
 
-    monkeypatch.setattr(pixelkit._fileio.os, "fsync", spy_fsync)
-    monkeypatch.setattr(pixelkit._fileio.os, "replace", spy_replace)
+    # pixelkit._fileio calls them through the os module.
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(os, "replace", spy_replace)
     pixelkit.write_raw(arr, path)
     replaced = [name for what, name in events if what == "replace"]
     assert len(replaced) == 1
@@ -690,7 +697,7 @@ def _failing_write_array(exc: BaseException) -> Callable[..., None]:
     """write_array that writes part of the rows for real, then raises ``exc``."""
     real = pixelkit._fileio.write_array
 
-    def write_array(stream: Any, array: np.ndarray) -> None:
+    def write_array(stream: Any, array: NDArray[np.uint8]) -> None:
         budget = [array.shape[0] * array.shape[1] * 3 // 2]
 
         class Failing:
@@ -713,13 +720,13 @@ FAILURES = ["fsync", "replace", "rows-oserror", "rows-keyboardinterrupt", "chmod
 
 def _install_failure(monkeypatch: pytest.MonkeyPatch, failure: str) -> type[BaseException]:
     if failure == "fsync":
-        monkeypatch.setattr(pixelkit._fileio.os, "fsync", _raise_enospc)
+        monkeypatch.setattr(os, "fsync", _raise_enospc)
         return OSError
     if failure == "replace":
-        monkeypatch.setattr(pixelkit._fileio.os, "replace", _raise_enospc)
+        monkeypatch.setattr(os, "replace", _raise_enospc)
         return OSError
     if failure == "chmod":
-        monkeypatch.setattr(pixelkit._fileio.os, "chmod", _raise_enospc)
+        monkeypatch.setattr(os, "chmod", _raise_enospc)
         return OSError
     monkeypatch.setattr(pixelkit._fileio, "_WRITE_CHUNK", 64)
     if failure == "rows-oserror":
@@ -746,7 +753,7 @@ def test_write_raw_failure_keeps_old_file_and_leaves_no_temp(
         pixelkit.write_raw(img, path)
     monkeypatch.undo()
     if error is OSError:
-        assert excinfo.value.errno == errno.ENOSPC  # type: ignore[union-attr]
+        assert cast(OSError, excinfo.value).errno == errno.ENOSPC
     assert path.read_bytes() == old
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
     assert os.listdir(tmp_path) == ["out.raw"]
@@ -878,12 +885,12 @@ def test_open_raw_w_plus_creates_zero_filled_file(
 
 @pytest.mark.parametrize("mode", ["r", "r+"])
 @pytest.mark.parametrize("size", [0, 1, 35, 37, 72])
-def test_open_raw_wrong_size(tmp_path: pathlib.Path, mode: str, size: int) -> None:
+def test_open_raw_wrong_size(tmp_path: pathlib.Path, mode: OpenMode, size: int) -> None:
     path = tmp_path / "bad.raw"
     content = bytes(range(size))
     path.write_bytes(content)
     with pytest.raises(FormatError) as excinfo:
-        pixelkit.open_raw(path, 4, 3, mode)  # type: ignore[arg-type]
+        pixelkit.open_raw(path, 4, 3, mode)
     assert_mentions(str(excinfo.value), 36, size)
     assert path.read_bytes() == content
 
@@ -905,13 +912,13 @@ def test_open_raw_bad_mode(tmp_path: pathlib.Path, mode: Any, exists: bool) -> N
 @pytest.mark.parametrize(("value", "error"), BAD_DIMENSIONS)
 @pytest.mark.parametrize("mode", ["r", "w+"])
 def test_open_raw_rejects_bad_dimensions_before_touching_the_file(
-    tmp_path: pathlib.Path, value: Any, error: type[Exception], mode: str
+    tmp_path: pathlib.Path, value: Any, error: type[Exception], mode: OpenMode
 ) -> None:
     path = tmp_path / "img.raw"
     if mode == "r":
         path.write_bytes(bytes(27))
     with pytest.raises(error):
-        pixelkit.open_raw(path, value, 3, mode)  # type: ignore[arg-type]
+        pixelkit.open_raw(path, value, 3, mode)
     if mode == "w+":
         assert not path.exists()
     else:
@@ -921,7 +928,7 @@ def test_open_raw_rejects_bad_dimensions_before_touching_the_file(
 def test_open_raw_missing_file(tmp_path: pathlib.Path) -> None:
     for mode in ("r", "r+"):
         with pytest.raises(FileNotFoundError):
-            pixelkit.open_raw(tmp_path / "nope.raw", 4, 3, mode)  # type: ignore[arg-type]
+            pixelkit.open_raw(tmp_path / "nope.raw", 4, 3, mode)
     assert not (tmp_path / "nope.raw").exists()
 
 
@@ -940,12 +947,12 @@ def test_open_raw_padded_stride(tmp_path: pathlib.Path, random_rgb: RandomRGB) -
 
 
 @pytest.mark.parametrize("mode", ["r", "r+"])
-def test_open_raw_views_outlive_the_image(tmp_path: pathlib.Path, random_rgb: RandomRGB, mode: str) -> None:
+def test_open_raw_views_outlive_the_image(tmp_path: pathlib.Path, random_rgb: RandomRGB, mode: OpenMode) -> None:
     width, height = 9, 6
     path = tmp_path / "img.raw"
     arr = random_rgb(width, height)
     path.write_bytes(arr.tobytes())
-    img = pixelkit.open_raw(path, width, height, mode)  # type: ignore[arg-type]
+    img = pixelkit.open_raw(path, width, height, mode)
     view = img.array[1:4]
     pixels = img.pixels
     crop = img.crop(2, 1, 5, 4)
@@ -1007,7 +1014,7 @@ def test_open_raw_large_sparse_file_edits_one_pixel_without_reading_it(tmp_path:
 # ---- iter_raw_frames ------------------------------------------------------------------------------
 
 
-def _frames_reference(data: bytes, width: int, height: int) -> np.ndarray:
+def _frames_reference(data: bytes, width: int, height: int) -> NDArray[np.uint8]:
     return np.frombuffer(data, np.uint8).reshape(-1, height, width, 3)
 
 
@@ -1120,7 +1127,7 @@ def test_iter_raw_frames_from_stream_with_short_reads(limit: int) -> None:
     require_tool("ffmpeg")
     data = run_tool(*ffmpeg_testsrc(33, 17, 5, "-"))
     stream = ShortReads(data, limit=limit)
-    frames = list(pixelkit.iter_raw_frames(stream, 33, 17))
+    frames = list(pixelkit.iter_raw_frames(cast(BinaryIO, stream), 33, 17))
     assert len(frames) == 5
     for frame, expected in zip(frames, _frames_reference(data, 33, 17), strict=True):
         np.testing.assert_array_equal(frame.array, expected)
@@ -1158,7 +1165,8 @@ def test_iter_raw_frames_kept_frames_survive_the_generator(tmp_path: pathlib.Pat
     data = rng.integers(0, 256, size=4 * 12, dtype=np.uint8).tobytes()
     path = tmp_path / "frames.raw"
     path.write_bytes(data)
-    generator = pixelkit.iter_raw_frames(path, 2, 2)
+    # A generator, though typed as an Iterator.
+    generator = cast(Generator[Image, None, None], pixelkit.iter_raw_frames(path, 2, 2))
     kept = [next(generator), next(generator)]
     generator.close()
     del generator

@@ -22,11 +22,24 @@ from typing import Any
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 import pixelkit
 from conftest import subprocess_env
-from kernel_refs import ALL_OPS, Op, as_layout, assert_matches, pixels, ref_box, ref_gaussian, ref_resize, ref_tensor
+from kernel_refs import (
+    ALL_OPS,
+    Op,
+    RandomRGB,
+    as_layout,
+    assert_matches,
+    pixels,
+    ref_box,
+    ref_gaussian,
+    ref_resize,
+    ref_tensor,
+)
 from pixelkit import Image, runtime
+from pixelkit.runtime import IsaName
 
 ISA_NAMES = ("portable", "avx2", "avx512")
 AVAILABLE = pixelkit.cpu_features()["available"]
@@ -47,7 +60,7 @@ def restore_runtime() -> Iterator[None]:
 def settings() -> Iterator[tuple[str, int]]:
     for isa in AVAILABLE:
         for threads in THREAD_COUNTS:
-            pixelkit.set_isa(isa)  # type: ignore[arg-type]
+            pixelkit.set_isa(isa)
             pixelkit.set_num_threads(threads)
             yield isa, threads
 
@@ -81,8 +94,8 @@ def test_defaults_without_environment() -> None:
 
 
 @pytest.mark.parametrize("name", AVAILABLE)
-def test_set_isa(name: str) -> None:
-    pixelkit.set_isa(name)  # type: ignore[arg-type]
+def test_set_isa(name: IsaName) -> None:
+    pixelkit.set_isa(name)
     assert pixelkit.cpu_features()["selected"] == name
     pixelkit.set_isa()
     assert pixelkit.cpu_features()["selected"] == pixelkit.cpu_features()["cpu"]
@@ -97,13 +110,13 @@ def test_set_isa_refuses_unknown_names(name: Any) -> None:
 
 
 @pytest.mark.parametrize("name", ISA_NAMES)
-def test_set_isa_takes_what_the_cpu_runs_and_refuses_the_rest(name: str) -> None:
+def test_set_isa_takes_what_the_cpu_runs_and_refuses_the_rest(name: IsaName) -> None:
     if name in AVAILABLE:
-        pixelkit.set_isa(name)  # type: ignore[arg-type]
+        pixelkit.set_isa(name)
         assert pixelkit.cpu_features()["selected"] == name
     else:
         with pytest.raises(ValueError, match="cannot run"):
-            pixelkit.set_isa(name)  # type: ignore[arg-type]
+            pixelkit.set_isa(name)
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 7, runtime.MAX_THREADS])
@@ -130,12 +143,12 @@ def test_set_num_threads_refuses(count: Any, error: type[Exception]) -> None:
 
 
 @pytest.fixture(scope="module")
-def large() -> np.ndarray:
+def large() -> NDArray[np.uint8]:
     """1200x900: ~1 MP, large enough that two or three threads really split every kernel."""
     return np.random.default_rng(99).integers(0, 256, (900, 1200, 3), dtype=np.uint8)
 
 
-def large_input(data: np.ndarray, which: str) -> tuple[Callable[[], Any], np.ndarray]:
+def large_input(data: NDArray[np.uint8], which: str) -> tuple[Callable[[], Any], NDArray[np.uint8]]:
     """(a factory of fresh inputs, the pixels they hold): the whole image, an odd crop of it, or a
     very wide or very tall strip (few rows or columns per band)."""
     if which == "full":
@@ -149,7 +162,7 @@ def large_input(data: np.ndarray, which: str) -> tuple[Callable[[], Any], np.nda
 
 @pytest.mark.parametrize("which", ["full", "odd-crop", "wide", "tall"])
 @pytest.mark.parametrize("name", OPS)
-def test_every_isa_and_thread_count_gives_the_same_bits(name: str, which: str, large: np.ndarray) -> None:
+def test_every_isa_and_thread_count_gives_the_same_bits(name: str, which: str, large: NDArray[np.uint8]) -> None:
     op = OPS[name]
     fresh, data = large_input(large, which)
     digests: dict[tuple[str, int], str] = {}
@@ -168,19 +181,19 @@ def test_every_isa_and_thread_count_gives_the_same_bits(name: str, which: str, l
 
 @pytest.mark.parametrize("isa", AVAILABLE)
 @pytest.mark.parametrize("name", OPS)
-def test_every_isa_on_small_and_odd_sizes(name: str, isa: str, random_rgb: Any) -> None:
+def test_every_isa_on_small_and_odd_sizes(name: str, isa: IsaName, random_rgb: RandomRGB) -> None:
     """SIMD loops and their tails on sizes around the vector widths, against the reference."""
     op = OPS[name]
-    pixelkit.set_isa(isa)  # type: ignore[arg-type]
+    pixelkit.set_isa(isa)
     for width, height in [(1, 1), (5, 3), (21, 2), (22, 4), (43, 3), (64, 2), (65, 5), (129, 4)]:
         data = random_rgb(width, height)
         assert_matches(op.call(as_layout(data, "padded")), op.reference(data), op.tolerance)
 
 
-def test_in_place_and_out_under_every_setting(large: np.ndarray) -> None:
+def test_in_place_and_out_under_every_setting(large: NDArray[np.uint8]) -> None:
     """The paths that go through a temporary (in place) or write into out= agree too."""
     data = large[:611, :811]
-    calls: dict[str, tuple[Callable[[Image, Any], Any], np.ndarray, float]] = {
+    calls: dict[str, tuple[Callable[[Image, Any], Any], NDArray[Any], float]] = {
         "gaussian": (lambda img, out: pixelkit.gaussian_blur(img, 1.7, out=out), ref_gaussian(data, 1.7), 1),
         "box": (lambda img, out: pixelkit.box_blur(img, 4, out=out), ref_box(data, 4), 1),
         "resize": (lambda img, out: pixelkit.resize(img, 811, 611, "area", out=out),
@@ -202,7 +215,7 @@ def test_in_place_and_out_under_every_setting(large: np.ndarray) -> None:
         assert_matches(out, expected, tolerance)
 
 
-def test_to_tensor_into_a_batch_under_every_setting(large: np.ndarray) -> None:
+def test_to_tensor_into_a_batch_under_every_setting(large: NDArray[np.uint8]) -> None:
     data = large[:300, :401]
     batch = np.zeros((len(AVAILABLE) * len(THREAD_COUNTS), 3, 300, 401), np.float32)
     for i, _ in enumerate(settings()):
@@ -374,11 +387,11 @@ def run_concurrently(
 
 
 @pytest.fixture(scope="module")
-def four_images(large: np.ndarray) -> list[np.ndarray]:
+def four_images(large: NDArray[np.uint8]) -> list[NDArray[np.uint8]]:
     return [np.ascontiguousarray(np.roll(large[:450, :640], 37 * i, axis=1)) for i in range(4)]
 
 
-def serial_digests(arrays: list[np.ndarray]) -> list[dict[str, str]]:
+def serial_digests(arrays: list[NDArray[np.uint8]]) -> list[dict[str, str]]:
     expected = []
     for data in arrays:
         img = Image.from_array(data)
@@ -388,7 +401,7 @@ def serial_digests(arrays: list[np.ndarray]) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_concurrent_calls_give_the_serial_results(threads: int, four_images: list[np.ndarray]) -> None:
+def test_concurrent_calls_give_the_serial_results(threads: int, four_images: list[NDArray[np.uint8]]) -> None:
     pixelkit.set_num_threads(2)
     expected = serial_digests(four_images)
     pixelkit.set_num_threads(threads)
@@ -397,7 +410,7 @@ def test_concurrent_calls_give_the_serial_results(threads: int, four_images: lis
     assert got == [e for e in expected for _ in range(rounds)]
 
 
-def test_concurrent_calls_while_settings_change(four_images: list[np.ndarray]) -> None:
+def test_concurrent_calls_while_settings_change(four_images: list[NDArray[np.uint8]]) -> None:
     """Changing the instruction set and thread count while kernels run changes no result."""
     expected = serial_digests(four_images)
     step = iter(range(10**9))
@@ -412,7 +425,7 @@ def test_concurrent_calls_while_settings_change(four_images: list[np.ndarray]) -
     assert got == [e for e in expected for _ in range(2)]
 
 
-def test_kernels_reference_for_concurrency(four_images: list[np.ndarray]) -> None:
+def test_kernels_reference_for_concurrency(four_images: list[NDArray[np.uint8]]) -> None:
     """The serial results the concurrent tests compare with are themselves right."""
     data = four_images[1]
     img = Image.from_array(data)
@@ -429,7 +442,7 @@ def test_kernels_reference_for_concurrency(four_images: list[np.ndarray]) -> Non
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
-def test_a_forked_child_runs_threaded_kernels(large: np.ndarray) -> None:
+def test_a_forked_child_runs_threaded_kernels(large: NDArray[np.uint8]) -> None:
     """The pool's workers do not exist after fork(); the child must start its own, not hang."""
     pixelkit.set_num_threads(2)
     data = large[:700, :900]
