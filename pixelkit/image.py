@@ -15,7 +15,7 @@ import mmap
 import operator
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, NoReturn, SupportsIndex
+from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -24,6 +24,9 @@ from numpy.typing import NDArray
 from pixelkit._layout import PIXEL_DTYPE
 from pixelkit._native import CData, ffi, lib
 from pixelkit.errors import check
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 MAX_DIMENSION: int = lib.PK_MAX_DIMENSION
 """Largest width or height of an image, in pixels."""
@@ -259,6 +262,43 @@ class Image:
                 f"the buffer holds {flat.size} bytes but a {w}x{h} image with stride {stride_bytes} needs {needed}"
             )
         return cls._from_flat(flat, w, h, stride_bytes, buf if isinstance(buf, mmap.mmap) else None)
+
+    # ---- Pillow (optional) -------------------------------------------------
+
+    @classmethod
+    def from_pil(cls, pil_image: PILImage.Image, convert: bool = False) -> Image:
+        """A new Image with the pixels of an RGB-mode ``PIL.Image.Image``: always a copy.
+
+        Pillow stores an RGB image 4 bytes per pixel (r, g, b, pad) in its
+        own memory, so its pixels cannot be viewed as 3-byte ``pixel_t``;
+        this copies them once into a fresh, writable, contiguous Image.  No
+        Pillow RGB image shares memory with a buffer, not even one made by
+        ``PIL.Image.frombuffer("RGB", ...)``: Pillow copies those too.
+
+        Other modes (L, RGBA, P, I;16, CMYK, ...) raise ValueError unless
+        ``convert=True``, which converts with ``pil_image.convert("RGB")``
+        first (another copy; RGBA drops alpha without compositing, as Pillow
+        does).  Not a PIL image: TypeError.  Needs Pillow (ImportError
+        otherwise); ``import pixelkit`` alone never imports it.
+        """
+        from pixelkit import _pil
+
+        return _pil.from_pil(pil_image, convert)
+
+    def to_pil(self) -> PILImage.Image:
+        """A new RGB-mode ``PIL.Image.Image`` with this Image's pixels: always a copy.
+
+        Pillow's RGB storage is 4 bytes per pixel, so it cannot share a
+        ``pixel_t`` buffer: ``PIL.Image.frombuffer("RGB", ...)`` silently
+        falls back to ``frombytes``.  This calls ``frombytes`` directly over
+        this Image's memory (one pass, row stride honoured, no intermediate
+        copy), so later changes to either image do not show in the other and
+        the PIL image does not keep this Image's memory alive.  Needs Pillow
+        (ImportError otherwise).
+        """
+        from pixelkit import _pil
+
+        return _pil.to_pil(self)
 
     # ---- attributes and views ------------------------------------------
 

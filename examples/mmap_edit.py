@@ -1,0 +1,51 @@
+"""Edit a region of a huge raw RGB file in place through a memory map.
+
+The file (default 20000x20000 rgb24: 1.2 GB) is never read as a whole:
+``open_raw(mode="r+")`` maps it and only the pages of the edited rows are
+touched.  A missing file is created with ``mode="w+"``: sparse, all zeros,
+no disk blocks until written.  The region is filled with ``--color`` and
+its central half inverted; leaving the ``with`` block flushes to the file.
+
+    python examples/mmap_edit.py big.rgb --size 20000x20000 --region 1000,2000,3000,1500
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+from collections.abc import Sequence
+from typing import Literal
+
+import pixelkit
+
+
+def ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.replace("x", ",").split(","))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", default="big.rgb")
+    parser.add_argument("--size", type=ints, default=(20000, 20000), help="WIDTHxHEIGHT (default: 20000x20000)")
+    parser.add_argument("--region", type=ints, default=(1000, 2000, 3000, 1500), help="X,Y,WIDTH,HEIGHT")
+    parser.add_argument("--color", type=ints, default=(255, 128, 0), help="R,G,B (default: 255,128,0)")
+    args = parser.parse_args(argv)
+    (width, height), (x, y, w, h) = args.size, args.region
+
+    mode: Literal["r+", "w+"] = "r+" if os.path.exists(args.path) else "w+"
+    with pixelkit.open_raw(args.path, width, height, mode=mode) as img:
+        region = img.crop(x, y, w, h)  # a view into the mapping
+        pixelkit.fill(region, args.color)
+        center = region.crop(w // 4, h // 4, w // 2, h // 2)
+        pixelkit.invert(center, out=center)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    verb = "created" if mode == "w+" else "edited"
+    print(f"{verb} {args.path} ({width}x{height}, {os.path.getsize(args.path)} bytes): "
+          f"filled {w}x{h} at ({x}, {y}); peak RSS {peak_mib:.0f} MiB")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
