@@ -50,9 +50,7 @@ def check_binary(stream: object, *, writing: bool) -> None:
         raise TypeError(f"pixelkit needs a binary file object; open the file in binary mode ({mode})")
     needed = "write" if writing else "read"
     if not callable(getattr(stream, needed, None)):
-        raise TypeError(
-            f"expected a path (str or os.PathLike) or a binary file object, got {type(stream).__name__}"
-        )
+        raise TypeError(f"expected a path (str or os.PathLike) or a binary file object, got {type(stream).__name__}")
 
 
 @contextlib.contextmanager

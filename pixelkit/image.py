@@ -392,9 +392,7 @@ class Image:
         left, top = operator.index(x), operator.index(y)
         w, h = dimension(width, "width"), dimension(height, "height")
         if left < 0 or top < 0 or left + w > self.width or top + h > self.height:
-            raise ValueError(
-                f"crop ({left}, {top}, {w}, {h}) does not fit in the {self.width}x{self.height} image"
-            )
+            raise ValueError(f"crop ({left}, {top}, {w}, {h}) does not fit in the {self.width}x{self.height} image")
         return Image._wrap(self._array[top : top + h, left : left + w], self._mmap)
 
     def copy(self) -> Image:

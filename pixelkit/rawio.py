@@ -34,9 +34,7 @@ def as_image(obj: Image | NDArray[Any], name: str = "img") -> Image:
     raise TypeError(f"{name} must be a pixelkit.Image or an (H, W, 3) uint8 array, got {type(obj).__name__}")
 
 
-def read_raw(
-    src: Source, width: SupportsIndex, height: SupportsIndex, stride: SupportsIndex | None = None
-) -> Image:
+def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: SupportsIndex | None = None) -> Image:
     """Read a raw RGB image of ``height`` rows, each ``stride`` bytes (default width * 3).
 
     The bytes are read straight into the new image's C buffer.  For a path

@@ -84,8 +84,22 @@ def pixels(result: Any) -> NDArray[Any]:
 
 @functools.cache
 def _ffmpeg_frame(source: str, width: int, height: int) -> NDArray[np.uint8]:
-    raw = run_tool("ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"{source}=size={width}x{height}",
-                   "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-")
+    raw = run_tool(
+        "ffmpeg",
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        f"{source}=size={width}x{height}",
+        "-frames:v",
+        "1",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-",
+    )
     frame: NDArray[np.uint8] = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
     frame.flags.writeable = False
     return frame
@@ -168,7 +182,9 @@ def ref_paste(dst: NDArray[np.uint8], src: NDArray[np.uint8], x: int, y: int) ->
 
 
 CV2_RESIZE: dict[ResizeMethod, int] = {
-    "nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA,
+    "nearest": cv2.INTER_NEAREST,
+    "bilinear": cv2.INTER_LINEAR,
+    "area": cv2.INTER_AREA,
 }
 
 # cv2's stubs type its results as arrays of any integer or float dtype, hence NDArray[Any] below.
@@ -267,18 +283,27 @@ POINT_AND_GEOMETRY_OPS = [
     Op("adjust-brighter", lambda img: pixelkit.adjust(img, 0.1, 1.3, 0.8), lambda a: ref_adjust(a, 0.1, 1.3, 0.8)),
     Op("adjust-darker", lambda img: pixelkit.adjust(img, -0.2, 0.7, 2.2), lambda a: ref_adjust(a, -0.2, 0.7, 2.2)),
     Op("swap_rb", pixelkit.swap_rb, lambda a: a[..., ::-1]),
-    Op("blend", lambda img: pixelkit.blend(img, partner(pixels(img)), 0.3),
-       lambda a: ref_blend(a, partner(a), 0.3), 1),
+    Op("blend", lambda img: pixelkit.blend(img, partner(pixels(img)), 0.3), lambda a: ref_blend(a, partner(a), 0.3), 1),
     Op("to_gray", pixelkit.to_gray, ref_gray),
-    Op("to_tensor-CHW-imagenet", lambda img: pixelkit.to_tensor(img, IMAGENET_MEAN, IMAGENET_STD),
-       lambda a: ref_tensor(a, IMAGENET_MEAN, IMAGENET_STD), 1e-6),
-    Op("to_tensor-HWC-default", lambda img: pixelkit.to_tensor(img, layout="HWC"),
-       lambda a: ref_tensor(a, layout="HWC"), 1e-6),
+    Op(
+        "to_tensor-CHW-imagenet",
+        lambda img: pixelkit.to_tensor(img, IMAGENET_MEAN, IMAGENET_STD),
+        lambda a: ref_tensor(a, IMAGENET_MEAN, IMAGENET_STD),
+        1e-6,
+    ),
+    Op(
+        "to_tensor-HWC-default",
+        lambda img: pixelkit.to_tensor(img, layout="HWC"),
+        lambda a: ref_tensor(a, layout="HWC"),
+        1e-6,
+    ),
     Op("flip_horizontal", pixelkit.flip_horizontal, np.fliplr),
     Op("flip_vertical", pixelkit.flip_vertical, np.flipud),
     Op("transpose", pixelkit.transpose, lambda a: np.transpose(a, (1, 0, 2))),
-    *(Op(f"rotate90-{k}", functools.partial(pixelkit.rotate90, k=k), functools.partial(ref_rot90, k=k))
-      for k in (1, 2, 3, -1)),
+    *(
+        Op(f"rotate90-{k}", functools.partial(pixelkit.rotate90, k=k), functools.partial(ref_rot90, k=k))
+        for k in (1, 2, 3, -1)
+    ),
     Op("histogram", pixelkit.histogram, ref_histogram),
     Op("paste", _paste, lambda a: ref_paste(canvas(a), a, *PASTE_AT)),
 ]
@@ -297,13 +322,24 @@ def resize_op(method: ResizeMethod, width_scale: float, height_scale: float) -> 
 
 
 RESAMPLE_AND_FILTER_OPS = [
-    *(resize_op(method, wx, hx)
-      for method in CV2_RESIZE for wx, hx in ((0.5, 0.5), (1 / 3, 0.7), (2, 2), (2, 1.5), (1.6, 0.4))),
-    *(Op(f"box_blur-{r}", functools.partial(pixelkit.box_blur, radius=r), functools.partial(ref_box, radius=r), 1)
-      for r in (0, 1, 2, 5, 12)),
-    *(Op(f"gaussian_blur-{s}", functools.partial(pixelkit.gaussian_blur, sigma=s),
-         functools.partial(ref_gaussian, sigma=s), 1)
-      for s in (0.3, 0.8, 2.0, 5.0)),
+    *(
+        resize_op(method, wx, hx)
+        for method in CV2_RESIZE
+        for wx, hx in ((0.5, 0.5), (1 / 3, 0.7), (2, 2), (2, 1.5), (1.6, 0.4))
+    ),
+    *(
+        Op(f"box_blur-{r}", functools.partial(pixelkit.box_blur, radius=r), functools.partial(ref_box, radius=r), 1)
+        for r in (0, 1, 2, 5, 12)
+    ),
+    *(
+        Op(
+            f"gaussian_blur-{s}",
+            functools.partial(pixelkit.gaussian_blur, sigma=s),
+            functools.partial(ref_gaussian, sigma=s),
+            1,
+        )
+        for s in (0.3, 0.8, 2.0, 5.0)
+    ),
 ]
 
 ALL_OPS = POINT_AND_GEOMETRY_OPS + RESAMPLE_AND_FILTER_OPS

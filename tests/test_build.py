@@ -82,10 +82,14 @@ SIGNATURE_MISMATCHES = {
         "pk_status pk_to_gray(const pk_image *src, const pk_plane *dst)",
         "pk_status pk_to_gray(const pk_image *src, const pk_image *dst)",
     ),
-    "integer for pointer": ("pk_status pk_alloc(size_t nbytes, int zeroed, void **out)",
-                            "pk_status pk_alloc(size_t nbytes, int zeroed, size_t out)"),
-    "signedness of a pointee": ("pk_status pk_netpbm_scale_u8(uint8_t *samples,",
-                                "pk_status pk_netpbm_scale_u8(int8_t *samples,"),
+    "integer for pointer": (
+        "pk_status pk_alloc(size_t nbytes, int zeroed, void **out)",
+        "pk_status pk_alloc(size_t nbytes, int zeroed, size_t out)",
+    ),
+    "signedness of a pointee": (
+        "pk_status pk_netpbm_scale_u8(uint8_t *samples,",
+        "pk_status pk_netpbm_scale_u8(int8_t *samples,",
+    ),
 }
 
 
@@ -143,8 +147,9 @@ def _disassembly(tmp_path: Path, source: Path) -> str:
     obj = tmp_path / (source.stem + ".o")
     cc = build_ffi.c_compiler()
     flags = [f for f in build_ffi.compile_flags() if f != "-Werror"]
-    subprocess.run([*cc, *flags, "-I", str(ROOT / "include"), "-I", str(ROOT / "c"), "-c", str(source), "-o", str(obj)],
-                   check=True)
+    subprocess.run(
+        [*cc, *flags, "-I", str(ROOT / "include"), "-I", str(ROOT / "c"), "-c", str(source), "-o", str(obj)], check=True
+    )
     return subprocess.run(["objdump", "-d", str(obj)], capture_output=True, text=True, check=True).stdout
 
 
@@ -169,8 +174,10 @@ def test_the_committed_stub_matches_the_header() -> None:
 
 def test_the_stub_follows_the_header(tmp_path: Path) -> None:
     header = tmp_path / "pixelkit.h"
-    text = HEADER_TEXT.replace("pk_status pk_invert(const pk_image *src, const pk_image *dst);",
-                               "pk_status pk_invert(const pk_image *src, const pk_image *dst, double gain);")
+    text = HEADER_TEXT.replace(
+        "pk_status pk_invert(const pk_image *src, const pk_image *dst);",
+        "pk_status pk_invert(const pk_image *src, const pk_image *dst, double gain);",
+    )
     header.write_text(text.replace("#define PK_MAX_THREADS 256", "#define PK_MAX_THREADS 256\n#define PK_NEW_LIMIT 7"))
     stub = build_ffi.stub_source(header)
     assert "def pk_invert(self, src: ImagePtr, dst: ImagePtr, gain: float) -> int: ..." in stub

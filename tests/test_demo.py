@@ -15,7 +15,10 @@ from conftest import subprocess_env
 def test_demo_writes_the_edited_frame_and_viewable_copies(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = subprocess.run(
-        [sys.executable, "-m", "pixelkit.demo", "--out", str(out)], capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "pixelkit.demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
         env=subprocess_env(),
     )
     assert result.returncode == 0, result.stderr

@@ -49,8 +49,10 @@ def test_large_image_memory_is_zeroed() -> None:
     assert img[1199, 1499] == (9, 9, 9)
 
 
-@pytest.mark.parametrize("width, height", [(0, 1), (1, 0), (-1, 5), (5, -3), (pixelkit.MAX_DIMENSION + 1, 1),
-                                           (1, 2**31), (2**63, 2**63), (2**64 + 1, 1)])
+@pytest.mark.parametrize(
+    "width, height",
+    [(0, 1), (1, 0), (-1, 5), (5, -3), (pixelkit.MAX_DIMENSION + 1, 1), (1, 2**31), (2**63, 2**63), (2**64 + 1, 1)],
+)
 def test_bad_sizes_raise_value_error(width: int, height: int) -> None:
     before = live()
     with pytest.raises(ValueError, match="between 1 and"):
@@ -222,8 +224,10 @@ def test_crop_of_crop(random_rgb: RandomRGB) -> None:
     assert inner.stride == 120
 
 
-@pytest.mark.parametrize("box", [(-1, 0, 2, 2), (0, -1, 2, 2), (9, 0, 2, 2), (0, 0, 11, 1),
-                                 (0, 0, 0, 1), (0, 0, 1, 0), (5, 5, 6, 1), (0, 5, 1, 6)])
+@pytest.mark.parametrize(
+    "box",
+    [(-1, 0, 2, 2), (0, -1, 2, 2), (9, 0, 2, 2), (0, 0, 11, 1), (0, 0, 0, 1), (0, 0, 1, 0), (5, 5, 6, 1), (0, 5, 1, 6)],
+)
 def test_crop_out_of_range(box: tuple[int, int, int, int]) -> None:
     with pytest.raises(ValueError):
         Image(10, 10).crop(*box)
@@ -307,9 +311,15 @@ def test_from_array_refuses_incompatible_strides(make: Callable[[], NDArray[np.u
 
 @pytest.mark.parametrize(
     "arr",
-    [np.zeros((4, 5, 3), np.float32), np.zeros((4, 5, 4), np.uint8), np.zeros((4, 5), np.uint8),
-     np.zeros((4, 5, 3), np.uint16), np.zeros((0, 5, 3), np.uint8), np.zeros((2, 2, 3, 1), np.uint8),
-     np.zeros(5, pixelkit.PIXEL_DTYPE)],
+    [
+        np.zeros((4, 5, 3), np.float32),
+        np.zeros((4, 5, 4), np.uint8),
+        np.zeros((4, 5), np.uint8),
+        np.zeros((4, 5, 3), np.uint16),
+        np.zeros((0, 5, 3), np.uint8),
+        np.zeros((2, 2, 3, 1), np.uint8),
+        np.zeros(5, pixelkit.PIXEL_DTYPE),
+    ],
 )
 def test_from_array_refuses_wrong_shape_or_dtype(arr: NDArray[Any]) -> None:
     with pytest.raises(ValueError):

@@ -29,8 +29,22 @@ def numpy_gray(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 def ffmpeg_frame(source: str, width: int, height: int) -> NDArray[np.uint8]:
-    raw = run_tool("ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"{source}=size={width}x{height}",
-                   "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-")
+    raw = run_tool(
+        "ffmpeg",
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        f"{source}=size={width}x{height}",
+        "-frames:v",
+        "1",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-",
+    )
     frame: NDArray[np.uint8] = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
     return frame
 
@@ -161,9 +175,13 @@ def test_to_gray_strided_input_and_out(random_rgb: RandomRGB) -> None:
 
 @pytest.mark.parametrize(
     "out, error",
-    [(np.zeros((5, 4), np.uint8), ValueError), (np.zeros((4, 5, 1), np.uint8), ValueError),
-     (np.zeros((4, 5), np.float32), TypeError), ([[0] * 5] * 4, TypeError),
-     (np.zeros((4, 10), np.uint8)[:, ::2], ValueError)],
+    [
+        (np.zeros((5, 4), np.uint8), ValueError),
+        (np.zeros((4, 5, 1), np.uint8), ValueError),
+        (np.zeros((4, 5), np.float32), TypeError),
+        ([[0] * 5] * 4, TypeError),
+        (np.zeros((4, 10), np.uint8)[:, ::2], ValueError),
+    ],
 )
 def test_to_gray_bad_out(out: object, error: type[Exception]) -> None:
     with pytest.raises(error):

@@ -105,18 +105,26 @@ def _rotation(k: int) -> SameShape:
 SAME_SHAPE: dict[str, SameShape] = {
     "invert": (lambda img, out: pixelkit.invert(img, out=out), lambda a: 255 - a, 0),
     "apply_lut-shared": (lambda img, out: pixelkit.apply_lut(img, LUT1, out=out), lambda a: ref_lut(a, LUT1), 0),
-    "apply_lut-per-channel": (lambda img, out: pixelkit.apply_lut(img, LUT3, out=out),
-                              lambda a: ref_lut(a, LUT3), 0),
-    "adjust": (lambda img, out: pixelkit.adjust(img, 0.05, 1.4, 0.7, out=out),
-               lambda a: ref_adjust(a, 0.05, 1.4, 0.7), 0),
+    "apply_lut-per-channel": (lambda img, out: pixelkit.apply_lut(img, LUT3, out=out), lambda a: ref_lut(a, LUT3), 0),
+    "adjust": (
+        lambda img, out: pixelkit.adjust(img, 0.05, 1.4, 0.7, out=out),
+        lambda a: ref_adjust(a, 0.05, 1.4, 0.7),
+        0,
+    ),
     "swap_rb": (lambda img, out: pixelkit.swap_rb(img, out=out), lambda a: a[..., ::-1], 0),
     "flip_horizontal": (lambda img, out: pixelkit.flip_horizontal(img, out=out), np.fliplr, 0),
     "flip_vertical": (lambda img, out: pixelkit.flip_vertical(img, out=out), np.flipud, 0),
     **{f"rotate90-{k}": _rotation(k) for k in (0, 2, -2, 6, 4 * 10**9 + 2)},
-    "blend-out-a": (lambda img, out: pixelkit.blend(img, _blend_partner(pixels(img).shape), 0.37, out=out),
-                    lambda a: ref_blend(a, _blend_partner(a.shape), 0.37), 1),
-    "blend-out-b": (lambda img, out: pixelkit.blend(_blend_partner(pixels(img).shape), img, 0.37, out=out),
-                    lambda a: ref_blend(_blend_partner(a.shape), a, 0.37), 1),
+    "blend-out-a": (
+        lambda img, out: pixelkit.blend(img, _blend_partner(pixels(img).shape), 0.37, out=out),
+        lambda a: ref_blend(a, _blend_partner(a.shape), 0.37),
+        1,
+    ),
+    "blend-out-b": (
+        lambda img, out: pixelkit.blend(_blend_partner(pixels(img).shape), img, 0.37, out=out),
+        lambda a: ref_blend(_blend_partner(a.shape), a, 0.37),
+        1,
+    ),
 }
 # Operations that swap width and height: in place only for square images.
 SWAPPING: dict[str, SameShape] = {
@@ -274,8 +282,15 @@ def test_fill_refuses_read_only_and_bad_colours(monkeypatch: pytest.MonkeyPatch)
     data.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         pixelkit.fill(data, (1, 2, 3))
-    for color, error in [((1, 2), ValueError), ((1, 2, 3, 4), ValueError), ((0, 0, 256), ValueError),
-                         ((0, -1, 0), ValueError), ((0.5, 0, 0), TypeError), ("abc", TypeError), (7, TypeError)]:
+    for color, error in [
+        ((1, 2), ValueError),
+        ((1, 2, 3, 4), ValueError),
+        ((0, 0, 256), ValueError),
+        ((0, -1, 0), ValueError),
+        ((0.5, 0, 0), TypeError),
+        ("abc", TypeError),
+        (7, TypeError),
+    ]:
         with pytest.raises(error):
             pixelkit.fill(Image(2, 2), color)  # type: ignore[arg-type]
 
@@ -297,13 +312,22 @@ def test_apply_lut_every_value_and_table_layout(random_rgb: RandomRGB) -> None:
 
 @pytest.mark.parametrize(
     "lut, error",
-    [(np.zeros(255, np.uint8), ValueError), (np.zeros(257, np.uint8), ValueError),
-     (np.zeros(768, np.uint8), ValueError), (np.zeros((3, 255), np.uint8), ValueError),
-     (np.zeros((256, 3), np.uint8), ValueError), (np.zeros((1, 256), np.uint8), ValueError),
-     (np.zeros((4, 256), np.uint8), ValueError), (np.zeros((3, 256, 1), np.uint8), ValueError),
-     (np.zeros(256, np.int64), TypeError), (np.zeros(256, np.int8), TypeError),
-     (np.zeros(256, np.uint16), TypeError), (np.zeros((3, 256), np.float32), TypeError),
-     (list(range(256)), TypeError), (bytes(256), TypeError)],
+    [
+        (np.zeros(255, np.uint8), ValueError),
+        (np.zeros(257, np.uint8), ValueError),
+        (np.zeros(768, np.uint8), ValueError),
+        (np.zeros((3, 255), np.uint8), ValueError),
+        (np.zeros((256, 3), np.uint8), ValueError),
+        (np.zeros((1, 256), np.uint8), ValueError),
+        (np.zeros((4, 256), np.uint8), ValueError),
+        (np.zeros((3, 256, 1), np.uint8), ValueError),
+        (np.zeros(256, np.int64), TypeError),
+        (np.zeros(256, np.int8), TypeError),
+        (np.zeros(256, np.uint16), TypeError),
+        (np.zeros((3, 256), np.float32), TypeError),
+        (list(range(256)), TypeError),
+        (bytes(256), TypeError),
+    ],
 )
 def test_apply_lut_refuses_bad_tables(lut: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch) -> None:
     data = np.full((3, 4, 3), 9, np.uint8)
@@ -322,8 +346,14 @@ def test_apply_lut_refuses_bad_tables(lut: Any, error: type[Exception], monkeypa
 @pytest.mark.parametrize("contrast", [0.0, 0.5, 1.0, 1.7, 100.0])
 @pytest.mark.parametrize("brightness", [-1.0, -0.3, 0.0, 0.25, 1.0])
 def test_adjust_formula_on_every_value(brightness: float, contrast: float, gamma: float) -> None:
-    data = np.stack([np.arange(256, dtype=np.uint8), np.arange(255, -1, -1, dtype=np.uint8),
-                     np.roll(np.arange(256, dtype=np.uint8), 77)], axis=-1).reshape(16, 16, 3)
+    data = np.stack(
+        [
+            np.arange(256, dtype=np.uint8),
+            np.arange(255, -1, -1, dtype=np.uint8),
+            np.roll(np.arange(256, dtype=np.uint8), 77),
+        ],
+        axis=-1,
+    ).reshape(16, 16, 3)
     assert_matches(pixelkit.adjust(data, brightness, contrast, gamma), ref_adjust(data, brightness, contrast, gamma))
 
 
@@ -336,13 +366,21 @@ def test_adjust_defaults_are_the_identity(random_rgb: RandomRGB) -> None:
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [({"contrast": -0.01}, ValueError), ({"gamma": 0.0}, ValueError), ({"gamma": -2.0}, ValueError),
-     ({"brightness": float("nan")}, ValueError), ({"contrast": float("inf")}, ValueError),
-     ({"gamma": float("nan")}, ValueError), ({"brightness": -float("inf")}, ValueError),
-     ({"brightness": None}, TypeError), ({"gamma": [1.0]}, TypeError)],
+    [
+        ({"contrast": -0.01}, ValueError),
+        ({"gamma": 0.0}, ValueError),
+        ({"gamma": -2.0}, ValueError),
+        ({"brightness": float("nan")}, ValueError),
+        ({"contrast": float("inf")}, ValueError),
+        ({"gamma": float("nan")}, ValueError),
+        ({"brightness": -float("inf")}, ValueError),
+        ({"brightness": None}, TypeError),
+        ({"gamma": [1.0]}, TypeError),
+    ],
 )
-def test_adjust_refuses_bad_parameters(kwargs: dict[str, Any], error: type[Exception],
-                                       monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB) -> None:
+def test_adjust_refuses_bad_parameters(
+    kwargs: dict[str, Any], error: type[Exception], monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB
+) -> None:
     data = random_rgb(4, 3)
     before = data.copy()
     forbid_kernels(monkeypatch)
@@ -386,11 +424,19 @@ def test_blend_strided_inputs(random_rgb: RandomRGB) -> None:
 
 @pytest.mark.parametrize(
     "alpha, error",
-    [(-0.01, ValueError), (1.0001, ValueError), (float("nan"), ValueError), (float("inf"), ValueError),
-     (-float("inf"), ValueError), (None, TypeError), ([0.5], TypeError)],
+    [
+        (-0.01, ValueError),
+        (1.0001, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        (-float("inf"), ValueError),
+        (None, TypeError),
+        ([0.5], TypeError),
+    ],
 )
-def test_blend_refuses_bad_alpha(alpha: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch,
-                                 random_rgb: RandomRGB) -> None:
+def test_blend_refuses_bad_alpha(
+    alpha: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB
+) -> None:
     a, b = random_rgb(4, 4), random_rgb(4, 4)
     before = a.copy()
     forbid_kernels(monkeypatch)
@@ -416,10 +462,14 @@ def test_blend_refuses_different_sizes(other: tuple[int, int], monkeypatch: pyte
 @pytest.mark.parametrize("layout", ["CHW", "HWC"])
 @pytest.mark.parametrize("norm", ["imagenet", "default", "odd"])
 @pytest.mark.parametrize("width, height", [(1, 1), (1, 7), (7, 1), (33, 17)])
-def test_to_tensor_equals_float64_reference(layout: TensorLayout, norm: str, width: int, height: int,
-                                            random_rgb: RandomRGB) -> None:
-    mean, std = {"imagenet": (IMAGENET_MEAN, IMAGENET_STD), "default": ((0.0,) * 3, (1.0,) * 3),
-                 "odd": ((-0.5, 0.25, 2.0), (-0.3, 4.0, 0.05))}[norm]
+def test_to_tensor_equals_float64_reference(
+    layout: TensorLayout, norm: str, width: int, height: int, random_rgb: RandomRGB
+) -> None:
+    mean, std = {
+        "imagenet": (IMAGENET_MEAN, IMAGENET_STD),
+        "default": ((0.0,) * 3, (1.0,) * 3),
+        "odd": ((-0.5, 0.25, 2.0), (-0.3, 4.0, 0.05)),
+    }[norm]
     data = random_rgb(width, height)
     if norm == "default":
         result = pixelkit.to_tensor(data, layout=layout)
@@ -465,22 +515,35 @@ def test_to_tensor_into_padded_rows(random_rgb: RandomRGB) -> None:
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [({"layout": "NCHW"}, ValueError), ({"layout": "chw"}, ValueError), ({"layout": None}, ValueError),
-     ({"std": (1.0, 0.0, 1.0)}, ValueError), ({"std": (0.0, 0.0, 0.0)}, ValueError),
-     ({"mean": (0.5, 0.5)}, ValueError), ({"mean": (0.5,) * 4}, ValueError), ({"std": (1.0,)}, ValueError),
-     ({"mean": (0.5, float("nan"), 0.5)}, ValueError), ({"std": (1.0, 1.0, float("inf"))}, ValueError),
-     ({"mean": 0.5}, TypeError), ({"mean": (None, 0, 0)}, TypeError), ({"std": ("a", 1, 1)}, TypeError),
-     ({"out": np.zeros((3, 4, 5), np.float64)}, TypeError), ({"out": np.zeros((3, 4, 5), np.uint8)}, TypeError),
-     ({"out": [[[0.0] * 5] * 4] * 3}, TypeError),
-     ({"out": np.zeros((3, 5, 4), np.float32)}, ValueError), ({"out": np.zeros((4, 5, 3), np.float32)}, ValueError),
-     ({"out": np.zeros((3, 4, 5), np.float32), "layout": "HWC"}, ValueError),
-     ({"out": np.zeros((3, 4, 10), np.float32)[:, :, ::2]}, ValueError),
-     ({"out": np.zeros((5, 4, 3), np.float32).transpose(2, 1, 0)}, ValueError),
-     ({"out": np.zeros((3, 4, 5), np.float32)[:, ::-1]}, ValueError),
-     ({"out": np.zeros((4, 5, 6), np.float32)[:, :, ::2], "layout": "HWC"}, ValueError)],
+    [
+        ({"layout": "NCHW"}, ValueError),
+        ({"layout": "chw"}, ValueError),
+        ({"layout": None}, ValueError),
+        ({"std": (1.0, 0.0, 1.0)}, ValueError),
+        ({"std": (0.0, 0.0, 0.0)}, ValueError),
+        ({"mean": (0.5, 0.5)}, ValueError),
+        ({"mean": (0.5,) * 4}, ValueError),
+        ({"std": (1.0,)}, ValueError),
+        ({"mean": (0.5, float("nan"), 0.5)}, ValueError),
+        ({"std": (1.0, 1.0, float("inf"))}, ValueError),
+        ({"mean": 0.5}, TypeError),
+        ({"mean": (None, 0, 0)}, TypeError),
+        ({"std": ("a", 1, 1)}, TypeError),
+        ({"out": np.zeros((3, 4, 5), np.float64)}, TypeError),
+        ({"out": np.zeros((3, 4, 5), np.uint8)}, TypeError),
+        ({"out": [[[0.0] * 5] * 4] * 3}, TypeError),
+        ({"out": np.zeros((3, 5, 4), np.float32)}, ValueError),
+        ({"out": np.zeros((4, 5, 3), np.float32)}, ValueError),
+        ({"out": np.zeros((3, 4, 5), np.float32), "layout": "HWC"}, ValueError),
+        ({"out": np.zeros((3, 4, 10), np.float32)[:, :, ::2]}, ValueError),
+        ({"out": np.zeros((5, 4, 3), np.float32).transpose(2, 1, 0)}, ValueError),
+        ({"out": np.zeros((3, 4, 5), np.float32)[:, ::-1]}, ValueError),
+        ({"out": np.zeros((4, 5, 6), np.float32)[:, :, ::2], "layout": "HWC"}, ValueError),
+    ],
 )
-def test_to_tensor_refuses_bad_arguments(kwargs: dict[str, Any], error: type[Exception],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_to_tensor_refuses_bad_arguments(
+    kwargs: dict[str, Any], error: type[Exception], monkeypatch: pytest.MonkeyPatch
+) -> None:
     forbid_kernels(monkeypatch)
     with pytest.raises(error):
         pixelkit.to_tensor(np.zeros((4, 5, 3), np.uint8), **kwargs)
@@ -510,8 +573,10 @@ def test_to_tensor_refuses_out_overlapping_the_image() -> None:
 # ---- flips, transpose, rotate90 --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("k", [-9, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 10**9 + 1, -(10**12) - 3,
-                               10**40 + 2, np.int64(3), np.uint8(2)])
+@pytest.mark.parametrize(
+    "k",
+    [-9, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 10**9 + 1, -(10**12) - 3, 10**40 + 2, np.int64(3), np.uint8(2)],
+)
 @pytest.mark.parametrize("width, height", [(1, 1), (1, 5), (5, 1), (6, 4), (17, 33)])
 def test_rotate90_any_k(k: int, width: int, height: int, random_rgb: RandomRGB) -> None:
     data = random_rgb(width, height)
@@ -588,9 +653,15 @@ def test_histogram_into_out_overwrites_it(random_rgb: RandomRGB) -> None:
 
 @pytest.mark.parametrize(
     "out, error",
-    [(np.zeros((3, 256), np.uint32), TypeError), (np.zeros((3, 256), np.int64), TypeError),
-     (np.zeros((256, 3), np.uint64), TypeError), (np.zeros(768, np.uint64), TypeError), ([[0] * 256] * 3, TypeError),
-     (np.zeros((3, 512), np.uint64)[:, ::2], ValueError), (np.zeros((256, 3), np.uint64).T, ValueError)],
+    [
+        (np.zeros((3, 256), np.uint32), TypeError),
+        (np.zeros((3, 256), np.int64), TypeError),
+        (np.zeros((256, 3), np.uint64), TypeError),
+        (np.zeros(768, np.uint64), TypeError),
+        ([[0] * 256] * 3, TypeError),
+        (np.zeros((3, 512), np.uint64)[:, ::2], ValueError),
+        (np.zeros((256, 3), np.uint64).T, ValueError),
+    ],
 )
 def test_histogram_refuses_bad_out(out: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch) -> None:
     forbid_kernels(monkeypatch)
@@ -669,8 +740,13 @@ def test_paste_an_image_into_itself(x: int, y: int, random_rgb: RandomRGB) -> No
 
 @settings(max_examples=60, deadline=None)
 @given(
-    dst_w=st.integers(1, 24), dst_h=st.integers(1, 24), src_w=st.integers(1, 30), src_h=st.integers(1, 30),
-    x=st.integers(-35, 35), y=st.integers(-35, 35), seed=st.integers(0, 2**32 - 1),
+    dst_w=st.integers(1, 24),
+    dst_h=st.integers(1, 24),
+    src_w=st.integers(1, 30),
+    src_h=st.integers(1, 30),
+    x=st.integers(-35, 35),
+    y=st.integers(-35, 35),
+    seed=st.integers(0, 2**32 - 1),
 )
 def test_paste_random_geometry(dst_w: int, dst_h: int, src_w: int, src_h: int, x: int, y: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -733,9 +809,15 @@ BAD_IMAGE_CALLS: dict[str, Callable[[Any], Any]] = {
 @pytest.mark.parametrize("name", BAD_IMAGE_CALLS)
 @pytest.mark.parametrize(
     "bad, error",
-    [(np.zeros((4, 4, 4), np.uint8), ValueError), (np.zeros((4, 4, 3), np.float32), ValueError),
-     (np.zeros((4, 4), np.uint8), ValueError), (np.zeros((0, 4, 3), np.uint8), ValueError),
-     (np.zeros((4, 8, 3), np.uint8)[:, ::2], ValueError), (b"\x00" * 48, TypeError), ([[[0, 0, 0]]], TypeError)],
+    [
+        (np.zeros((4, 4, 4), np.uint8), ValueError),
+        (np.zeros((4, 4, 3), np.float32), ValueError),
+        (np.zeros((4, 4), np.uint8), ValueError),
+        (np.zeros((0, 4, 3), np.uint8), ValueError),
+        (np.zeros((4, 8, 3), np.uint8)[:, ::2], ValueError),
+        (b"\x00" * 48, TypeError),
+        ([[[0, 0, 0]]], TypeError),
+    ],
     ids=["4-channels", "float", "2-d", "empty", "pixel-stride", "bytes", "list"],
 )
 def test_bad_images_are_refused(name: str, bad: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch) -> None:

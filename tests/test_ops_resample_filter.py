@@ -130,8 +130,7 @@ def test_resize_size_pairs(
     assert_matches(result, ref_resize(data, *dst, method), tolerance(method))
     # The reverse direction too.
     back = random_rgb(*dst)
-    assert_matches(pixelkit.resize(back, src[0], src[1], method), ref_resize(back, *src, method),
-                   tolerance(method))
+    assert_matches(pixelkit.resize(back, src[0], src[1], method), ref_resize(back, *src, method), tolerance(method))
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -140,8 +139,9 @@ def test_resize_strided_inputs(layout: str, method: ResizeMethod, random_rgb: Ra
     data = random_rgb(77, 53)
     img = as_layout(data, layout)
     for target in [(38, 26), (25, 17), (30, 41), (154, 106), (200, 20), (1, 53), (77, 1)]:
-        assert_matches(pixelkit.resize(img, *target, method=method), ref_resize(data, *target, method),
-                       tolerance(method))
+        assert_matches(
+            pixelkit.resize(img, *target, method=method), ref_resize(data, *target, method), tolerance(method)
+        )
 
 
 def test_resize_smooth_content_agrees_closely() -> None:
@@ -211,15 +211,27 @@ def test_resize_refuses_bad_out(random_rgb: RandomRGB, monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize(
     "width, height, method, error",
-    [(0, 4, "bilinear", ValueError), (4, 0, "area", ValueError), (-1, 4, "nearest", ValueError),
-     (4, -3, "bilinear", ValueError), (MAX_DIMENSION + 1, 4, "nearest", ValueError),
-     (2.0, 4, "bilinear", TypeError), (4, 1.5, "bilinear", TypeError), (True, 4, "bilinear", TypeError),
-     ("4", 4, "bilinear", TypeError), (None, 4, "bilinear", TypeError),
-     (4, 4, "cubic", ValueError), (4, 4, "Nearest", ValueError), (4, 4, "", ValueError), (4, 4, None, ValueError),
-     (4, 4, 0, ValueError)],
+    [
+        (0, 4, "bilinear", ValueError),
+        (4, 0, "area", ValueError),
+        (-1, 4, "nearest", ValueError),
+        (4, -3, "bilinear", ValueError),
+        (MAX_DIMENSION + 1, 4, "nearest", ValueError),
+        (2.0, 4, "bilinear", TypeError),
+        (4, 1.5, "bilinear", TypeError),
+        (True, 4, "bilinear", TypeError),
+        ("4", 4, "bilinear", TypeError),
+        (None, 4, "bilinear", TypeError),
+        (4, 4, "cubic", ValueError),
+        (4, 4, "Nearest", ValueError),
+        (4, 4, "", ValueError),
+        (4, 4, None, ValueError),
+        (4, 4, 0, ValueError),
+    ],
 )
-def test_resize_refuses_bad_parameters(width: Any, height: Any, method: Any, error: type[Exception],
-                                       monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB) -> None:
+def test_resize_refuses_bad_parameters(
+    width: Any, height: Any, method: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB
+) -> None:
     data = random_rgb(4, 4)
     before = data.copy()
     forbid_kernels(monkeypatch)
@@ -280,8 +292,9 @@ def test_gaussian_blur_sizes_and_sigmas(width: int, height: int, sigma: float, r
 
 @pytest.mark.parametrize("sigma", [0.01, 1e-6, 4.2, 20.0, 77.7, MAX_GAUSSIAN_SIGMA])
 @pytest.mark.parametrize("width, height", [(1, 1), (1, 9), (9, 1), (3, 2), (6, 5), (31, 17)])
-def test_gaussian_blur_sigma_large_or_tiny_for_the_image(width: int, height: int, sigma: float,
-                                                          random_rgb: RandomRGB) -> None:
+def test_gaussian_blur_sigma_large_or_tiny_for_the_image(
+    width: int, height: int, sigma: float, random_rgb: RandomRGB
+) -> None:
     data = random_rgb(width, height)
     assert_matches(pixelkit.gaussian_blur(as_layout(data, "slice"), sigma), ref_gaussian(data, sigma), 1)
 
@@ -375,11 +388,21 @@ def test_filter_refuses_bad_out(name: str, random_rgb: RandomRGB, monkeypatch: p
 
 @pytest.mark.parametrize(
     "radius, error",
-    [(-1, ValueError), (-(10**6), ValueError), (MAX_BLUR_RADIUS + 1, ValueError), (10**30, ValueError),
-     (1.0, TypeError), (2.5, TypeError), (True, TypeError), ("2", TypeError), (None, TypeError)],
+    [
+        (-1, ValueError),
+        (-(10**6), ValueError),
+        (MAX_BLUR_RADIUS + 1, ValueError),
+        (10**30, ValueError),
+        (1.0, TypeError),
+        (2.5, TypeError),
+        (True, TypeError),
+        ("2", TypeError),
+        (None, TypeError),
+    ],
 )
-def test_box_blur_refuses_bad_radius(radius: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch,
-                                     random_rgb: RandomRGB) -> None:
+def test_box_blur_refuses_bad_radius(
+    radius: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB
+) -> None:
     data = random_rgb(5, 5)
     before = data.copy()
     forbid_kernels(monkeypatch)
@@ -392,12 +415,24 @@ def test_box_blur_refuses_bad_radius(radius: Any, error: type[Exception], monkey
 
 @pytest.mark.parametrize(
     "sigma, error",
-    [(0.0, ValueError), (-0.0, ValueError), (-1.0, ValueError), (-1e-300, ValueError), (float("nan"), ValueError),
-     (float("inf"), ValueError), (-float("inf"), ValueError), (MAX_GAUSSIAN_SIGMA * 1.001, ValueError),
-     (1e300, ValueError), (None, TypeError), ([1.0], TypeError), (1j, TypeError)],
+    [
+        (0.0, ValueError),
+        (-0.0, ValueError),
+        (-1.0, ValueError),
+        (-1e-300, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        (-float("inf"), ValueError),
+        (MAX_GAUSSIAN_SIGMA * 1.001, ValueError),
+        (1e300, ValueError),
+        (None, TypeError),
+        ([1.0], TypeError),
+        (1j, TypeError),
+    ],
 )
-def test_gaussian_blur_refuses_bad_sigma(sigma: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch,
-                                         random_rgb: RandomRGB) -> None:
+def test_gaussian_blur_refuses_bad_sigma(
+    sigma: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB
+) -> None:
     data = random_rgb(5, 5)
     before = data.copy()
     forbid_kernels(monkeypatch)

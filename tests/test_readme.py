@@ -38,7 +38,11 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     frames = np.zeros((2, 1080, 1920, 3), np.uint8)
     frames[1] = 255
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, input=frames.tobytes(), capture_output=True, check=False,
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        input=frames.tobytes(),
+        capture_output=True,
+        check=False,
         env=subprocess_env(),
     )
     assert result.returncode == 0, result.stderr.decode()

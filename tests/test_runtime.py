@@ -129,8 +129,17 @@ def test_set_num_threads(count: int) -> None:
 
 @pytest.mark.parametrize(
     "count, error",
-    [(0, ValueError), (-1, ValueError), (10**6, ValueError), (runtime.MAX_THREADS + 1, ValueError),
-     (-(2**70), ValueError), ("2", TypeError), (2.0, TypeError), (True, TypeError), ([2], TypeError)],
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (10**6, ValueError),
+        (runtime.MAX_THREADS + 1, ValueError),
+        (-(2**70), ValueError),
+        ("2", TypeError),
+        (2.0, TypeError),
+        (True, TypeError),
+        ([2], TypeError),
+    ],
 )
 def test_set_num_threads_refuses(count: Any, error: type[Exception]) -> None:
     pixelkit.set_num_threads(3)
@@ -196,8 +205,11 @@ def test_in_place_and_out_under_every_setting(large: NDArray[np.uint8]) -> None:
     calls: dict[str, tuple[Callable[[Image, Any], Any], NDArray[Any], float]] = {
         "gaussian": (lambda img, out: pixelkit.gaussian_blur(img, 1.7, out=out), ref_gaussian(data, 1.7), 1),
         "box": (lambda img, out: pixelkit.box_blur(img, 4, out=out), ref_box(data, 4), 1),
-        "resize": (lambda img, out: pixelkit.resize(img, 811, 611, "area", out=out),
-                   ref_resize(data, 811, 611, "area"), 1),
+        "resize": (
+            lambda img, out: pixelkit.resize(img, 811, 611, "area", out=out),
+            ref_resize(data, 811, 611, "area"),
+            1,
+        ),
         "invert": (lambda img, out: pixelkit.invert(img, out=out), 255 - data, 0),
         "flip": (lambda img, out: pixelkit.flip_vertical(img, out=out), np.flipud(data), 0),
         "rotate180": (lambda img, out: pixelkit.rotate90(img, 2, out=out), np.rot90(data, 2), 0),
@@ -249,8 +261,9 @@ def run_child(**variables: str) -> dict[str, Any]:
     for name in ("PIXELKIT_ISA", "PIXELKIT_NUM_THREADS"):
         env.pop(name, None)
     env.update(variables)
-    result = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stderr
     answer: dict[str, Any] = json.loads(result.stdout)
     return answer
@@ -338,10 +351,14 @@ CONCURRENT_OPS: dict[str, Callable[[Image, Any], Any]] = {
 def concurrent_outputs(img: Image) -> dict[str, Any]:
     h, w = img.height, img.width
     return {
-        "gaussian_blur": np.empty((h, w, 3), np.uint8), "box_blur": np.empty((h, w, 3), np.uint8),
-        "resize-area": np.empty((200, 300, 3), np.uint8), "resize-bilinear": np.empty((333, 517, 3), np.uint8),
-        "invert": np.empty((h, w, 3), np.uint8), "transpose": np.empty((w, h, 3), np.uint8),
-        "to_tensor": np.empty((3, h, w), np.float32), "histogram": None,
+        "gaussian_blur": np.empty((h, w, 3), np.uint8),
+        "box_blur": np.empty((h, w, 3), np.uint8),
+        "resize-area": np.empty((200, 300, 3), np.uint8),
+        "resize-bilinear": np.empty((333, 517, 3), np.uint8),
+        "invert": np.empty((h, w, 3), np.uint8),
+        "transpose": np.empty((w, h, 3), np.uint8),
+        "to_tensor": np.empty((3, h, w), np.float32),
+        "histogram": None,
     }
 
 
@@ -432,10 +449,12 @@ def test_kernels_reference_for_concurrency(four_images: list[NDArray[np.uint8]])
     outs = concurrent_outputs(img)
     assert_matches(CONCURRENT_OPS["gaussian_blur"](img, outs["gaussian_blur"]), ref_gaussian(data, 2.0), 1)
     assert_matches(CONCURRENT_OPS["box_blur"](img, outs["box_blur"]), ref_box(data, 3), 1)
-    assert_matches(CONCURRENT_OPS["resize-bilinear"](img, outs["resize-bilinear"]),
-                   ref_resize(data, 517, 333, "bilinear"), 1)
-    assert_matches(CONCURRENT_OPS["resize-area"](img, outs["resize-area"]),
-                   ref_resize(data[:400, :600], 300, 200, "area"), 1)
+    assert_matches(
+        CONCURRENT_OPS["resize-bilinear"](img, outs["resize-bilinear"]), ref_resize(data, 517, 333, "bilinear"), 1
+    )
+    assert_matches(
+        CONCURRENT_OPS["resize-area"](img, outs["resize-area"]), ref_resize(data[:400, :600], 300, 200, "area"), 1
+    )
 
 
 # ---- fork ----------------------------------------------------------------------------------------------------
@@ -472,7 +491,24 @@ def test_a_forked_child_runs_threaded_kernels(large: NDArray[np.uint8]) -> None:
 def test_ops_table_is_complete() -> None:
     """Every public operation is exercised by the bit-identity test."""
     covered = {op.name.split("-")[0] for op in ALL_OPS}
-    public = {"fill", "invert", "apply_lut", "adjust", "swap_rb", "blend", "to_gray", "to_tensor", "flip_horizontal",
-              "flip_vertical", "transpose", "rotate90", "histogram", "paste", "resize", "box_blur", "gaussian_blur"}
+    public = {
+        "fill",
+        "invert",
+        "apply_lut",
+        "adjust",
+        "swap_rb",
+        "blend",
+        "to_gray",
+        "to_tensor",
+        "flip_horizontal",
+        "flip_vertical",
+        "transpose",
+        "rotate90",
+        "histogram",
+        "paste",
+        "resize",
+        "box_blur",
+        "gaussian_blur",
+    }
     assert public <= covered
     assert all(isinstance(op, Op) for op in ALL_OPS)

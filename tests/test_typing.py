@@ -39,9 +39,23 @@ def test_mypy_reports_each_misuse(tmp_path: Path) -> None:
     script = tmp_path / "misuse.py"
     script.write_text(MISUSE)
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"),
-         "--follow-imports", "silent", str(script)],
-        capture_output=True, text=True, check=False, cwd=tmp_path, env=subprocess_env(),
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--follow-imports",
+            "silent",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=subprocess_env(),
     )
     reported = {int(n) for n in re.findall(r"misuse\.py:(\d+): error", result.stdout)}
     wrong = {n for n, line in enumerate(MISUSE.splitlines(), 1) if line.endswith("# wrong")}
