@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import mmap
 import operator
+import sys
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex
@@ -55,6 +56,8 @@ def image_nbytes(width: int, height: int, stride: SupportsIndex | None = None) -
         stride_bytes = operator.index(stride)
         if stride_bytes < row_bytes:
             raise ValueError(f"stride must be at least width * 3 = {row_bytes} bytes, got {stride_bytes}")
+        if stride_bytes * height > sys.maxsize:
+            raise ValueError(f"a {width}x{height} image with stride {stride_bytes} is too large for the address space")
     row_out, total_out = ffi.new("size_t *"), ffi.new("size_t *")
     check(lib.pk_image_nbytes(width, height, stride_bytes, row_out, total_out), f"a {width}x{height} image")
     return stride_bytes, int(total_out[0])
