@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
+import secrets
 import sys
 import tempfile
 import threading
@@ -210,12 +212,81 @@ def _fsync_directory(directory: str) -> None:
             os.close(fd)
 
 
-def atomic_write(path: StrPath, write: Callable[[BinaryIO], None]) -> None:
-    """Write a file so that it holds either its old or its complete new content.
+# Why os.open(directory, O_TMPFILE) may fail where a named temporary file
+# would work: the kernel or the file system lacks unnamed files.
+_NO_UNNAMED_FILES = frozenset(
+    code
+    for code in (
+        getattr(errno, "EOPNOTSUPP", None),
+        getattr(errno, "ENOTSUP", None),
+        errno.EISDIR,
+        errno.ENOENT,
+        errno.EINVAL,
+        errno.ENOSYS,
+    )
+    if code is not None
+)
 
-    The data goes to a temporary file in the same directory, which is
-    flushed, fsynced and then renamed over ``path``.  On any error the
-    temporary file is removed and ``path`` is untouched.
+
+def _open_unnamed(directory: str) -> int | None:
+    """An unnamed file (Linux ``O_TMPFILE``) in ``directory``, open for reading and writing.
+
+    None where such files are unsupported, or where ``/proc/self/fd`` (needed
+    to give the file a name later) is missing: the caller then falls back to
+    a named temporary file.
+    """
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None:
+        return None
+    try:
+        fd = os.open(directory, flag | os.O_RDWR | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        if exc.errno in _NO_UNNAMED_FILES:
+            return None
+        raise
+    if not os.path.exists(f"/proc/self/fd/{fd}"):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _name_unnamed(fd: int, directory: str, target: str) -> str:
+    """Link the unnamed file ``fd`` into ``directory`` under a fresh temporary name (returned)."""
+    # os.link only follows the /proc symlink (AT_SYMLINK_FOLLOW) when it calls
+    # linkat, which it does when given a directory descriptor.
+    source = f"/proc/self/fd/{fd}"
+    prefix = f".{os.path.basename(target)}."
+    directory_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        while True:
+            name = f"{prefix}{secrets.token_hex(6)}.tmp"
+            try:
+                os.link(source, name, dst_dir_fd=directory_fd, follow_symlinks=True)
+            except FileExistsError:
+                continue
+            return os.path.join(directory, name)
+    finally:
+        os.close(directory_fd)
+
+
+def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
+    """Create a file's content first and its name last, so ``path`` is never half-made.
+
+    ``prepare(fd)`` fills a new file open for reading and writing.  That file
+    has no name while it is written (Linux ``O_TMPFILE``) or, where unnamed
+    files are unsupported, a temporary name in the same directory.  It is
+    then given the mode ``path`` has (or ``0o666 & ~umask`` for a new file),
+    fsynced, and given its name atomically: ``path`` holds either its old or
+    its complete new content.  Returns the new file's descriptor, still open
+    (the caller closes it).  On any error nothing named is left behind and
+    ``path`` is untouched.
+
+    A process killed while writing leaves nothing behind with an unnamed
+    file (the kernel frees it); only a kill in the short window between
+    naming the file and renaming it over ``path`` (a link and a rename,
+    about a tenth of a millisecond) can leave a
+    ``.NAME.XXXX.tmp`` file.  With the named fallback a killed writer
+    leaves its temporary file.
     """
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
@@ -223,19 +294,48 @@ def atomic_write(path: StrPath, write: Callable[[BinaryIO], None]) -> None:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_current_umask()
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    temporary: str | None = None
+    fd = _open_unnamed(directory)
+    unnamed = fd is not None
+    if fd is None:
+        fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
     try:
-        with open(fd, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
+        prepare(fd)
+        # An unnamed file exists only on Linux, where chmod takes a descriptor.
+        os.chmod(fd if temporary is None else temporary, mode)
+        os.fsync(fd)
+        if unnamed:
+            # The data is durable; only now does the file get a name, so a
+            # killed writer leaves something only in the link-to-rename
+            # window (the directory fsync below makes the final name durable).
+            temporary = _name_unnamed(fd, directory, target)
+        assert temporary is not None
         os.replace(temporary, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        os.close(fd)
         raise
     _fsync_directory(directory)
+    return fd
+
+
+def atomic_write(path: StrPath, write: Callable[[BinaryIO], None]) -> None:
+    """Write a file so that it holds either its old or its complete new content.
+
+    ``write`` gets a binary stream over a new file with no name (or, where
+    unnamed files are unsupported, a temporary name in the same directory);
+    the file is flushed, fsynced and then named ``path`` atomically (see
+    :func:`place_file`).  On any error ``path`` is untouched and no file is
+    left behind.
+    """
+
+    def prepare(fd: int) -> None:
+        with open(fd, "wb", closefd=False) as stream:
+            write(stream)
+
+    os.close(place_file(path, prepare))
 
 
 def write_to(dst: Source, write: Callable[[BinaryIO], None]) -> None:

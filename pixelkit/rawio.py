@@ -16,6 +16,7 @@ from pixelkit._fileio import (
     describe,
     is_path,
     open_source,
+    place_file,
     read_payload,
     remaining_bytes,
     write_array,
@@ -72,10 +73,24 @@ def open_raw(
     """Memory-map a raw RGB file as an Image.
 
     ``"r"`` maps it read-only, ``"r+"`` maps it so that changes reach the
-    file, ``"w+"`` creates (or truncates) the file at the right size, all
+    file, ``"w+"`` creates (or replaces) the file at the right size, all
     zeros.  Pages are read on demand, so files larger than memory work.
     ``img.flush()`` (or leaving ``with open_raw(...) as img:``) writes
     changes back.
+
+    Crashes: ``"w+"`` creates the new file without a name, sets its size
+    and only then renames it over ``path`` (as :func:`write_raw` does; an
+    existing file keeps its permissions, and a process that still maps the
+    old file keeps the old content), so ``path`` always holds either the
+    old file or a zero-filled file of exactly the right size.  Pixels
+    written through the map reach the file whenever the operating system
+    writes the pages back, or at ``flush()``: a process killed before
+    ``flush()`` leaves the file at its full size with any mix of zeros and
+    new pixels (the kernel still writes back pages dirtied before a
+    SIGKILL; a power loss may lose them).  ``"r+"`` edits the file in place,
+    which is never atomic: after a crash the file holds any mix of old and
+    new pixels, page by page.  Write a new file with :func:`write_raw`
+    when a reader must see the whole change or none of it.
 
     As with any memory map, the file must keep its size while mapped: if
     another process truncates it, touching the lost pages kills the process
@@ -85,10 +100,16 @@ def open_raw(
     row_stride, total = image_nbytes(w, h, stride)
     if mode not in ("r", "r+", "w+"):
         raise ValueError(f"mode must be 'r', 'r+' or 'w+', got {mode!r}")
-    file_mode = {"r": "rb", "r+": "r+b", "w+": "w+b"}[mode]
-    with open(path, file_mode) as stream:
-        if mode == "w+":
-            stream.truncate(total)
+    if mode == "w+":
+        # The file gets its name only once it has its final size: no reader
+        # ever sees it half-created or of the wrong size.
+        fd = place_file(path, lambda new: os.ftruncate(new, total))
+        try:
+            mapping = mmap.mmap(fd, total, access=mmap.ACCESS_WRITE)
+        finally:
+            os.close(fd)
+        return Image._from_flat(np.frombuffer(mapping, np.uint8), w, h, row_stride, mapping)
+    with open(path, "rb" if mode == "r" else "r+b") as stream:
         size = os.fstat(stream.fileno()).st_size
         if size != total:
             raise FormatError(
