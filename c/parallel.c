@@ -72,8 +72,10 @@ static void *pk_worker(void *unused)
     for (;;) {
         while (pk_current == NULL || seen == pk_generation
                || pk_current->helpers >= pk_current->max_helpers) {
-            if (pk_current != NULL && seen != pk_generation)
-                seen = pk_generation;  /* enough helpers already: skip this job */
+            /* A job this worker has not joined is over or has its helpers:
+             * either way it is not ours.  (Not marking a finished job seen
+             * made a late worker loop here without ever sleeping.) */
+            seen = pk_generation;
             pthread_mutex_unlock(&pk_lock);
             for (int i = 0; i < PK_SPIN_ROUNDS && atomic_load_explicit(&pk_posted, memory_order_acquire) == seen; i++)
                 pk_relax();

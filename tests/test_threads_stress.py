@@ -9,7 +9,11 @@ kernels run: results are documented to be identical for every setting.
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -181,3 +185,31 @@ def test_kernels_match_while_other_threads_switch_isa_and_thread_count() -> None
     assert not errors, errors
     assert switches[0] > 10
     print(f"\n{calls} kernel calls matched while {switches[0]} set_isa/set_num_threads switches ran ({available})")
+
+
+def _process_cpu_ticks() -> int:
+    """User + system clock ticks of every thread of this process (Linux /proc)."""
+    total = 0
+    for stat in glob.glob(f"/proc/{os.getpid()}/task/*/stat"):
+        with contextlib.suppress(OSError):
+            with open(stat, encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
+def test_idle_pool_workers_sleep() -> None:
+    """After parallel kernels, worker threads must sleep, not spin (a worker
+    that missed a whole job once looped without ever blocking)."""
+    pixelkit.set_num_threads(2)
+    image = np.zeros((400, 400, 3), np.uint8)
+    busiest = 0
+    for _ in range(15):
+        pixelkit.box_blur(image, 5)
+        time.sleep(0.05)  # longer than the workers' brief spin before sleeping
+        before = _process_cpu_ticks()
+        time.sleep(0.3)
+        busiest = max(busiest, _process_cpu_ticks() - before)
+    # A spinning worker burns about 30 ticks in 0.3 s; a sleeping pool none.
+    assert busiest <= 5, f"idle process used {busiest} clock ticks in 0.3 s"
