@@ -100,8 +100,18 @@ def compile_flags() -> list[str]:
     return flags
 
 
-def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True, module_name: str = MODULE_NAME) -> FFI:
+def make_ffibuilder(
+    cdef: str,
+    root: Path = ROOT,
+    relative: bool = True,
+    module_name: str = MODULE_NAME,
+    compile_args: list[str] | None = None,
+    link_args: list[str] | None = None,
+) -> FFI:
     """An FFI for ``cdef`` compiled against the sources under ``root``.
+
+    ``compile_args`` and ``link_args`` replace the usual flags (the
+    sanitizer build in tools/ uses them).
 
     setuptools wants source paths relative to the project, so the real
     build passes ``relative=True`` (it always runs from the project root);
@@ -109,6 +119,7 @@ def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True, module_
     absolute paths.
     """
     base = Path(os.path.relpath(root)) if relative else root
+    threads = [] if sys.platform == "win32" else ["-pthread"]
     builder = FFI()
     builder.cdef(cdef)
     builder.set_source(
@@ -116,8 +127,8 @@ def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True, module_
         '#include "pixelkit.h"',
         sources=sorted(str(base / "c" / p.name) for p in (root / "c").glob("*.c")),
         include_dirs=[str(base / "include"), str(base / "c")],
-        extra_compile_args=compile_flags() + ([] if sys.platform == "win32" else ["-pthread"]),
-        extra_link_args=[] if sys.platform == "win32" else ["-pthread"],
+        extra_compile_args=(compile_flags() if compile_args is None else compile_args) + threads,
+        extra_link_args=threads + ([] if link_args is None else link_args),
         libraries=[] if sys.platform == "win32" else ["m"],
     )
     return builder

@@ -169,6 +169,18 @@ _Static_assert(sizeof(pk_block_header) <= PK_ALIGNMENT, "header must fit the ali
 
 static atomic_size_t pk_live_blocks;
 
+/* Under AddressSanitizer every block is a plain malloc of the exact size, so
+ * that it sees each overrun, use after free and leak (the mapped, padded and
+ * reused blocks below would hide them). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PK_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PK_SANITIZED 1
+#endif
+#endif
+
+#ifndef PK_SANITIZED
 static unsigned char *pk_align_up(unsigned char *p, size_t alignment)
 {
     uintptr_t v = (uintptr_t)p;
@@ -264,6 +276,8 @@ static int pk_cache_put(void *base, size_t length)
 }
 #endif
 
+#endif /* !PK_SANITIZED */
+
 pk_status pk_alloc(size_t nbytes, int zeroed, void **out)
 {
     pk_block_header header = {NULL, 0};
@@ -278,6 +292,16 @@ pk_status pk_alloc(size_t nbytes, int zeroed, void **out)
     if (nbytes > (size_t)PTRDIFF_MAX)
         return PK_ERR_OVERFLOW;
 
+#ifdef PK_SANITIZED
+    (void)header;
+    (void)total;
+    data = zeroed ? calloc(1, nbytes) : malloc(nbytes);
+    if (data == NULL)
+        return PK_ERR_NO_MEMORY;
+    atomic_fetch_add_explicit(&pk_live_blocks, 1, memory_order_relaxed);
+    *out = data;
+    return PK_OK;
+#else
 #ifdef PK_HAVE_MMAP
     if (nbytes >= PK_HUGE_THRESHOLD) {
         if (!pk_add_size(nbytes, PK_ALIGNMENT + PK_HUGE_PAGE, &total))
@@ -314,6 +338,7 @@ pk_status pk_alloc(size_t nbytes, int zeroed, void **out)
     atomic_fetch_add_explicit(&pk_live_blocks, 1, memory_order_relaxed);
     *out = data;
     return PK_OK;
+#endif
 }
 
 pk_status pk_free(void *block)
@@ -322,6 +347,10 @@ pk_status pk_free(void *block)
 
     if (block == NULL)
         return PK_OK;
+#ifdef PK_SANITIZED
+    (void)header;
+    free(block);
+#else
     memcpy(&header, (unsigned char *)block - sizeof header, sizeof header);
 #ifdef PK_HAVE_MMAP
     if (header.length != 0) {
@@ -330,6 +359,7 @@ pk_status pk_free(void *block)
     } else
 #endif
         free(header.base);
+#endif
     atomic_fetch_sub_explicit(&pk_live_blocks, 1, memory_order_relaxed);
     return PK_OK;
 }
