@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from PIL import Image as PILImage
 
 import pixelkit
-from conftest import run_tool
+from kernel_refs import ffmpeg_frame
 from pixelkit import Image
 from pixelkit._native import lib
 
@@ -26,27 +26,6 @@ def pillow_gray(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
 def numpy_gray(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
     return ((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16).astype(np.uint8)
-
-
-def ffmpeg_frame(source: str, width: int, height: int) -> NDArray[np.uint8]:
-    raw = run_tool(
-        "ffmpeg",
-        "-v",
-        "error",
-        "-f",
-        "lavfi",
-        "-i",
-        f"{source}=size={width}x{height}",
-        "-frames:v",
-        "1",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "rgb24",
-        "-",
-    )
-    frame: NDArray[np.uint8] = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
-    return frame
 
 
 # ---- fill --------------------------------------------------------------------------------
