@@ -119,6 +119,7 @@ EOF
 fi
 
 echo "== building the ASan+UBSan extension into build/sanitize/"
+mkdir -p "$OUT"
 "$PYTHON" tools/sanitize_build.py --out "$OUT" >"$OUT.log" 2>&1 || { cat "$OUT.log" >&2; exit 2; }
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 
