@@ -285,7 +285,7 @@ def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
     file (the kernel frees it); only a kill in the short window between
     naming the file and renaming it over ``path`` (a link and a rename,
     about a tenth of a millisecond) can leave a
-    ``.NAME.XXXX.tmp`` file.  With the named fallback a killed writer
+    ``.NAME.<random>.tmp`` file.  With the named fallback a killed writer
     leaves its temporary file.
     """
     target = os.fspath(path)
