@@ -205,6 +205,8 @@ class _Declarations:
             return "None"
         if base in _FLOAT_TYPES:
             return "float"
+        if base in self.structs:
+            return _struct_class(base)
         return "int"
 
     def pointer_types(self) -> dict[str, tuple[str, int]]:

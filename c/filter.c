@@ -259,6 +259,14 @@ static void pk_gauss_band(void *context, size_t begin, size_t end)
     pk_scratch_free((void *)rows);
 }
 
+size_t pk_gaussian_radius(double sigma)
+{
+    if (!(sigma > 0.0 && sigma <= PK_MAX_GAUSSIAN_SIGMA)) /* also refuses NaN */
+        return 0;
+    /* OpenCV's size for 8-bit images: round(sigma * 3 * 2 + 1), made odd. */
+    return ((size_t)lrint(sigma * 6.0 + 1.0) | 1) / 2;
+}
+
 pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *dst)
 {
     pk_status status = pk_check_pair(src, dst, PK_SAME_SIZE, 0);
@@ -266,9 +274,7 @@ pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *ds
         return status;
     if (!(sigma > 0.0 && sigma <= PK_MAX_GAUSSIAN_SIGMA)) /* also refuses NaN */
         return PK_ERR_ARGUMENT;
-    /* OpenCV's size for 8-bit images: round(sigma * 3 * 2 + 1), made odd. */
-    size_t size = (size_t)lrint(sigma * 6.0 + 1.0) | 1;
-    pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = size / 2};
+    pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = pk_gaussian_radius(sigma)};
     atomic_init(&job.status, PK_OK);
     pk_gaussian_taps(sigma, job.radius, job.taps);
     /* Column strips keep the ring of filtered rows within PK_RING_BYTES. */

@@ -37,6 +37,8 @@ typedef struct {
     size_t xtaps, ytaps;
     /* integer area */
     size_t fx, fy;
+    /* where dst lies in the whole result, src in the whole source; whole source height */
+    size_t dst_x, dst_y, src_x, src_y, whole_src_height;
     atomic_int status;
 } pk_resize_job;
 
@@ -65,24 +67,27 @@ static void pk_nearest_band(void *context, size_t begin, size_t end)
                                   job->xofs, job->src->width);
 }
 
-static void pk_nearest_table(size_t src_size, size_t dst_size, int32_t *out, int32_t scale)
+/* Source index of outputs first .. first + n - 1 (of dst_size along the axis). */
+static void pk_nearest_table(size_t src_size, size_t dst_size, size_t first, size_t n, int32_t *out)
 {
     double inverse = (double)dst_size / (double)src_size;
     double step = 1.0 / inverse;
-    for (size_t d = 0; d < dst_size; d++) {
-        size_t s = (size_t)floor((double)d * step);
-        out[d] = (int32_t)(s < src_size ? s : src_size - 1) * scale;
+    for (size_t i = 0; i < n; i++) {
+        size_t s = (size_t)floor((double)(first + i) * step);
+        out[i] = (int32_t)(s < src_size ? s : src_size - 1);
     }
 }
 
 /* ---- linear -------------------------------------------------------------- */
 
-/* Source indices (pairs) and 11-bit weights (pairs) along one axis. */
-static void pk_linear_table(size_t src_size, size_t dst_size, int area_mode, int32_t *index, int16_t *weight)
+/* Source indices (pairs) and 11-bit weights (pairs) of outputs first .. first + n - 1. */
+static void pk_linear_table(size_t src_size, size_t dst_size, int area_mode, size_t first, size_t n, int32_t *index,
+                            int16_t *weight)
 {
     double inverse = (double)dst_size / (double)src_size;
     double scale = 1.0 / inverse;
-    for (size_t d = 0; d < dst_size; d++) {
+    for (size_t i = 0; i < n; i++) {
+        size_t d = first + i;
         float f;
         long s;
         if (!area_mode) {
@@ -102,10 +107,10 @@ static void pk_linear_table(size_t src_size, size_t dst_size, int area_mode, int
             f = 0.0f;
             s = (long)src_size - 1;
         }
-        index[2 * d] = (int32_t)s;
-        index[2 * d + 1] = (int32_t)(s + 1 < (long)src_size ? s + 1 : s);
-        weight[2 * d] = (int16_t)lrintf((1.0f - f) * PK_COEF_SCALE);
-        weight[2 * d + 1] = (int16_t)lrintf(f * PK_COEF_SCALE);
+        index[2 * i] = (int32_t)s;
+        index[2 * i + 1] = (int32_t)(s + 1 < (long)src_size ? s + 1 : s);
+        weight[2 * i] = (int16_t)lrintf((1.0f - f) * PK_COEF_SCALE);
+        weight[2 * i + 1] = (int16_t)lrintf(f * PK_COEF_SCALE);
     }
 }
 
@@ -148,15 +153,17 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
 /*
  * Cells along one axis: output d covers [d * scale, (d + 1) * scale) of the
  * source, each source pixel weighted by the part of it inside the cell.
- * Returns the most pixels a cell touches; fills the tables when `weights`
- * is given (with `taps` at least that many).
+ * For outputs first .. first + n - 1, returns the most pixels a cell
+ * touches; fills the tables when `weights` is given (with `taps` at least
+ * that many).
  */
-static size_t pk_area_table(size_t src_size, size_t dst_size, int32_t *start, int32_t *count, float *weights,
-                            size_t taps)
+static size_t pk_area_table(size_t src_size, size_t dst_size, size_t first_output, size_t n, int32_t *start,
+                            int32_t *count, float *weights, size_t taps)
 {
     double scale = (double)src_size / (double)dst_size;
     size_t most = 0;
-    for (size_t d = 0; d < dst_size; d++) {
+    for (size_t i = 0; i < n; i++) {
+        size_t d = first_output + i;
         double first = (double)d * scale, last = first + scale;
         double cell = scale < (double)src_size - first ? scale : (double)src_size - first;
         long s1 = (long)ceil(first), s2 = (long)floor(last);
@@ -165,16 +172,16 @@ static size_t pk_area_table(size_t src_size, size_t dst_size, int32_t *start, in
         if (s1 > s2)
             s1 = s2;
         int head = (double)s1 - first > 1e-3, tail = last - (double)s2 > 1e-3;
-        size_t n = (size_t)head + (size_t)(s2 - s1) + (size_t)tail;
-        if (n == 0)
-            n = 1;
-        if (n > most)
-            most = n;
+        size_t cells = (size_t)head + (size_t)(s2 - s1) + (size_t)tail;
+        if (cells == 0)
+            cells = 1;
+        if (cells > most)
+            most = cells;
         if (weights == NULL)
             continue;
-        float *w = weights + d * taps;
+        float *w = weights + i * taps;
         size_t k = 0;
-        start[d] = (int32_t)(head ? s1 - 1 : s1);
+        start[i] = (int32_t)(head ? s1 - 1 : s1);
         if (head)
             w[k++] = (float)(((double)s1 - first) / cell);
         for (long s = s1; s < s2; s++)
@@ -185,7 +192,7 @@ static size_t pk_area_table(size_t src_size, size_t dst_size, int32_t *start, in
         }
         if (k == 0)
             w[k++] = 1.0f;
-        count[d] = (int32_t)k;
+        count[i] = (int32_t)k;
         for (; k < taps; k++)
             w[k] = 0.0f;
     }
@@ -219,8 +226,12 @@ static void pk_area_band(void *context, size_t begin, size_t end)
 static void pk_half_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    for (size_t y = begin; y < end; y++)
-        job->kernels->half(pk_src_row(job, 2 * y), pk_src_row(job, 2 * y + 1), pk_dst_row(job, y), job->dst->width);
+    size_t x = 3 * (2 * job->dst_x - job->src_x);
+    for (size_t y = begin; y < end; y++) {
+        size_t row = 2 * (job->dst_y + y) - job->src_y;
+        job->kernels->half(pk_src_row(job, row) + x, pk_src_row(job, row + 1) + x, pk_dst_row(job, y),
+                           job->dst->width);
+    }
 }
 
 /*
@@ -232,7 +243,7 @@ static void pk_half_band(void *context, size_t begin, size_t end)
 static void pk_double_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    size_t n = 3 * job->dst->width, sh = job->src->height;
+    size_t n = 3 * job->dst->width, sh = job->whole_src_height;
     uint16_t *rows = pk_scratch(2 * n * sizeof *rows);
     uint16_t *row[2] = {rows, rows + n};
     long cached[2] = {-1, -1};
@@ -240,8 +251,9 @@ static void pk_double_band(void *context, size_t begin, size_t end)
         pk_band_failed(job);
         return;
     }
-    for (size_t y = begin; y < end; y++) {
-        /* Source rows (i, i + 1) and weights of output row y. */
+    for (size_t local = begin; local < end; local++) {
+        /* Source rows (i, i + 1) and weights of output row y of the whole result. */
+        size_t y = job->dst_y + local;
         size_t i = y == 0 ? 0 : (y - 1) / 2;
         uint16_t w0 = y % 2 ? 3 : 1, w1 = (uint16_t)(4 - w0);
         if (y == 0 || y == 2 * sh - 1) {
@@ -249,7 +261,7 @@ static void pk_double_band(void *context, size_t begin, size_t end)
             w0 = 4;
             w1 = 0;
         }
-        long want[2] = {(long)i, (long)(i + 1 < sh ? i + 1 : i)};
+        long want[2] = {(long)(i - job->src_y), (long)((i + 1 < sh ? i + 1 : i) - job->src_y)};
         if (cached[0] != want[0] && cached[1] == want[0]) {
             uint16_t *t = row[0];
             row[0] = row[1];
@@ -263,7 +275,7 @@ static void pk_double_band(void *context, size_t begin, size_t end)
                 cached[k] = want[k];
             }
         }
-        job->kernels->double_v(row[0], row[1], pk_dst_row(job, y), n, w0, w1);
+        job->kernels->double_v(row[0], row[1], pk_dst_row(job, local), n, w0, w1);
     }
     pk_scratch_free(rows);
 }
@@ -281,10 +293,12 @@ static void pk_area_int_band(void *context, size_t begin, size_t end)
     uint32_t *acc = buffers, *row = buffers + n;
     uint32_t area = (uint32_t)(job->fx * job->fy);
     uint32_t magic = (uint32_t)(((uint64_t)1 << 32) / (2u * area) + 1);
+    size_t x = 3 * (job->dst_x * job->fx - job->src_x);
     for (size_t y = begin; y < end; y++) {
-        job->kernels->area_sum_h(pk_src_row(job, y * job->fy), acc, job->dst->width, job->fx);
+        size_t first = (job->dst_y + y) * job->fy - job->src_y;
+        job->kernels->area_sum_h(pk_src_row(job, first) + x, acc, job->dst->width, job->fx);
         for (size_t k = 1; k < job->fy; k++) {
-            job->kernels->area_sum_h(pk_src_row(job, y * job->fy + k), row, job->dst->width, job->fx);
+            job->kernels->area_sum_h(pk_src_row(job, first + k) + x, row, job->dst->width, job->fx);
             job->kernels->add_u32(acc, row, n);
         }
         job->kernels->box_div(acc, pk_dst_row(job, y), n, area, magic);
@@ -292,50 +306,200 @@ static void pk_area_int_band(void *context, size_t begin, size_t end)
     pk_scratch_free(buffers);
 }
 
-/* ---- entry point ----------------------------------------------------------- */
+/* ---- planning ----------------------------------------------------------- */
 
-pk_status pk_resize(const pk_image *src, const pk_image *dst, int method)
+/* How the whole resize is computed; a tile always follows its whole image's plan. */
+typedef enum {
+    PK_PLAN_NEAREST,
+    PK_PLAN_LINEAR,      /* bilinear, or area when enlarging on some axis */
+    PK_PLAN_AREA,        /* area shrinking on both axes */
+} pk_plan;
+
+static pk_plan pk_resize_plan(const pk_resize_tile *tile, int method)
 {
-    pk_status status;
-    size_t sw, sh, dw, dh;
+    if (method == PK_RESIZE_NEAREST)
+        return PK_PLAN_NEAREST;
+    if (method == PK_RESIZE_AREA && tile->src_width >= tile->dst_width && tile->src_height >= tile->dst_height)
+        return PK_PLAN_AREA;
+    return PK_PLAN_LINEAR;
+}
 
-    if ((status = pk_check_pair(src, dst, PK_ANY_SIZE, 0)) != PK_OK)
-        return status;
+static int pk_whole_size_ok(size_t width, size_t height)
+{
+    return width >= 1 && height >= 1 && width <= PK_MAX_DIMENSION && height <= PK_MAX_DIMENSION;
+}
+
+static int pk_rect_inside(const pk_rect *rect, size_t width, size_t height)
+{
+    return rect->width >= 1 && rect->height >= 1 && rect->x <= width && rect->width <= width - rect->x
+           && rect->y <= height && rect->height <= height - rect->y;
+}
+
+/*
+ * The source indices that outputs first .. first + n - 1 read along one
+ * axis: [*low, *high].  Uses the very tables the resize uses.
+ */
+static pk_status pk_axis_span(pk_plan plan, int method, size_t src_size, size_t dst_size, size_t first, size_t n,
+                              size_t *low, size_t *high)
+{
+    int32_t *index = pk_scratch(2 * n * sizeof *index);
+    int32_t *count = NULL;
+    int16_t *weight = NULL;
+    pk_status status = PK_OK;
+    size_t entries = 0;
+    if (index == NULL)
+        return PK_ERR_NO_MEMORY;
+    if (plan == PK_PLAN_NEAREST) {
+        pk_nearest_table(src_size, dst_size, first, n, index);
+        entries = n;
+    } else if (plan == PK_PLAN_LINEAR) {
+        weight = pk_scratch(2 * n * sizeof *weight);
+        if (weight != NULL) {
+            pk_linear_table(src_size, dst_size, method == PK_RESIZE_AREA, first, n, index, weight);
+            entries = 2 * n;
+        } else {
+            status = PK_ERR_NO_MEMORY;
+        }
+    } else {
+        size_t taps = pk_area_table(src_size, dst_size, first, n, NULL, NULL, NULL, 0), cells;
+        float *weights = pk_mul_size(n, taps, &cells) ? pk_scratch(cells * sizeof *weights) : NULL;
+        count = pk_scratch(n * sizeof *count);
+        if (weights != NULL && count != NULL) {
+            pk_area_table(src_size, dst_size, first, n, index, count, weights, taps);
+            /* Cell i reads index[i] .. index[i] + count[i] - 1: store both ends. */
+            for (size_t i = n; i-- > 0;) {
+                index[2 * i + 1] = index[i] + count[i] - 1;
+                index[2 * i] = index[i];
+            }
+            entries = 2 * n;
+        } else {
+            status = PK_ERR_NO_MEMORY;
+        }
+        pk_scratch_free(weights);
+    }
+    if (status == PK_OK) {
+        int32_t lo = index[0], hi = index[0];
+        for (size_t i = 1; i < entries; i++) {
+            lo = index[i] < lo ? index[i] : lo;
+            hi = index[i] > hi ? index[i] : hi;
+        }
+        *low = (size_t)lo;
+        *high = (size_t)hi;
+    }
+    pk_scratch_free(index);
+    pk_scratch_free(count);
+    pk_scratch_free(weight);
+    return status;
+}
+
+static pk_status pk_check_tile(const pk_resize_tile *tile, int method)
+{
+    if (tile == NULL)
+        return PK_ERR_NULL;
     if (method != PK_RESIZE_NEAREST && method != PK_RESIZE_BILINEAR && method != PK_RESIZE_AREA)
         return PK_ERR_ARGUMENT;
-    sw = src->width, sh = src->height, dw = dst->width, dh = dst->height;
+    if (!pk_whole_size_ok(tile->src_width, tile->src_height) || !pk_whole_size_ok(tile->dst_width, tile->dst_height))
+        return PK_ERR_SIZE;
+    if (!pk_rect_inside(&tile->dst, tile->dst_width, tile->dst_height))
+        return PK_ERR_ARGUMENT;
+    return PK_OK;
+}
+
+pk_status pk_resize_tile_source(pk_resize_tile *tile, int method)
+{
+    pk_status status = pk_check_tile(tile, method);
+    size_t x0, x1, y0, y1;
+    if (status != PK_OK)
+        return status;
+    pk_plan plan = pk_resize_plan(tile, method);
+    status = pk_axis_span(plan, method, tile->src_width, tile->dst_width, tile->dst.x, tile->dst.width, &x0, &x1);
+    if (status == PK_OK)
+        status = pk_axis_span(plan, method, tile->src_height, tile->dst_height, tile->dst.y, tile->dst.height, &y0,
+                              &y1);
+    if (status != PK_OK)
+        return status;
+    tile->src.x = x0;
+    tile->src.y = y0;
+    tile->src.width = x1 - x0 + 1;
+    tile->src.height = y1 - y0 + 1;
+    return PK_OK;
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+/* Shifts source indices into the provided part (scaled to bytes by `scale`). */
+static void pk_shift(int32_t *index, size_t n, size_t offset, int32_t scale)
+{
+    for (size_t i = 0; i < n; i++)
+        index[i] = (index[i] - (int32_t)offset) * scale;
+}
+
+pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, const pk_resize_tile *tile)
+{
+    pk_status status;
+    if ((status = pk_check_pair(src, dst, PK_ANY_SIZE, 0)) != PK_OK)
+        return status;
+    if ((status = pk_check_tile(tile, method)) != PK_OK)
+        return status;
+    if (!pk_rect_inside(&tile->src, tile->src_width, tile->src_height))
+        return PK_ERR_ARGUMENT;
+    if (src->width != tile->src.width || src->height != tile->src.height || dst->width != tile->dst.width
+        || dst->height != tile->dst.height)
+        return PK_ERR_SHAPE;
+    /* The provided source part must hold everything the tile reads. */
+    pk_resize_tile needed = *tile;
+    if ((status = pk_resize_tile_source(&needed, method)) != PK_OK)
+        return status;
+    if (needed.src.x < tile->src.x || needed.src.y < tile->src.y
+        || needed.src.x + needed.src.width > tile->src.x + tile->src.width
+        || needed.src.y + needed.src.height > tile->src.y + tile->src.height)
+        return PK_ERR_ARGUMENT;
+
+    size_t SW = tile->src_width, SH = tile->src_height, DW = tile->dst_width, DH = tile->dst_height;
+    size_t dw = dst->width, dh = dst->height, sw = src->width, sh = src->height;
+    pk_plan plan = pk_resize_plan(tile, method);
+    int whole_rows = tile->dst.x == 0 && dw == DW && tile->src.x == 0 && sw == SW;
 
     pk_resize_job job;
     memset(&job, 0, sizeof job);
     job.kernels = pk_kernels_active();
     job.src = src;
     job.dst = dst;
+    job.dst_x = tile->dst.x;
+    job.dst_y = tile->dst.y;
+    job.src_x = tile->src.x;
+    job.src_y = tile->src.y;
+    job.whole_src_height = SH;
     atomic_init(&job.status, PK_OK);
     size_t work = 3 * (dw * dh + (sw * sh < 4 * dw * dh ? sw * sh : 4 * dw * dh));
 
-    if (method == PK_RESIZE_BILINEAR && dw == 2 * sw && dh == 2 * sh && sw > 1 && sh > 1) {
+    /* The fast paths compute exactly what the general tables give. */
+    if (plan == PK_PLAN_LINEAR && method == PK_RESIZE_BILINEAR && DW == 2 * SW && DH == 2 * SH && SW > 1 && SH > 1
+        && whole_rows) {
         pk_parallel_for(dh, work, pk_double_band, &job);
-    } else if (method != PK_RESIZE_NEAREST && sw == 2 * dw && sh == 2 * dh) {
+    } else if (plan != PK_PLAN_NEAREST && SW == 2 * DW && SH == 2 * DH) {
         pk_parallel_for(dh, work, pk_half_band, &job);
-    } else if (method == PK_RESIZE_NEAREST) {
+    } else if (plan == PK_PLAN_NEAREST) {
         job.xofs = pk_scratch(dw * sizeof *job.xofs);
         job.yidx = pk_scratch(dh * sizeof *job.yidx);
         if (job.xofs && job.yidx) {
-            pk_nearest_table(sw, dw, job.xofs, 3);
-            pk_nearest_table(sh, dh, job.yidx, 1);
+            pk_nearest_table(SW, DW, tile->dst.x, dw, job.xofs);
+            pk_shift(job.xofs, dw, tile->src.x, 3);
+            pk_nearest_table(SH, DH, tile->dst.y, dh, job.yidx);
+            pk_shift(job.yidx, dh, tile->src.y, 1);
             pk_parallel_for(dh, work, pk_nearest_band, &job);
         } else {
             pk_band_failed(&job);
         }
-    } else if (method == PK_RESIZE_AREA && sw >= dw && sh >= dh && sw % dw == 0 && sh % dh == 0
-               && (sw / dw) * (sh / dh) * 511 < ((size_t)1 << 17)) {
+    } else if (plan == PK_PLAN_AREA && SW % DW == 0 && SH % DH == 0
+               && (SW / DW) * (SH / DH) * 511 < ((size_t)1 << 17)) {
         /* Whole-number factors small enough for the exact integer path. */
-        job.fx = sw / dw;
-        job.fy = sh / dh;
+        job.fx = SW / DW;
+        job.fy = SH / DH;
         pk_parallel_for(dh, work, pk_area_int_band, &job);
-    } else if (method == PK_RESIZE_AREA && sw >= dw && sh >= dh) {
-        job.xtaps = pk_area_table(sw, dw, NULL, NULL, NULL, 0);
-        job.ytaps = pk_area_table(sh, dh, NULL, NULL, NULL, 0);
+    } else if (plan == PK_PLAN_AREA) {
+        job.xtaps = pk_area_table(SW, DW, tile->dst.x, dw, NULL, NULL, NULL, 0);
+        job.ytaps = pk_area_table(SH, DH, tile->dst.y, dh, NULL, NULL, NULL, 0);
         job.xstart = pk_scratch(dw * sizeof(int32_t));
         job.xcount = pk_scratch(dw * sizeof(int32_t));
         job.ystart = pk_scratch(dh * sizeof(int32_t));
@@ -344,29 +508,29 @@ pk_status pk_resize(const pk_image *src, const pk_image *dst, int method)
         job.yweights = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
         work = 3 * (dw * dh + sw * sh);
         if (job.xstart && job.xcount && job.ystart && job.ycount && job.xweights && job.yweights) {
-            pk_area_table(sw, dw, job.xstart, job.xcount, job.xweights, job.xtaps);
-            pk_area_table(sh, dh, job.ystart, job.ycount, job.yweights, job.ytaps);
+            pk_area_table(SW, DW, tile->dst.x, dw, job.xstart, job.xcount, job.xweights, job.xtaps);
+            pk_shift(job.xstart, dw, tile->src.x, 1);
+            pk_area_table(SH, DH, tile->dst.y, dh, job.ystart, job.ycount, job.yweights, job.ytaps);
+            pk_shift(job.ystart, dh, tile->src.y, 1);
             pk_parallel_for(dh, work, pk_area_band, &job);
         } else {
             pk_band_failed(&job);
         }
     } else {
         int area_mode = method == PK_RESIZE_AREA;
-        int32_t *xidx = pk_scratch(2 * dw * sizeof *xidx);
         job.xofs = pk_scratch(2 * dw * sizeof *job.xofs);
         job.yidx = pk_scratch(2 * dh * sizeof *job.yidx);
         job.alpha = pk_scratch(2 * dw * sizeof *job.alpha);
         job.beta = pk_scratch(2 * dh * sizeof *job.beta);
-        if (xidx && job.xofs && job.yidx && job.alpha && job.beta) {
-            pk_linear_table(sw, dw, area_mode, xidx, job.alpha);
-            for (size_t i = 0; i < 2 * dw; i++)
-                job.xofs[i] = 3 * xidx[i];
-            pk_linear_table(sh, dh, area_mode, job.yidx, job.beta);
+        if (job.xofs && job.yidx && job.alpha && job.beta) {
+            pk_linear_table(SW, DW, area_mode, tile->dst.x, dw, job.xofs, job.alpha);
+            pk_shift(job.xofs, 2 * dw, tile->src.x, 3);
+            pk_linear_table(SH, DH, area_mode, tile->dst.y, dh, job.yidx, job.beta);
+            pk_shift(job.yidx, 2 * dh, tile->src.y, 1);
             pk_parallel_for(dh, work, pk_linear_band, &job);
         } else {
             pk_band_failed(&job);
         }
-        pk_scratch_free(xidx);
     }
     pk_scratch_free(job.xofs);
     pk_scratch_free(job.yidx);
@@ -379,4 +543,19 @@ pk_status pk_resize(const pk_image *src, const pk_image *dst, int method)
     pk_scratch_free(job.xweights);
     pk_scratch_free(job.yweights);
     return (pk_status)atomic_load(&job.status);
+}
+
+pk_status pk_resize(const pk_image *src, const pk_image *dst, int method)
+{
+    if (src == NULL || dst == NULL)
+        return PK_ERR_NULL;
+    pk_resize_tile whole = {
+        .src_width = src->width,
+        .src_height = src->height,
+        .dst_width = dst->width,
+        .dst_height = dst->height,
+        .src = {0, 0, src->width, src->height},
+        .dst = {0, 0, dst->width, dst->height},
+    };
+    return pk_resize_part(src, dst, method, &whole);
 }

@@ -124,6 +124,28 @@ typedef struct {
     int writable;
 } pk_tensor;
 
+/* A rectangle of pixels inside a larger image. */
+typedef struct {
+    size_t x;
+    size_t y;
+    size_t width;
+    size_t height;
+} pk_rect;
+
+/*
+ * One tile of a resize of a whole source image to a whole result image
+ * (sizes in pixels), for images processed in pieces: `dst` is the part of
+ * the result to compute, `src` the part of the source provided.
+ */
+typedef struct {
+    size_t src_width;
+    size_t src_height;
+    size_t dst_width;
+    size_t dst_height;
+    pk_rect src;
+    pk_rect dst;
+} pk_resize_tile;
+
 /* ---- image.c: layout, sizes, memory ---------------------------------- */
 
 /* Static description of the status code (never NULL). */
@@ -215,6 +237,18 @@ pk_status pk_paste(const pk_image *dst, const pk_image *src, long x, long y);
 
 /* Resizes src to dst's size with a PK_RESIZE_* method (as OpenCV's INTER_*). */
 pk_status pk_resize(const pk_image *src, const pk_image *dst, int method);
+/*
+ * Sets tile->src to the smallest part of the whole source that computing
+ * tile->dst reads (tile->dst must lie inside the whole result).
+ */
+pk_status pk_resize_tile_source(pk_resize_tile *tile, int method);
+/*
+ * Computes the part tile->dst of the whole resize into dst (of that part's
+ * size) from src, which holds the part tile->src of the whole source and
+ * must contain what pk_resize_tile_source asks for.  Every pixel equals
+ * the whole-image pk_resize's pixel, wherever the tile lies.
+ */
+pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, const pk_resize_tile *tile);
 
 /* ---- filter.c: neighbourhood filters ---------------------------------
  * Borders are reflected without repeating the edge (OpenCV's
@@ -225,6 +259,8 @@ pk_status pk_resize(const pk_image *src, const pk_image *dst, int method);
 pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst);
 /* Separable gaussian; kernel size round(6 * sigma + 1) | 1 as OpenCV picks it. */
 pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *dst);
+/* How far the gaussian of `sigma` reaches (kernel size / 2); 0 if sigma is refused. */
+size_t pk_gaussian_radius(double sigma);
 
 /* ---- histogram.c ------------------------------------------------------ */
 

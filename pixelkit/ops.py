@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import Any, Literal, SupportsFloat, SupportsIndex, TypeVar
+from typing import Any, Literal, NamedTuple, SupportsFloat, SupportsIndex, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -370,6 +370,98 @@ def resize(
     code = _RESIZE_METHODS[method]
     _run("resize", lambda s, d: lib.pk_resize(s, d, code), src, dst, in_place=False)
     return dst if out is None else out
+
+
+class Rect(NamedTuple):
+    """A rectangle of pixels inside a larger image: top-left corner and size."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+def _size_pair(size: tuple[SupportsIndex, SupportsIndex], name: str) -> tuple[int, int]:
+    if not isinstance(size, tuple) or len(size) != 2:
+        raise TypeError(f"{name} must be a (width, height) tuple")
+    return dimension(size[0], f"{name} width"), dimension(size[1], f"{name} height")
+
+
+def _tile(
+    source_size: tuple[SupportsIndex, SupportsIndex], size: tuple[SupportsIndex, SupportsIndex], part: Rect
+) -> CData:
+    tile = ffi.new("pk_resize_tile *")
+    tile.src_width, tile.src_height = _size_pair(source_size, "source_size")
+    tile.dst_width, tile.dst_height = _size_pair(size, "size")
+    x, y, width, height = (operator.index(v) for v in part)
+    if x < 0 or y < 0 or width < 1 or height < 1 or x + width > tile.dst_width or y + height > tile.dst_height:
+        raise ValueError(f"part {tuple(part)} does not lie inside the {tile.dst_width}x{tile.dst_height} result")
+    tile.dst.x, tile.dst.y, tile.dst.width, tile.dst.height = x, y, width, height
+    return tile
+
+
+def _method_code(method: str) -> int:
+    if method not in _RESIZE_METHODS:
+        raise ValueError(f"method must be one of {tuple(_RESIZE_METHODS)}, got {method!r}")
+    return int(_RESIZE_METHODS[method])
+
+
+def resize_source(
+    source_size: tuple[SupportsIndex, SupportsIndex],
+    size: tuple[SupportsIndex, SupportsIndex],
+    part: Rect,
+    method: ResizeMethod = "bilinear",
+) -> Rect:
+    """The part of the source that computing ``part`` of a resize reads.
+
+    The whole source is ``source_size`` (width, height) and the whole result
+    ``size``; ``part`` is a rectangle of the result.  Pass the returned
+    rectangle of the source to :func:`resize_part`.
+    """
+    tile = _tile(source_size, size, part)
+    check(lib.pk_resize_tile_source(tile, _method_code(method)), "resize_source")
+    return Rect(tile.src.x, tile.src.y, tile.src.width, tile.src.height)
+
+
+def resize_part(
+    src: ImageLike,
+    origin: tuple[SupportsIndex, SupportsIndex],
+    source_size: tuple[SupportsIndex, SupportsIndex],
+    size: tuple[SupportsIndex, SupportsIndex],
+    part: Rect,
+    method: ResizeMethod = "bilinear",
+    out: ImageOrArray | None = None,
+) -> Image | ImageOrArray:
+    """One tile of a resize, equal to the same pixels of the whole-image :func:`resize`.
+
+    ``src`` is a piece of the whole source (``source_size``) whose top-left
+    pixel is ``origin`` (x, y) there; it must cover ``resize_source(...)``.
+    The result is the rectangle ``part`` of the whole result of ``size``.
+    This is how an image too large for memory is resized tile by tile.
+    """
+    tile = _tile(source_size, size, part)
+    code = _method_code(method)
+    image = as_image(src)
+    x, y = (operator.index(v) for v in origin)
+    if x < 0 or y < 0 or x + image.width > tile.src_width or y + image.height > tile.src_height:
+        raise ValueError(f"src at {(x, y)} with size {(image.width, image.height)} does not lie inside the source")
+    tile.src.x, tile.src.y, tile.src.width, tile.src.height = x, y, image.width, image.height
+    needed = ffi.new("pk_resize_tile *", tile[0])
+    check(lib.pk_resize_tile_source(needed, code), "resize_part")
+    n = needed.src
+    if n.x < x or n.y < y or n.x + n.width > x + image.width or n.y + n.height > y + image.height:
+        raise ValueError(f"resize_part: src must cover {Rect(n.x, n.y, n.width, n.height)} of the source")
+    dst = _output(out, tile.dst.width, tile.dst.height, "resize_part")
+    _run("resize_part", lambda s, d: lib.pk_resize_part(s, d, code, tile), image, dst, in_place=False)
+    return dst if out is None else out
+
+
+def gaussian_radius(sigma: float) -> int:
+    """How many pixels :func:`gaussian_blur` reaches on each side (its kernel size // 2)."""
+    s = _finite(sigma, "sigma")
+    if not 0.0 < s <= MAX_GAUSSIAN_SIGMA:
+        raise ValueError(f"sigma must be > 0 and at most {MAX_GAUSSIAN_SIGMA}, got {s}")
+    return int(lib.pk_gaussian_radius(s))
 
 
 def box_blur(img: ImageLike, radius: SupportsIndex, out: ImageOrArray | None = None) -> Image | ImageOrArray:
