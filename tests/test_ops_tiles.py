@@ -127,8 +127,11 @@ def test_a_piece_placed_outside_the_source_is_refused(rng: np.random.Generator) 
 def test_the_c_functions_validate_their_tile() -> None:
     src = pixelkit.Image(8, 8)
     dst = pixelkit.Image(4, 4)
-    assert lib.pk_resize_tile_source(ffi.NULL, lib.PK_RESIZE_BILINEAR) == lib.PK_ERR_NULL
-    assert lib.pk_resize_part(src._desc, dst._desc, lib.PK_RESIZE_BILINEAR, ffi.NULL) == lib.PK_ERR_NULL
+    assert lib.pk_resize_tile_source(ffi.cast("pk_resize_tile *", 0), lib.PK_RESIZE_BILINEAR) == lib.PK_ERR_NULL
+    assert (
+        lib.pk_resize_part(src._desc, dst._desc, lib.PK_RESIZE_BILINEAR, ffi.cast("pk_resize_tile *", 0))
+        == lib.PK_ERR_NULL
+    )
     tile = ffi.new(
         "pk_resize_tile *", {"src_width": 8, "src_height": 8, "dst_width": 4, "dst_height": 4, "dst": (0, 0, 4, 4)}
     )
