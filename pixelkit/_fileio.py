@@ -187,7 +187,7 @@ def write_array(stream: BinaryIO, array: NDArray[np.uint8]) -> None:
 _umask_lock = threading.Lock()
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
             for line in status:
@@ -200,7 +200,7 @@ def _current_umask() -> int:
     return mask
 
 
-def _fsync_directory(directory: str) -> None:
+def fsync_directory(directory: str) -> None:
     """Make a rename durable; not every platform can open a directory."""
     if os.name != "posix":
         return
@@ -293,7 +293,7 @@ def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
     try:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
-        mode = 0o666 & ~_current_umask()
+        mode = 0o666 & ~current_umask()
     temporary: str | None = None
     fd = _open_unnamed(directory)
     unnamed = fd is not None
@@ -317,7 +317,7 @@ def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
                 os.unlink(temporary)
         os.close(fd)
         raise
-    _fsync_directory(directory)
+    fsync_directory(directory)
     return fd
 
 

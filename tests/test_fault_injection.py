@@ -192,7 +192,7 @@ def test_writer_survives_errors_at_every_point(
     work.mkdir()
     path = work / f"out.{writer}"
     old_mode = 0o640
-    new_mode = 0o666 & ~pixelkit._fileio._current_umask()
+    new_mode = 0o666 & ~pixelkit._fileio.current_umask()
 
     def reset() -> None:
         for name in os.listdir(work):
@@ -274,7 +274,7 @@ def test_open_raw_w_plus_survives_errors_at_every_point(
                 raised = True
             else:
                 raised = False
-        expected_mode = 0o604 if old is not None else 0o666 & ~pixelkit._fileio._current_umask()
+        expected_mode = 0o604 if old is not None else 0o666 & ~pixelkit._fileio.current_umask()
         _check_outcome(work, path, None if old is None else old[:exists], zeros, raised, expected_mode)
         CASES[0] += 1
 
