@@ -511,6 +511,8 @@ def blend(a: Images, b: Images, alpha: float) -> da.Array:
         raise ValueError(f"blend needs arrays of the same shape, got {first.shape} and {second.shape}")
     ops.blend(_probe(), _probe(), alpha)
     weight = float(alpha)
+    # Same chunks on both: Dask would broadcast a single-chunk array instead of splitting it.
+    second = second.rechunk(first.chunks)
     return _lazy(_da.map_blocks(_blend_block, first, second, alpha=weight, dtype=np.uint8, meta=_meta(first.ndim)))
 
 
@@ -581,6 +583,8 @@ def _grid(x: Any) -> tuple[list[int], list[int]]:
 
 
 def _assemble(tiles: list[list[Any]]) -> da.Array:
+    if len(tiles) == 1 and len(tiles[0]) == 1:
+        return _lazy(tiles[0][0])
     return _lazy(_da.concatenate([_da.concatenate(row, axis=-2) for row in tiles], axis=-3))
 
 
@@ -673,9 +677,11 @@ def resize(images: Images, width: SupportsIndex, height: SupportsIndex, method: 
         for x0, x1 in itertools.pairwise(column_bounds):
             part = Rect(x0, y0, x1 - x0, y1 - y0)
             src = ops.resize_source(source_size, size, part, method)
-            window = (*lead, slice(src.y, src.y + src.height), slice(src.x, src.x + src.width))
-            piece = x[window]
-            piece = piece.rechunk({x.ndim - 3: -1, x.ndim - 2: -1})
+            if (src.width, src.height) == source_size and len(x.chunks[-3]) == len(x.chunks[-2]) == 1:
+                piece = x  # whole images per block (frames): no slicing, so the task fuses with its neighbours
+            else:
+                window = (*lead, slice(src.y, src.y + src.height), slice(src.x, src.x + src.width))
+                piece = x[window].rechunk({x.ndim - 3: -1, x.ndim - 2: -1})
             row.append(
                 piece.map_blocks(
                     _resize_block,
@@ -704,8 +710,14 @@ def _with_halo(x: Any, block: Callable[..., NDArray[np.uint8]], reach: int, **pa
     """
     depth = {axis: 0 for axis in range(x.ndim)}
     for axis in (x.ndim - 3, x.ndim - 2):
-        if len(x.chunks[axis]) > 1:
+        if reach >= x.shape[axis]:
+            # The kernel reaches across the whole axis (reflecting more than once): keep it in one piece.
+            x = x.rechunk({axis: -1})
+        elif len(x.chunks[axis]) > 1:
             depth[axis] = reach
+    if not any(depth.values()):
+        # Whole images per block (frames, say): no halo, and the task can fuse with its neighbours.
+        return _lazy(x.map_blocks(block, dtype=np.uint8, meta=_meta(x.ndim), **params))
     return _lazy(x.map_overlap(block, depth=depth, boundary="none", dtype=np.uint8, meta=_meta(x.ndim), **params))
 
 

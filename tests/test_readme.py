@@ -37,6 +37,10 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     script = "\n".join(re.findall(r"```python\n(.*?)```", README, re.DOTALL))
     frames = np.zeros((2, 1080, 1920, 3), np.uint8)
     frames[1] = 255
+    # The Dask section's inputs: a sparse 900 MB scan and five 1080p frames.
+    with open(tmp_path / "scan.rgb", "wb") as scan:
+        scan.truncate(20000 * 15000 * 3)
+    frames[[1, 0, 1, 0, 1]].tofile(tmp_path / "clip.rgb")
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=tmp_path,
@@ -50,3 +54,6 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     assert (tmp_path / "frame.pgm").exists()
     # The memory-mapped invert reached the file.
     assert pixelkit.read_raw(tmp_path / "frame.rgb", 640, 480).array.all()
+    # The Dask section's outputs.
+    assert (tmp_path / "scan-gray.raw").stat().st_size == 20000 * 15000
+    assert pixelkit.read_ppm(tmp_path / "scan-half.ppm").shape == (7500, 10000, 3)
