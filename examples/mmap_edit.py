@@ -25,6 +25,23 @@ def ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.replace("x", ",").split(","))
 
 
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes.
+
+    On Linux from /proc (VmHWM): ru_maxrss would include the peak of the
+    process that started this one, which Linux carries across fork + exec.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", default="big.rgb")
@@ -40,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pixelkit.fill(region, args.color)
         center = region.crop(w // 4, h // 4, w // 2, h // 2)
         pixelkit.invert(center, out=center)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_mib = peak_rss() / 2**20
     verb = "created" if mode == "w+" else "edited"
     print(f"{verb} {args.path} ({width}x{height}, {os.path.getsize(args.path)} bytes): "
           f"filled {w}x{h} at ({x}, {y}); peak RSS {peak_mib:.0f} MiB")  # fmt: skip

@@ -61,6 +61,12 @@ def random_rgb(rng: np.random.Generator) -> Callable[[int, int], NDArray[np.uint
     return make
 
 
+# Python code for a child process: its own peak resident memory in bytes.  Not
+# ru_maxrss: Linux carries the parent's high-water mark across fork + exec, so
+# a child of a large pytest process would report the parent's peak.
+CHILD_PEAK_RSS = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]) * 1024"
+
+
 def subprocess_env() -> dict[str, str]:
     """The environment for a child Python that must import this same pixelkit."""
     import pixelkit

@@ -30,7 +30,7 @@ from PIL import Image as PILImage
 
 import pixelkit
 import pixelkit.dask as pkd
-from conftest import run_tool
+from conftest import CHILD_PEAK_RSS, run_tool
 from kernel_refs import (
     assert_matches,
     ffmpeg_frame,
@@ -501,14 +501,14 @@ def test_writers_check_shape_and_dtype(tmp_path: Path) -> None:
 
 # ---- bounded memory and the missing-Dask message --------------------------------------
 
-_BOUNDED = """
-import resource, sys
+_BOUNDED = f"""
+import sys
 import numpy as np
 import pixelkit.dask as pkd
 path, out, width, height = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 x = pkd.from_raw(path, width, height, chunks="16MiB")
 pkd.to_raw(pkd.to_gray(pkd.gaussian_blur(x, 2.0)), out, scheduler="threads", num_workers=2)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print({CHILD_PEAK_RSS})
 """
 
 
