@@ -23,7 +23,7 @@ def _is_real(name: str, path: str) -> bool:
         return True
     # Some machines carry a stand-in `convert`; only ImageMagick's counts.
     result = subprocess.run([path, "-version"], capture_output=True, text=True, check=False)
-    return "ImageMagick" in result.stdout
+    return "Version: ImageMagick" in result.stdout
 
 
 def require_tool(name: str) -> str:
@@ -31,7 +31,8 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is not None and _is_real(name, path):
         return path
-    message = f"{name} is not installed (Debian packages: ffmpeg, netpbm, imagemagick)"
+    package = {"ffmpeg": "ffmpeg", "convert": "imagemagick", "bash": "bash"}.get(name, "netpbm")
+    message = f"{name} is not installed (Debian package: {package}; tools/system_requirements.py checks them all)"
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)

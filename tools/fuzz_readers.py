@@ -42,6 +42,9 @@ def _reexec_under_asan(argv: list[str]) -> None:
     """Build build/fuzz/ if needed and exec this script under atheris's ASan runtime."""
     import atheris  # must be installed; it also locates the runtime
 
+    # clang and its ASan and libFuzzer runtimes (Debian: clang, libclang-rt-dev).
+    if subprocess.run([sys.executable, str(ROOT / "tools" / "system_requirements.py"), "fuzz"]).returncode:
+        sys.exit(2)
     out = ROOT / "build" / "fuzz"
     ext = list((out / "pixelkit").glob("_pixelkit*.so"))
     sources = [*(ROOT / "c").glob("*.c"), *(ROOT / "c").glob("*/*.h"), ROOT / "include" / "pixelkit.h"]

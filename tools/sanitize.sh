@@ -28,11 +28,10 @@ PYTHON=${PYTHON:-python3}
 OUT=$ROOT/build/sanitize
 REPORTS=$OUT/reports
 
+# gcc and its sanitizer runtimes; the reference programs the tests run.
+"$PYTHON" tools/system_requirements.py build sanitize tests >/dev/null || exit 2
 LIBASAN=$(gcc -print-file-name=libasan.so)
 LIBUBSAN=$(gcc -print-file-name=libubsan.so)
-for lib in "$LIBASAN" "$LIBUBSAN"; do
-    [[ -e $lib ]] || { echo "sanitize.sh: $lib not found (install gcc's libasan/libubsan)" >&2; exit 2; }
-done
 
 # ASan/LSan/UBSan settings for every process of the run (children inherit them).
 sanitizer_env() {
