@@ -179,3 +179,36 @@ void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
     /* The pool is busy or absent: the same bands, on this thread. */
     pk_run_bands(&job);
 }
+
+/* ---- pk_parallel_rows: the pool for extension modules' own kernels ---- */
+
+typedef struct {
+    pk_rows_fn fn;
+    void *context;
+    atomic_int status; /* the first failure, or PK_OK */
+} pk_rows_job;
+
+static void pk_rows_band(void *ctx, size_t begin, size_t end)
+{
+    pk_rows_job *job = (pk_rows_job *)ctx;
+    pk_status status = job->fn(job->context, begin, end);
+    if (status != PK_OK) {
+        int expected = PK_OK;
+        atomic_compare_exchange_strong(&job->status, &expected, (int)status);
+    }
+}
+
+pk_status pk_parallel_rows(size_t rows, size_t bytes_per_row, pk_rows_fn fn, void *context)
+{
+    if (fn == NULL)
+        return PK_ERR_NULL;
+    size_t work;
+    if (!pk_mul_size(rows, bytes_per_row, &work))
+        work = SIZE_MAX; /* more than enough work for every thread */
+    pk_rows_job job;
+    job.fn = fn;
+    job.context = context;
+    atomic_init(&job.status, PK_OK);
+    pk_parallel_for(rows, work, pk_rows_band, &job);
+    return (pk_status)atomic_load(&job.status);
+}

@@ -2,12 +2,14 @@
  * pixelkit.h: the public C API of pixelkit.
  *
  * This header is the single source of truth for the Python bindings:
- * build_ffi.py runs the C preprocessor over it with PIXELKIT_CDEF defined
+ * pixelkit.build runs the C preprocessor over it with PIXELKIT_CDEF defined
  * and hands the result to cffi's cdef().  Everything cdef cannot parse
- * (#include, _Static_assert, attributes) therefore sits inside
+ * (#include, static assertions, extern "C") therefore sits inside
  * `#ifndef PIXELKIT_CDEF` blocks, and every integer constant is an
- * object-like `#define PK_...` so that build_ffi.py can re-declare it as
+ * object-like `#define PK_...` so that the builder can re-declare it as
  * `#define PK_... ...` and let the C compiler supply its value.
+ *
+ * It compiles as C11 and as C++17.
  *
  * Conventions:
  *  - Functions that can fail return pk_status and write results through
@@ -16,8 +18,18 @@
  *    a pointer to the first row, the size in pixels and the row stride in
  *    bytes (>= the bytes of one row; rows never overlap).
  *  - No function calls into Python, none keeps global mutable state other
- *    than the atomic allocation counter, so all of them may run without
- *    the GIL and from several threads at once.
+ *    than the documented atomics, allocator cache and thread pool, so all
+ *    of them may run without the GIL and from several threads at once.
+ *
+ * Your own kernels: an extension module built with pixelkit.build
+ * (`python -m pixelkit.build --module NAME header.h source.c`) includes
+ * this header and may call every pk_* function declared here as usual.
+ * Extension modules cannot link against each other's symbols, so the
+ * builder defines each of them in the module as a call through a table of
+ * function pointers that pixelkit hands the module when it is imported
+ * (the way numpy's C API reaches other extensions): one pixelkit, one
+ * thread pool and one set of settings per process.  The builder compiles
+ * that code with PIXELKIT_EXTENSION defined.
  */
 #ifndef PIXELKIT_H
 #define PIXELKIT_H
@@ -25,7 +37,19 @@
 #ifndef PIXELKIT_CDEF
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __cplusplus
+#define PK_STATIC_ASSERT(condition, message) static_assert(condition, message)
+#define PK_ALIGNOF(type) alignof(type)
+extern "C" {
+#else
+#define PK_STATIC_ASSERT(condition, message) _Static_assert(condition, message)
+#define PK_ALIGNOF(type) _Alignof(type)
 #endif
+#endif
+
+/* An extension module's cdef takes pixelkit's types from pixelkit itself
+ * (cffi's ffi.include), so there only the module's own hooks remain. */
+#if !(defined(PIXELKIT_CDEF) && defined(PIXELKIT_EXTENSION))
 
 /* Largest width or height accepted anywhere, in pixels (2**20). */
 #define PK_MAX_DIMENSION 1048576
@@ -57,11 +81,11 @@ typedef struct {
 } pixel_t;
 
 #ifndef PIXELKIT_CDEF
-_Static_assert(sizeof(pixel_t) == 3, "pixel_t must be 3 bytes with no padding");
-_Static_assert(_Alignof(pixel_t) == 1, "pixel_t must be byte-aligned");
-_Static_assert(offsetof(pixel_t, r) == 0, "pixel_t.r must be at offset 0");
-_Static_assert(offsetof(pixel_t, g) == 1, "pixel_t.g must be at offset 1");
-_Static_assert(offsetof(pixel_t, b) == 2, "pixel_t.b must be at offset 2");
+PK_STATIC_ASSERT(sizeof(pixel_t) == 3, "pixel_t must be 3 bytes with no padding");
+PK_STATIC_ASSERT(PK_ALIGNOF(pixel_t) == 1, "pixel_t must be byte-aligned");
+PK_STATIC_ASSERT(offsetof(pixel_t, r) == 0, "pixel_t.r must be at offset 0");
+PK_STATIC_ASSERT(offsetof(pixel_t, g) == 1, "pixel_t.g must be at offset 1");
+PK_STATIC_ASSERT(offsetof(pixel_t, b) == 2, "pixel_t.b must be at offset 2");
 #endif
 
 typedef enum {
@@ -146,6 +170,36 @@ typedef struct {
     pk_rect dst;
 } pk_resize_tile;
 
+/*
+ * Sizes, alignments and field offsets of the types shared across modules,
+ * as one compiler laid them out (pk_module_layout).  pixelkit and every
+ * extension module built against it must agree on each, or a descriptor
+ * handed from one to the other would be read at the wrong places.
+ */
+typedef struct {
+    size_t pixel_size, pixel_align, pixel_r, pixel_g, pixel_b;
+    size_t image_size, image_align, image_pixels, image_width, image_height, image_stride, image_writable;
+    size_t plane_size, plane_align, plane_data, plane_width, plane_height, plane_stride, plane_writable;
+    size_t tensor_size, tensor_align, tensor_data, tensor_width, tensor_height;
+    size_t tensor_channel_stride, tensor_row_stride, tensor_pixel_stride, tensor_layout, tensor_writable;
+    size_t status_size;
+} pk_abi_layout;
+
+/*
+ * The table of every pk_* function below, handed to extension modules at
+ * import (see the top of this file).  Its layout is generated from this
+ * header by pixelkit.build, for pixelkit and for each module alike, and
+ * carries a fingerprint of that layout: a module built against a header
+ * with other functions refuses to attach and asks to be rebuilt.
+ */
+typedef struct pk_api pk_api;
+
+/*
+ * A band of rows for pk_parallel_rows: process rows [begin, end) and
+ * return PK_OK or the first error.
+ */
+typedef pk_status (*pk_rows_fn)(void *context, size_t begin, size_t end);
+
 /* ---- image.c: layout, sizes, memory ---------------------------------- */
 
 /* Static description of the status code (never NULL). */
@@ -193,6 +247,18 @@ const char *pk_isa_name(int isa);
 /* Threads a kernel may split a large image over (1..PK_MAX_THREADS). */
 pk_status pk_set_num_threads(int count);
 int pk_num_threads(void);
+/*
+ * Runs fn over rows [0, rows) split in bands on pixelkit's thread pool
+ * (the calling thread takes bands too), using at most pk_num_threads()
+ * threads; `bytes_per_row` (the work of one row, roughly) decides how many
+ * bands are worth a thread: small jobs stay on the calling thread.  Bands
+ * never overlap and cover every row once; fn must not depend on how rows
+ * are banded, so results are the same for any thread count.  Returns the
+ * first status other than PK_OK that a band returned (the other bands
+ * still run), PK_ERR_NULL for a NULL fn.  May be called from any thread,
+ * also from inside a band (that call runs on its own thread).
+ */
+pk_status pk_parallel_rows(size_t rows, size_t bytes_per_row, pk_rows_fn fn, void *context);
 
 /* ---- point.c: per-pixel operations -----------------------------------
  * Unless said otherwise, dst may be src itself (same pixels and stride)
@@ -291,5 +357,29 @@ pk_status pk_netpbm_scale_u16be(const uint8_t *src, size_t count,
 pk_status pk_netpbm_parse_plain(const char *text, size_t length, size_t count,
                                 unsigned maxval, uint8_t *dst,
                                 size_t *position);
+
+#endif /* !(PIXELKIT_CDEF && PIXELKIT_EXTENSION) */
+
+/* ---- hooks that pixelkit.build generates in every module -------------
+ * Not part of pixelkit's library: the builder writes them into each
+ * extension module (pixelkit's own included) from this header.
+ */
+
+/* This module's compiler's view of the shared types. */
+pk_status pk_module_layout(pk_abi_layout *out);
+
+#ifdef PIXELKIT_EXTENSION
+/* Takes pixelkit's function table; PK_ERR_ARGUMENT if its fingerprint differs. */
+pk_status pk_module_attach(const pk_api *api);
+/* The module's functions and their parameters, as JSON, for the Python wrappers. */
+const char *pk_module_manifest(void);
+#else
+/* pixelkit's function table, for pk_module_attach. */
+const pk_api *pk_module_api(void);
+#endif
+
+#if defined(__cplusplus) && !defined(PIXELKIT_CDEF)
+}
+#endif
 
 #endif /* PIXELKIT_H */

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pixelkit import _layout, runtime
 from pixelkit._layout import PIXEL_DTYPE
+from pixelkit.binding import bind
+from pixelkit.build import get_include
 from pixelkit.errors import FormatError, LayoutError, PixelkitError
 from pixelkit.image import MAX_DIMENSION, Image
 from pixelkit.netpbm import read_pgm, read_ppm, write_pgm, write_ppm
@@ -48,6 +50,7 @@ __all__ = [
     "PixelkitError",
     "adjust",
     "apply_lut",
+    "bind",
     "blend",
     "box_blur",
     "cpu_features",
@@ -55,6 +58,7 @@ __all__ = [
     "flip_horizontal",
     "flip_vertical",
     "gaussian_blur",
+    "get_include",
     "get_num_threads",
     "histogram",
     "invert",

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 import pixelkit
 from pixelkit import netpbm
 from pixelkit._fileio import atomic_write
+from pixelkit.build import cli as build_cli
 from pixelkit.image import Image
 from pixelkit.runtime import default_num_threads
 
@@ -443,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     frames.add_argument("--op", choices=tuple(OPS), metavar="OP", help=f"apply one of: {', '.join(OPS)}")
     add_op_options(frames, ("--to",))
     frames.set_defaults(run=cmd_frames, parser=frames)
+
+    build = commands.add_parser(
+        "build", help="build your own C/C++ kernels over pixelkit images into a typed module",
+        description=build_cli.DESCRIPTION,
+    )  # fmt: skip
+    build_cli.add_arguments(build)
+    build.set_defaults(run=lambda args, _parser: build_cli.run(args), parser=build)
     return parser
 
 

@@ -15,14 +15,19 @@ import pytest
 import build_ffi
 import pixelkit
 from pixelkit._native import ffi, lib
+from pixelkit.build import header as cdef_header
 
 ROOT = Path(build_ffi.__file__).resolve().parent
 HEADER_TEXT = (ROOT / "include" / "pixelkit.h").read_text()
 
 
 def header_functions() -> set[str]:
-    """Every pk_* function the header declares, found by a regex of our own."""
-    return set(re.findall(r"^\S.*?\b(pk_\w+)\(", HEADER_TEXT, re.MULTILINE))
+    """Every pk_* function pixelkit's module has, found by a regex of our own.
+
+    The hooks under ``#ifdef PIXELKIT_EXTENSION`` exist only in users' extension modules.
+    """
+    text = re.sub(r"#ifdef PIXELKIT_EXTENSION\n.*?#else\n", "", HEADER_TEXT, flags=re.DOTALL)
+    return set(re.findall(r"^\S.*?\b(pk_\w+)\(", text, re.MULTILINE))
 
 
 def test_cdef_has_no_preprocessor_lines_or_static_asserts() -> None:
@@ -42,7 +47,7 @@ def test_every_header_function_reaches_lib() -> None:
 
 def test_constants_take_their_values_from_the_compiler() -> None:
     defines = dict(re.findall(r"^#define (PK_\w+) (\d+)$", HEADER_TEXT, re.MULTILINE))
-    assert set(build_ffi.constant_names(HEADER_TEXT)) == set(defines)
+    assert set(cdef_header.constant_names(HEADER_TEXT, "PK_")) == set(defines)
     for name, value in defines.items():
         assert getattr(lib, name) == int(value)
     assert pixelkit.MAX_DIMENSION == int(defines["PK_MAX_DIMENSION"])
@@ -50,7 +55,7 @@ def test_constants_take_their_values_from_the_compiler() -> None:
 
 def test_constant_scan_skips_guards_and_function_macros() -> None:
     text = "#ifndef PIXELKIT_H\n#define PIXELKIT_H\n#define PK_A 1\n  #  define PK_B (1 << 3)\n#define PK_F(x) x\n"
-    assert build_ffi.constant_names(text) == ["PK_A", "PK_B"]
+    assert cdef_header.constant_names(text, "PK_") == ["PK_A", "PK_B"]
 
 
 def test_enum_values_match_the_header() -> None:
@@ -145,7 +150,7 @@ def test_no_python_api_in_the_c_core() -> None:
 def _disassembly(tmp_path: Path, source: Path) -> str:
     """The compiled instructions of one source file, with the project's flags."""
     obj = tmp_path / (source.stem + ".o")
-    cc = build_ffi.c_compiler()
+    cc = cdef_header.c_compiler()
     flags = [f for f in build_ffi.compile_flags() if f != "-Werror"]
     subprocess.run(
         [*cc, *flags, "-I", str(ROOT / "include"), "-I", str(ROOT / "c"), "-c", str(source), "-o", str(obj)], check=True
@@ -189,7 +194,7 @@ def test_the_stub_declares_every_binding() -> None:
     stub = build_ffi.STUB.read_text()
     for name in header_functions():
         assert f"    def {name}(self" in stub
-    for name in build_ffi.constant_names(HEADER_TEXT):
+    for name in cdef_header.constant_names(HEADER_TEXT, "PK_"):
         assert f"    {name}: int" in stub
     assert "def __getitem__(self, index: int) -> CPixel: ..." in stub  # pixel_t * indexes to pixels
     assert "def new(self, cdecl: Literal['pk_image *'], init: Any = ...) -> ImagePtr: ..." in stub
