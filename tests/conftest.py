@@ -31,7 +31,9 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is not None and _is_real(name, path):
         return path
-    package = {"ffmpeg": "ffmpeg", "convert": "imagemagick", "bash": "bash"}.get(name, "netpbm")
+    package = {"ffmpeg": "ffmpeg", "convert": "imagemagick", "bash": "bash", "clang": "clang", "clang++": "clang"}.get(
+        name, "netpbm"
+    )
     message = f"{name} is not installed (Debian package: {package}; tools/system_requirements.py checks them all)"
     if IN_CI:
         pytest.fail(message)
