@@ -8,7 +8,7 @@ Usage::
 
 Two kernels pixelkit does not have, written once each:
 
-- **sepia**: a 3x3 colour matrix in Q10 fixed point (``examples/custom_kernel/src/sepia.c``);
+- **sepia**: a 3x3 colour matrix in Q7 fixed point (``examples/custom_kernel/src/sepia.c``);
 - **sobel**: the Sobel gradient magnitude of the BT.601 grey image,
   ``min(255, round(sqrt(gx^2 + gy^2)))`` with reflected borders
   (``examples/custom_kernel/src/sobel.c``).
@@ -75,7 +75,7 @@ numba: Any = optional("numba")
 
 def sepia_matrix() -> NDArray[np.int32]:
     amount = np.float32(AMOUNT)
-    exact = np.float32(1024) * (amount * SEPIA + (np.float32(1) - amount) * np.eye(3, dtype=np.float32))
+    exact = np.float32(128) * (amount * SEPIA + (np.float32(1) - amount) * np.eye(3, dtype=np.float32))
     result: NDArray[np.int32] = np.floor(exact + np.float32(0.5)).astype(np.int32)
     return result
 
@@ -122,7 +122,7 @@ def build_pixelkit(folder: Path) -> tuple[Any, dict[str, float]]:
 
 
 def numpy_sepia(a: NDArray[np.uint8], m: NDArray[np.int32]) -> NDArray[np.uint8]:
-    result: NDArray[np.uint8] = np.minimum((a.astype(np.int32) @ m.T + 512) >> 10, 255).astype(np.uint8)
+    result: NDArray[np.uint8] = np.minimum((a.astype(np.int32) @ m.T + 64) >> 7, 255).astype(np.uint8)
     return result
 
 
@@ -153,7 +153,7 @@ def make_numba() -> tuple[Callable[..., Any], Callable[..., Any], float] | None:
             for x in range(w):
                 r, g, b = np.int32(a[y, x, 0]), np.int32(a[y, x, 1]), np.int32(a[y, x, 2])
                 for c in range(3):
-                    v = (m[c, 0] * r + m[c, 1] * g + m[c, 2] * b + 512) >> 10
+                    v = (m[c, 0] * r + m[c, 1] * g + m[c, 2] * b + 64) >> 7
                     out[y, x, c] = 255 if v > 255 else v
 
     @numba.njit(parallel=True, cache=False)  # type: ignore[untyped-decorator]
@@ -199,7 +199,7 @@ CYTHON_SOURCE = textwrap.dedent(
                 g = a[y, x, 1]
                 b = a[y, x, 2]
                 for c in range(3):
-                    v = (m[c, 0] * r + m[c, 1] * g + m[c, 2] * b + 512) >> 10
+                    v = (m[c, 0] * r + m[c, 1] * g + m[c, 2] * b + 64) >> 7
                     out[y, x, c] = 255 if v > 255 else v
 
     def sobel(const unsigned char[:, :, ::1] a, int[:, ::1] grey, unsigned char[:, ::1] out, int threads):
@@ -284,7 +284,7 @@ def time_frame(
 ) -> list[dict[str, Any]]:
     """Rows of one frame size and thread count; every peer is checked against pixelkit first."""
     m = sepia_matrix()
-    m_float = m.astype(np.float32) / 1024
+    m_float = m.astype(np.float32) / 128
     height, width = frame.shape[:2]
     toned = np.empty_like(frame)
     grey = np.empty((height, width), np.uint8)

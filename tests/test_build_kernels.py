@@ -78,9 +78,9 @@ def restore_settings() -> Iterator[None]:
 
 def sepia_ref(a: NDArray[np.uint8], amount: float) -> NDArray[np.uint8]:
     amt = np.float32(amount)
-    exact = np.float32(1024) * (amt * SEPIA + (np.float32(1) - amt) * np.eye(3, dtype=np.float32))
+    exact = np.float32(128) * (amt * SEPIA + (np.float32(1) - amt) * np.eye(3, dtype=np.float32))
     m = np.floor(exact + np.float32(0.5)).astype(np.int64)  # lroundf of positive values
-    result: NDArray[np.uint8] = np.minimum((a.astype(np.int64) @ m.T + 512) >> 10, 255).astype(np.uint8)
+    result: NDArray[np.uint8] = np.minimum((a.astype(np.int64) @ m.T + 64) >> 7, 255).astype(np.uint8)
     return result
 
 

@@ -32,9 +32,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_command in ci_lines
 
 
+OWN_KERNELS = re.search(r"<!-- your-own-kernels.*?-->(.*?)<!-- /your-own-kernels -->", README, re.DOTALL)
+
+
 def test_the_tour_runs(tmp_path: Path) -> None:
-    """Every python block of the README, in order, as one script."""
-    script = "\n".join(re.findall(r"```python\n(.*?)```", README, re.DOTALL))
+    """Every python block of the README, in order, as one script (but the own-kernels one, run below)."""
+    assert OWN_KERNELS is not None
+    tour = README.replace(OWN_KERNELS.group(1), "")
+    script = "\n".join(re.findall(r"```python\n(.*?)```", tour, re.DOTALL))
     frames = np.zeros((2, 1080, 1920, 3), np.uint8)
     frames[1] = 255
     # The Dask section's inputs: a sparse 900 MB scan and five 1080p frames.
@@ -57,3 +62,33 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     # The Dask section's outputs.
     assert (tmp_path / "scan-gray.raw").stat().st_size == 20000 * 15000
     assert pixelkit.read_ppm(tmp_path / "scan-half.ppm").shape == (7500, 10000, 3)
+
+
+def test_the_own_kernels_lines_run(tmp_path: Path) -> None:
+    """The section's header and source, its one command, then its Python lines against numpy."""
+    assert OWN_KERNELS is not None
+    section = OWN_KERNELS.group(1)
+    for block in re.findall(r"```c\n(.*?)```", section, re.DOTALL):
+        name = re.match(r"/\* (\S+) \*/", block)
+        assert name, block
+        (tmp_path / name.group(1)).write_text(block)
+    (command,) = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert command.startswith("python -m pixelkit.build ")
+    built = subprocess.run(
+        [sys.executable, *command.split()[1:]], cwd=tmp_path, capture_output=True, text=True, env=subprocess_env()
+    )
+    assert built.returncode == 0, built.stderr
+    (usage,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    check = (
+        "import numpy as np\nimport pixelkit\n" + usage + "\n"
+        "a = np.random.default_rng(1).integers(0, 256, (40, 50, 3), dtype=np.uint8)\n"
+        "f = a.astype(np.float32)\n"
+        "m = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)\n"
+        "toned = np.einsum('ij,hwj->hwi', m, f)\n"
+        "expected = np.minimum(f + np.float32(0.8) * (toned - f) + np.float32(0.5), 255).astype(np.uint8)\n"
+        "assert np.abs(sepiakit.sepia(a, 0.8).array.astype(int) - expected).max() <= 1\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, env=subprocess_env()
+    )
+    assert result.returncode == 0, result.stderr

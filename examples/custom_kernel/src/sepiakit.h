@@ -14,8 +14,9 @@
 extern "C" {
 #endif
 
-/* Sepia toning: each output channel is a fixed-point (Q10) mix of r, g, b,
- * `amount` of the way from the original colour (0) to full sepia (1). */
+/* Sepia toning: each output channel is a fixed-point (Q7) mix of r, g, b,
+ * `amount` of the way from the original colour (0) to full sepia (1):
+ * (m0 r + m1 g + m2 b + 64) >> 7, clamped, with m = round(128 (amount S + (1 - amount) I)). */
 pk_status sepia(const pk_image *src, float amount, const pk_image *dst);
 
 /* Sobel gradient magnitude of the BT.601 grey of src, min(255, round(sqrt(gx^2 + gy^2))),
