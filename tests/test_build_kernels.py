@@ -8,6 +8,7 @@ examples/custom_kernel/src, and checked against numpy and OpenCV.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import shutil
@@ -578,3 +579,10 @@ def test_signature_rules() -> None:
     assert by_name["d"] is None  # an output with no image to take its size from
     assert by_name["e"] is None  # a char pointer: raw lib only
     assert signatures.from_json(signatures.to_json([a, b, c])) == [a, b, c]
+
+
+def test_building_without_setuptools_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "setuptools" else real(name, *a))
+    with pytest.raises(pkbuild.BuildError, match=r"pip install 'pixelkit\[build\]'"):
+        pkbuild.extension("nosetuptools", EXAMPLE / "sepiakit.h", EXAMPLE_SOURCES, build_dir=tmp_path)
