@@ -393,6 +393,7 @@ def test_a_header_that_includes_a_system_header_gets_advice(tmp_path: Path) -> N
         (["--module", "kit", "empty.h", "k.c"], "declares no functions"),
         (["--module", "kit", "k.h", "broken.c"], "broken.c"),
         (["--module", "kit", "k.h", "k.txt"], "not a C or C++ source"),
+        (["--module", "kit", "clash.h", "k.c"], "pk_invert, a name pixelkit.h already uses"),
     ],
 )
 def test_bad_input_gets_a_clear_error_and_nothing_is_built(tmp_path: Path, args: list[str], message: str) -> None:
@@ -403,6 +404,7 @@ def test_bad_input_gets_a_clear_error_and_nothing_is_built(tmp_path: Path, args:
             "k.c": '#include "k.h"\npk_status f(const pk_image *src) { (void)src; return PK_OK; }\n',
             "k.txt": "",
             "empty.h": "#include <pixelkit.h>\n#define EMPTY_VERSION 3\n",
+            "clash.h": "#include <pixelkit.h>\npk_status pk_invert(const pk_image *src, const pk_image *dst);\n",
             "broken.c": '#include "k.h"\npk_status f(const pk_image *src) { return src->nonexistent; }\n',
         },
     )

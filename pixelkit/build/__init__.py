@@ -199,6 +199,10 @@ class Extension:
             self.header, defines=defines, include_dirs=self.include_dirs[:1] + self.include_dirs[2:]
         )
         self.decls, self.functions = _user_functions(self.cdef)
+        taken = {f.name for f in pixelkit_declarations().functions}
+        clashes = [f.name for f in self.functions if f.name in taken]
+        if clashes:
+            raise HeaderError(f"{self.header.name} declares {', '.join(clashes)}, a name pixelkit.h already uses")
         if not self.functions:
             raise HeaderError(
                 f"{self.header.name} declares no functions (expected e.g. pk_status f(const pk_image *src, ...);)"
