@@ -19,6 +19,7 @@
 #if defined(MAP_ANONYMOUS)
 #define PK_HAVE_MMAP 1
 #endif
+#include <pthread.h>
 #endif
 
 const char *pk_status_message(pk_status status)
@@ -205,7 +206,7 @@ static struct {
 static size_t pk_cache_total;
 static atomic_flag pk_cache_lock = ATOMIC_FLAG_INIT;
 
-static void pk_cache_acquire(void)
+static void pk_cache_spin(void)
 {
     while (atomic_flag_test_and_set_explicit(&pk_cache_lock, memory_order_acquire))
         ;
@@ -214,6 +215,34 @@ static void pk_cache_acquire(void)
 static void pk_cache_release(void)
 {
     atomic_flag_clear_explicit(&pk_cache_lock, memory_order_release);
+}
+
+/*
+ * fork() copies the lock as it is: had another thread held it at that
+ * moment, the child (where that thread does not exist) would spin forever
+ * on its first large allocation or free.  So fork waits for the lock
+ * (prepare), and both processes release it afterwards.  The lock is held
+ * for a few loads only, and nothing that forks runs under it.
+ */
+static void pk_cache_after_fork_in_child(void)
+{
+    /* Only the forking thread exists here, and it took the lock in prepare. */
+    atomic_flag_clear_explicit(&pk_cache_lock, memory_order_release);
+}
+
+static pthread_once_t pk_cache_fork_once = PTHREAD_ONCE_INIT;
+
+static void pk_cache_register_fork(void)
+{
+    /* Without the handler (ENOMEM) a fork may still hang: nothing better to do. */
+    (void)pthread_atfork(pk_cache_spin, pk_cache_release, pk_cache_after_fork_in_child);
+}
+
+static void pk_cache_acquire(void)
+{
+    /* Before the first use of the lock, so no fork can ever copy it held. */
+    (void)pthread_once(&pk_cache_fork_once, pk_cache_register_fork);
+    pk_cache_spin();
 }
 
 /* A cached mapping of at least `length` bytes (and not much more), or NULL. */
