@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import pytest
 from numpy.typing import NDArray
 
 import pixelkit
+from conftest import subprocess_env
 from kernel_refs import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -391,10 +393,16 @@ WRAPAROUND = textwrap.dedent(
 )
 
 
-def test_pk_to_tensor_refuses_a_tensor_wrapping_around_the_address_space() -> None:
+def test_pk_to_tensor_refuses_a_tensor_wrapping_around_the_address_space(tmp_path: Path) -> None:
     # In a child: before the check, the kernel wrote through the wrapped pointer (SIGSEGV).
     result = subprocess.run(
-        [sys.executable, "-c", WRAPAROUND], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", WRAPAROUND],
+        env=subprocess_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(lib.PK_ERR_OVERFLOW)] * 2

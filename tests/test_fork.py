@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import build_ffi
+from conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 FORK_STRESS = ROOT / "tests" / "c" / "fork_stress.c"
@@ -113,9 +114,16 @@ LIB_FORK = textwrap.dedent(
 )
 
 
-def test_lib_children_of_a_threaded_process_allocate_free_and_run_kernels() -> None:
+def test_lib_children_of_a_threaded_process_allocate_free_and_run_kernels(tmp_path: Path) -> None:
+    # This same pixelkit (a sanitizer build under tools/), not one in the current directory.
     result = subprocess.run(
-        [sys.executable, "-c", LIB_FORK, "100"], capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, "-c", LIB_FORK, "100"],
+        env=subprocess_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "hung 0 failed 0", result.stderr
