@@ -259,7 +259,7 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # Bits of an old file's mode that a new file takes over: the permissions,
 # never set-user-ID, set-group-ID or sticky (a replaced setuid program must
 # not turn into a new setuid program holding other content).
-_COPIED_MODE_BITS = 0o777
+COPIED_MODE_BITS = 0o777
 
 
 def _open_unnamed(directory_fd: int | None) -> int | None:
@@ -372,7 +372,7 @@ def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
     directory = os.path.dirname(os.path.abspath(target))
     final = os.path.basename(target)
     try:
-        mode = os.stat(target).st_mode & _COPIED_MODE_BITS
+        mode = os.stat(target).st_mode & COPIED_MODE_BITS
     except FileNotFoundError:
         mode = 0o666 & ~current_umask()
     directory_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC) if _AT_CALLS else None

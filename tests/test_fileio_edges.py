@@ -255,3 +255,17 @@ def test_header_fields_with_leading_zeros(width: bytes, height: bytes, maxval: b
 def test_header_fields_too_large_are_refused(field: bytes) -> None:
     with pytest.raises(pixelkit.FormatError, match=r"too large|outside"):
         pixelkit.read_ppm(io.BytesIO(_ppm(field, b"1", b"255", bytes(3))))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX mode bits")
+def test_dask_block_writes_do_not_copy_special_mode_bits(tmp_path: pathlib.Path) -> None:
+    pkd = pytest.importorskip("pixelkit.dask")
+    target = tmp_path / "blocks.raw"
+    target.write_bytes(OLD)
+    os.chmod(target, 0o750 | stat.S_ISUID)
+    if not stat.S_IMODE(target.stat().st_mode) & stat.S_ISUID:
+        pytest.skip("this file system or user cannot set the set-user-ID bit")
+    data = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    pkd.to_raw(data, target, scheduler="synchronous")
+    assert target.read_bytes() == data.tobytes()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750
