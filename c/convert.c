@@ -4,6 +4,8 @@
 #include "internal.h"
 #include "kernels.h"
 
+#include <stdalign.h>
+
 /* Outputs at least this large bypass the caches (they would not fit anyway). */
 #define PK_STREAM_BYTES ((size_t)64 << 20)
 
@@ -34,10 +36,10 @@ pk_status pk_to_gray(const pk_image *src, const pk_plane *dst)
         return PK_ERR_READONLY;
     if (src->width != dst->width || src->height != dst->height)
         return PK_ERR_SHAPE;
-    status = pk_check_alias(src->pixels, pk_image_span(src), src->stride,
-                            dst->data, pk_plane_span(dst), dst->stride);
-    if (status != PK_OK)
-        return status;
+    /* A grey row is shorter than its RGB row: it can never run in place. */
+    if (pk_regions_overlap(src->pixels, 3 * src->width, src->height, src->stride,
+                           dst->data, dst->width, dst->height, dst->stride))
+        return PK_ERR_OVERLAP;
     pk_convert_job job = {.kernels = pk_kernels_active(), .src = src, .gray = dst};
     pk_parallel_for(src->height, 4 * src->width * src->height, pk_gray_band, &job);
     return PK_OK;
@@ -67,6 +69,9 @@ pk_status pk_to_tensor(const pk_image *src, const float *scale, const float *bia
         return status;
     if (dst == NULL || scale == NULL || bias == NULL || dst->data == NULL)
         return PK_ERR_NULL;
+    /* A float * that is not float-aligned cannot be used at all in C. */
+    if ((uintptr_t)dst->data % alignof(float) != 0)
+        return PK_ERR_ARGUMENT;
     if (!dst->writable)
         return PK_ERR_READONLY;
     if (dst->width != src->width || dst->height != src->height)
@@ -91,15 +96,24 @@ pk_status pk_to_tensor(const pk_image *src, const float *scale, const float *bia
         || !pk_mul_size(dst->channel_stride, 2, &span)
         || !pk_add_size(last, span, &extent)
         || !pk_add_size(extent, (dst->width - 1) * dst->pixel_stride + 1, &extent)
-        || extent > (size_t)PTRDIFF_MAX / sizeof(float))
+        || extent > (size_t)PTRDIFF_MAX / sizeof(float)
+        || (uintptr_t)dst->data > UINTPTR_MAX - extent * sizeof(float))
         return PK_ERR_OVERFLOW;
-    status = pk_check_alias(src->pixels, pk_image_span(src), src->stride,
-                            dst->data, extent * sizeof(float), 0);
-    if (status != PK_OK)
-        return status;
+    /* The rows of floats (one plane, or each of three) must share no byte
+     * with the pixels; rows side by side with the image's are fine. */
+    size_t planes = dst->layout == PK_TENSOR_CHW ? 3 : 1;
+    size_t row_bytes = (dst->layout == PK_TENSOR_CHW ? 1 : 3) * dst->width * sizeof(float);
+    for (size_t c = 0; c < planes; c++)
+        if (pk_regions_overlap(src->pixels, 3 * src->width, src->height, src->stride,
+                               dst->data + c * dst->channel_stride, row_bytes, dst->height,
+                               dst->row_stride * sizeof(float)))
+            return PK_ERR_OVERLAP;
+    /* scale and bias may lie inside dst (any float memory may): copied
+     * first, so that no kernel reads one after writing over it. */
+    float factors[6] = {scale[0], scale[1], scale[2], bias[0], bias[1], bias[2]};
     /* An output much larger than the caches is written around them. */
-    pk_convert_job job = {.kernels = pk_kernels_active(), .src = src, .tensor = dst, .scale = scale, .bias = bias,
-                          .stream = 12 * src->width * src->height >= PK_STREAM_BYTES};
+    pk_convert_job job = {.kernels = pk_kernels_active(), .src = src, .tensor = dst, .scale = factors,
+                          .bias = factors + 3, .stream = 12 * src->width * src->height >= PK_STREAM_BYTES};
     pk_parallel_for(src->height, 15 * src->width * src->height, pk_tensor_band, &job);
     return PK_OK;
 }

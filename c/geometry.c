@@ -218,8 +218,7 @@ pk_status pk_paste(const pk_image *dst, const pk_image *src, long x, long y)
     const uint8_t *from = (const uint8_t *)src->pixels + (size_t)(top - y) * src->stride + 3 * (size_t)(left - x);
     uint8_t *to = (uint8_t *)dst->pixels + (size_t)top * dst->stride + 3 * (size_t)left;
 
-    if (pk_check_alias(src->pixels, pk_image_span(src), src->stride, dst->pixels, pk_image_span(dst), 0)
-        == PK_OK) {
+    if (!pk_regions_overlap(from, 3 * width, rows, src->stride, to, 3 * width, rows, dst->stride)) {
         for (size_t r = 0; r < rows; r++)
             memcpy(to + r * dst->stride, from + r * src->stride, 3 * width);
         return PK_OK;

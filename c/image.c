@@ -19,6 +19,7 @@
 #if defined(MAP_ANONYMOUS)
 #define PK_HAVE_MMAP 1
 #endif
+#include <pthread.h>
 #endif
 
 const char *pk_status_message(pk_status status)
@@ -117,16 +118,55 @@ pk_status pk_plane_validate(const pk_plane *plane)
                            plane->stride, 1, &span);
 }
 
-pk_status pk_check_alias(const void *src, size_t src_span, size_t src_stride,
-                         const void *dst, size_t dst_span, size_t dst_stride)
+/*
+ * Region A is `a_rows` rows of `a_row` bytes, `a_stride` apart, from `a`;
+ * likewise B.  A row of A meets B when the first row of B that ends after
+ * the row's start begins before the row's end; only the rows of A inside
+ * B's span are looked at.  A is the region with fewer rows, so at most
+ * PK_MAX_DIMENSION rows are visited, each in a few operations.
+ */
+int pk_regions_overlap(const void *a, size_t a_row, size_t a_rows, size_t a_stride,
+                       const void *b, size_t b_row, size_t b_rows, size_t b_stride)
 {
-    uintptr_t s = (uintptr_t)src, d = (uintptr_t)dst;
+    uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
 
-    if (s == d && src_stride == dst_stride && src_span == dst_span)
+    if (a_rows > b_rows) {
+        uintptr_t p = pa;
+        size_t row = a_row, rows = a_rows, stride = a_stride;
+        pa = pb, a_row = b_row, a_rows = b_rows, a_stride = b_stride;
+        pb = p, b_row = row, b_rows = rows, b_stride = stride;
+    }
+    if (a_rows == 1)
+        a_stride = a_row;
+    if (b_rows == 1)
+        b_stride = b_row;
+    /* Validated descriptors: neither span wraps around the address space. */
+    uintptr_t a_end = pa + (a_rows - 1) * a_stride + a_row;
+    uintptr_t b_end = pb + (b_rows - 1) * b_stride + b_row;
+    if (a_end <= pb || b_end <= pa)
+        return 0;
+    /* The rows of A that may meet B: from the first one ending after pb. */
+    size_t first = pa + a_row > pb ? 0 : (pb - pa - a_row) / a_stride + 1;
+    for (size_t i = first; i < a_rows; i++) {
+        uintptr_t start = pa + i * a_stride, end = start + a_row;
+        if (start >= b_end)
+            break;
+        /* The first row of B that ends after `start`. */
+        size_t j = start < pb + b_row ? 0 : (start - pb - b_row) / b_stride + 1;
+        if (j < b_rows && pb + j * b_stride < end)
+            return 1;
+    }
+    return 0;
+}
+
+pk_status pk_check_alias(const void *src, size_t src_row, size_t src_rows, size_t src_stride,
+                         const void *dst, size_t dst_row, size_t dst_rows, size_t dst_stride)
+{
+    if (src == dst && src_row == dst_row && src_rows == dst_rows && (src_rows == 1 || src_stride == dst_stride))
         return PK_OK;
-    if (s + src_span <= d || d + dst_span <= s)
-        return PK_OK;
-    return PK_ERR_OVERLAP;
+    if (pk_regions_overlap(src, src_row, src_rows, src_stride, dst, dst_row, dst_rows, dst_stride))
+        return PK_ERR_OVERLAP;
+    return PK_OK;
 }
 
 pk_status pk_check_pair(const pk_image *src, const pk_image *dst, pk_size_rule rule, int in_place_ok)
@@ -142,8 +182,8 @@ pk_status pk_check_pair(const pk_image *src, const pk_image *dst, pk_size_rule r
         return PK_ERR_SHAPE;
     if (!in_place_ok && src->pixels == dst->pixels)
         return PK_ERR_OVERLAP;
-    return pk_check_alias(src->pixels, pk_image_span(src), src->stride,
-                          dst->pixels, pk_image_span(dst), dst->stride);
+    return pk_check_alias(src->pixels, 3 * src->width, src->height, src->stride,
+                          dst->pixels, 3 * dst->width, dst->height, dst->stride);
 }
 
 /* ---- allocation ------------------------------------------------------ */
@@ -205,7 +245,7 @@ static struct {
 static size_t pk_cache_total;
 static atomic_flag pk_cache_lock = ATOMIC_FLAG_INIT;
 
-static void pk_cache_acquire(void)
+static void pk_cache_spin(void)
 {
     while (atomic_flag_test_and_set_explicit(&pk_cache_lock, memory_order_acquire))
         ;
@@ -214,6 +254,34 @@ static void pk_cache_acquire(void)
 static void pk_cache_release(void)
 {
     atomic_flag_clear_explicit(&pk_cache_lock, memory_order_release);
+}
+
+/*
+ * fork() copies the lock as it is: had another thread held it at that
+ * moment, the child (where that thread does not exist) would spin forever
+ * on its first large allocation or free.  So fork waits for the lock
+ * (prepare), and both processes release it afterwards.  The lock is held
+ * for a few loads only, and nothing that forks runs under it.
+ */
+static void pk_cache_after_fork_in_child(void)
+{
+    /* Only the forking thread exists here, and it took the lock in prepare. */
+    atomic_flag_clear_explicit(&pk_cache_lock, memory_order_release);
+}
+
+static pthread_once_t pk_cache_fork_once = PTHREAD_ONCE_INIT;
+
+static void pk_cache_register_fork(void)
+{
+    /* Without the handler (ENOMEM) a fork may still hang: nothing better to do. */
+    (void)pthread_atfork(pk_cache_spin, pk_cache_release, pk_cache_after_fork_in_child);
+}
+
+static void pk_cache_acquire(void)
+{
+    /* Before the first use of the lock, so no fork can ever copy it held. */
+    (void)pthread_once(&pk_cache_fork_once, pk_cache_register_fork);
+    pk_cache_spin();
 }
 
 /* A cached mapping of at least `length` bytes (and not much more), or NULL. */

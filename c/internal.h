@@ -38,12 +38,21 @@ pk_status pk_check_layout(const void *data, size_t width, size_t height,
 pk_status pk_plane_validate(const pk_plane *plane);
 
 /*
- * For an operation that may run in place: PK_OK when the two memory ranges
- * are disjoint or identical (same start, same stride), PK_ERR_OVERLAP when
- * they partially overlap.
+ * Whether two regions share a byte: each is `rows` rows of `row` bytes,
+ * `stride` bytes apart (the stride of a single row is not used).  Exact,
+ * not by spans: side-by-side crops of one image, whose rows interleave,
+ * share nothing.  The descriptors must have been validated.
  */
-pk_status pk_check_alias(const void *src, size_t src_span, size_t src_stride,
-                         const void *dst, size_t dst_span, size_t dst_stride);
+int pk_regions_overlap(const void *a, size_t a_row, size_t a_rows, size_t a_stride,
+                       const void *b, size_t b_row, size_t b_rows, size_t b_stride);
+
+/*
+ * For an operation that may run in place: PK_OK when the two regions share
+ * no byte or are identical (same start, row length, rows and stride),
+ * PK_ERR_OVERLAP when they partially overlap.
+ */
+pk_status pk_check_alias(const void *src, size_t src_row, size_t src_rows, size_t src_stride,
+                         const void *dst, size_t dst_row, size_t dst_rows, size_t dst_stride);
 
 /* The bytes spanned by a validated descriptor. */
 static inline size_t pk_image_span(const pk_image *image)

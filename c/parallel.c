@@ -5,7 +5,8 @@
  * Python thread, or a kernel inside a kernel) runs its bands itself, so a
  * call never waits for another.  The caller always takes bands too.
  * Workers are started on first need and never stopped; after fork() the
- * child forgets them (they do not exist there) and starts new ones.
+ * child forgets them and any job (they do not exist there) and starts new
+ * ones.
  */
 #include "internal.h"
 
@@ -49,7 +50,7 @@ static pk_job *pk_current;
 static unsigned long pk_generation;
 static int pk_workers;
 static int pk_sleepers; /* workers blocked on pk_work */
-static int pk_atfork_registered;
+static pthread_once_t pk_fork_once = PTHREAD_ONCE_INIT;
 /* pk_generation, readable without the lock: idle workers watch it for a
  * while before they sleep, so back-to-back kernels skip the wake-up cost. */
 static atomic_ulong pk_posted;
@@ -100,7 +101,8 @@ static void *pk_worker(void *unused)
 
 static void pk_after_fork_in_child(void)
 {
-    /* Only the forking thread exists in the child. */
+    /* Only the forking thread exists in the child; a job another thread
+     * ran (holding pk_busy, maybe pk_lock) is gone with it. */
     pthread_mutex_init(&pk_busy, NULL);
     pthread_mutex_init(&pk_lock, NULL);
     pthread_cond_init(&pk_work, NULL);
@@ -110,13 +112,14 @@ static void pk_after_fork_in_child(void)
     pk_sleepers = 0;
 }
 
+static void pk_register_fork(void)
+{
+    (void)pthread_atfork(NULL, NULL, pk_after_fork_in_child);
+}
+
 /* Starts workers up to `wanted` (under pk_lock); returns how many run. */
 static int pk_start_workers(int wanted)
 {
-    if (!pk_atfork_registered) {
-        pthread_atfork(NULL, NULL, pk_after_fork_in_child);
-        pk_atfork_registered = 1;
-    }
     while (pk_workers < wanted) {
         pthread_t thread;
         pthread_attr_t attr;
@@ -152,6 +155,9 @@ void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
         return;
     }
 #ifdef PK_HAVE_PTHREADS
+    /* Registered before pk_busy is first taken, so that a fork at any
+     * moment leaves the child a usable pool. */
+    (void)pthread_once(&pk_fork_once, pk_register_fork);
     if (pthread_mutex_trylock(&pk_busy) == 0) {
         pthread_mutex_lock(&pk_lock);
         job.max_helpers = pk_start_workers((int)threads - 1);

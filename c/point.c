@@ -96,7 +96,12 @@ pk_status pk_apply_lut(const pk_image *src, const uint8_t *lut, size_t lut_size,
         return PK_ERR_NULL;
     if (lut_size != 256 && lut_size != 768)
         return PK_ERR_ARGUMENT;
-    pk_point_job job = {.op = lut_size == 256 ? OP_LUT1 : OP_LUT3, .src = src, .dst = dst, .lut = lut};
+    /* The table may lie inside dst: copied first, so that every kernel
+     * reads the table as it was (a kernel that reloads it per sample would
+     * otherwise see its own output, one that loads it per row would not). */
+    uint8_t table[768];
+    memcpy(table, lut, lut_size);
+    pk_point_job job = {.op = lut_size == 256 ? OP_LUT1 : OP_LUT3, .src = src, .dst = dst, .lut = table};
     return pk_point_run(&job);
 }
 

@@ -8,7 +8,6 @@ import io
 import os
 import secrets
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, cast
@@ -67,14 +66,30 @@ def open_source(src: Source) -> Iterator[BinaryIO]:
 
 
 def stream_position(stream: BinaryIO) -> tuple[int, int] | None:
-    """(position, bytes left) of a seekable stream, or None when that cannot be known."""
+    """(position, bytes left) of a seekable stream, or None when that cannot be known.
+
+    The stream is left where it was.  Should it refuse to go back there after
+    moving to its end, OSError says so (reading on would silently start at
+    the end).
+    """
     try:
         if not stream.seekable():
             return None
         position = stream.tell()
-        end = stream.seek(0, io.SEEK_END)
-        stream.seek(position)
     except (OSError, ValueError, AttributeError):
+        return None
+    try:
+        end = stream.seek(0, io.SEEK_END)
+    except (OSError, ValueError):
+        end = None
+    try:
+        stream.seek(position)
+    except (OSError, ValueError) as exc:
+        raise OSError(
+            f"{describe(stream)} cannot seek back to byte offset {position} after seeking to its end "
+            f"to measure it, and is left elsewhere"
+        ) from exc
+    if not isinstance(end, int):
         return None
     return position, max(end - position, 0)
 
@@ -170,6 +185,12 @@ def write_all(stream: BinaryIO, data: Any) -> None:
         written = stream.write(view)
         if written is None:
             raise BlockingIOError("the stream is non-blocking and full; pass a blocking stream")
+        if not 0 < written <= len(view):
+            # Zero bytes would loop forever; more than offered is a broken stream.
+            raise OSError(
+                f"{describe(stream)}.write accepted {written} of {len(view)} bytes; "
+                "the stream takes no more data (a full device, a closed pipe?)"
+            )
         view = view[written:]
 
 
@@ -228,18 +249,31 @@ _NO_UNNAMED_FILES = frozenset(
 )
 
 
-def _open_unnamed(directory: str) -> int | None:
-    """An unnamed file (Linux ``O_TMPFILE``) in ``directory``, open for reading and writing.
+# Whether files can be created, renamed, removed and inspected relative to a
+# directory descriptor (POSIX *at calls): then the directory is opened once
+# and every later step names files inside that very directory, even if its
+# path is changed meanwhile.  (os.replace takes what os.rename takes; only
+# the latter is listed in os.supports_dir_fd.)
+_AT_CALLS = all(f in os.supports_dir_fd for f in (os.open, os.rename, os.unlink, os.stat))
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# Bits of an old file's mode that a new file takes over: the permissions,
+# never set-user-ID, set-group-ID or sticky (a replaced setuid program must
+# not turn into a new setuid program holding other content).
+COPIED_MODE_BITS = 0o777
+
+
+def _open_unnamed(directory_fd: int | None) -> int | None:
+    """An unnamed file (Linux ``O_TMPFILE``) in the directory, open for reading and writing.
 
     None where such files are unsupported, or where ``/proc/self/fd`` (needed
     to give the file a name later) is missing: the caller then falls back to
     a named temporary file.
     """
     flag = getattr(os, "O_TMPFILE", None)
-    if flag is None:
+    if flag is None or directory_fd is None:
         return None
     try:
-        fd = os.open(directory, flag | os.O_RDWR | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = os.open(".", flag | os.O_RDWR | _O_CLOEXEC, 0o600, dir_fd=directory_fd)
     except OSError as exc:
         if exc.errno in _NO_UNNAMED_FILES:
             return None
@@ -250,23 +284,62 @@ def _open_unnamed(directory: str) -> int | None:
     return fd
 
 
-def _name_unnamed(fd: int, directory: str, target: str) -> str:
-    """Link the unnamed file ``fd`` into ``directory`` under a fresh temporary name (returned)."""
+def _temporary_names(target: str) -> Iterator[str]:
+    prefix = f".{os.path.basename(target)}."
+    while True:
+        yield f"{prefix}{secrets.token_hex(6)}.tmp"
+
+
+def _name_unnamed(fd: int, directory_fd: int, target: str) -> str:
+    """Link the unnamed file ``fd`` into the directory under a fresh temporary name (returned)."""
     # os.link only follows the /proc symlink (AT_SYMLINK_FOLLOW) when it calls
     # linkat, which it does when given a directory descriptor.
     source = f"/proc/self/fd/{fd}"
-    prefix = f".{os.path.basename(target)}."
-    directory_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    for name in _temporary_names(target):
+        try:
+            os.link(source, name, dst_dir_fd=directory_fd, follow_symlinks=True)
+        except FileExistsError:
+            continue
+        return name
+    raise AssertionError("unreachable")
+
+
+def _create_named(directory_fd: int | None, directory: str, target: str) -> tuple[int, str]:
+    """A new file under a fresh temporary name in the directory: (descriptor, name).
+
+    O_EXCL | O_NOFOLLOW: the name is new, never an existing file or symlink.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | _O_CLOEXEC
+    flags |= getattr(os, "O_BINARY", 0)
+    for name in _temporary_names(target):
+        try:
+            if directory_fd is None:
+                return os.open(os.path.join(directory, name), flags, 0o600), name
+            return os.open(name, flags, 0o600, dir_fd=directory_fd), name
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _set_mode(fd: int, path: str, mode: int) -> None:
+    # fchmod changes the file that was written, whatever its name now leads to.
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # Windows before Python 3.13: only the read-only bit exists there
+        os.chmod(path, mode)
+
+
+def _still_ours(fd: int, directory_fd: int | None, path: str, name: str) -> bool:
+    """Whether the temporary name still leads to the file written (not to a file swapped in)."""
+    mine = os.fstat(fd)
     try:
-        while True:
-            name = f"{prefix}{secrets.token_hex(6)}.tmp"
-            try:
-                os.link(source, name, dst_dir_fd=directory_fd, follow_symlinks=True)
-            except FileExistsError:
-                continue
-            return os.path.join(directory, name)
-    finally:
-        os.close(directory_fd)
+        if directory_fd is not None:
+            now = os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
+        else:
+            now = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
@@ -275,11 +348,18 @@ def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
     ``prepare(fd)`` fills a new file open for reading and writing.  That file
     has no name while it is written (Linux ``O_TMPFILE``) or, where unnamed
     files are unsupported, a temporary name in the same directory.  It is
-    then given the mode ``path`` has (or ``0o666 & ~umask`` for a new file),
+    then given the permissions ``path`` has (without set-user-ID,
+    set-group-ID and sticky bits; ``0o666 & ~umask`` for a new file),
     fsynced, and given its name atomically: ``path`` holds either its old or
     its complete new content.  Returns the new file's descriptor, still open
     (the caller closes it).  On any error nothing named is left behind and
     ``path`` is untouched.
+
+    The mode is set through the descriptor and the directory is opened once:
+    the temporary name is created (never an existing file or symlink),
+    checked to still lead to the file written, renamed and removed relative
+    to that directory descriptor, so no symlink swapped in for the name or
+    the directory's path can redirect any step.
 
     A process killed while writing leaves nothing behind with an unnamed
     file (the kernel frees it); only a kill in the short window between
@@ -290,34 +370,66 @@ def place_file(path: StrPath, prepare: Callable[[int], None]) -> int:
     """
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
+    final = os.path.basename(target)
     try:
-        mode = os.stat(target).st_mode & 0o7777
+        mode = os.stat(target).st_mode & COPIED_MODE_BITS
     except FileNotFoundError:
         mode = 0o666 & ~current_umask()
-    temporary: str | None = None
-    fd = _open_unnamed(directory)
+    directory_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC) if _AT_CALLS else None
+    try:
+        fd = _place(directory_fd, directory, target, final, mode, prepare)
+        if directory_fd is not None:
+            # Make the rename durable.
+            with contextlib.suppress(OSError):
+                os.fsync(directory_fd)
+    finally:
+        if directory_fd is not None:
+            os.close(directory_fd)
+    if directory_fd is None:
+        fsync_directory(directory)
+    return fd
+
+
+def _place(
+    directory_fd: int | None, directory: str, target: str, final: str, mode: int, prepare: Callable[[int], None]
+) -> int:
+    temporary: str | None = None  # the temporary name, relative to the directory
+    fd = _open_unnamed(directory_fd)
     unnamed = fd is not None
     if fd is None:
-        fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+        fd, temporary = _create_named(directory_fd, directory, target)
     try:
         prepare(fd)
-        # An unnamed file exists only on Linux, where chmod takes a descriptor.
-        os.chmod(fd if temporary is None else temporary, mode)
+        _set_mode(fd, os.path.join(directory, temporary or final), mode)
         os.fsync(fd)
         if unnamed:
             # The data is durable; only now does the file get a name, so a
             # killed writer leaves something only in the link-to-rename
-            # window (the directory fsync below makes the final name durable).
-            temporary = _name_unnamed(fd, directory, target)
+            # window (the directory fsync after the rename makes the final
+            # name durable).
+            assert directory_fd is not None
+            temporary = _name_unnamed(fd, directory_fd, target)
         assert temporary is not None
-        os.replace(temporary, target)
+        if not _still_ours(fd, directory_fd, os.path.join(directory, temporary), temporary):
+            # Someone with write access to the directory replaced the name
+            # (with a symlink, say): renaming it would put their file in
+            # place, and removing it is not ours to do.
+            where = os.path.join(directory, temporary)
+            temporary = None
+            raise FileExistsError(errno.EEXIST, f"the temporary file {where!r} was replaced while written")
+        if directory_fd is None:
+            os.replace(os.path.join(directory, temporary), target)
+        else:
+            os.replace(temporary, final, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
     except BaseException:
         if temporary is not None:
             with contextlib.suppress(OSError):
-                os.unlink(temporary)
+                if directory_fd is None:
+                    os.unlink(os.path.join(directory, temporary))
+                else:
+                    os.unlink(temporary, dir_fd=directory_fd)
         os.close(fd)
         raise
-    fsync_directory(directory)
     return fd
 
 

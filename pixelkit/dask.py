@@ -56,7 +56,7 @@ except ImportError as error:  # pragma: no cover - tested in a subprocess withou
     ) from error
 
 from pixelkit import ops
-from pixelkit._fileio import StrPath, current_umask, fsync_directory
+from pixelkit._fileio import COPIED_MODE_BITS, StrPath, current_umask, fsync_directory
 from pixelkit.errors import FormatError
 from pixelkit.image import MAX_DIMENSION, Color, Image, dimension, new_bytes, pixel_color
 from pixelkit.ops import Rect, ResizeMethod, TensorLayout
@@ -794,11 +794,12 @@ def _store(array: Any, path: StrPath, header: bytes, **compute: Any) -> None:
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     try:
-        mode = os.stat(target).st_mode & 0o7777
+        mode = os.stat(target).st_mode & COPIED_MODE_BITS
     except FileNotFoundError:
         mode = 0o666 & ~current_umask()
     temporary = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(temporary, flags, 0o600)
     try:
         os.pwrite(fd, header, 0)
         # The final size up front: blocks land anywhere, and unwritten space stays sparse.

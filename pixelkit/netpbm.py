@@ -26,8 +26,10 @@ MAX_MAXVAL: int = lib.PK_NETPBM_MAX_MAXVAL
 
 _WHITESPACE = frozenset(b" \t\n\v\f\r")
 _DIGITS = frozenset(b"0123456789")
-# A field longer than this cannot be in range; stop reading it early.
-_MAX_FIELD_DIGITS = 10
+# A field whose value passes this cannot be in range (the largest valid one
+# is MAX_DIMENSION); reading stops there.  Leading zeros cost nothing, as in
+# netpbm's own readers: "00000000001" is 1.
+_MAX_FIELD_VALUE = 1 << 32
 
 # magic -> (channels, plain)
 _PPM_KINDS = {b"P6": (3, False), b"P3": (3, True)}
@@ -115,11 +117,11 @@ class _HeaderReader:
             raise self.error(f"the header ends before the {what}", self.offset)
         if byte not in _DIGITS:
             raise self.error(f"expected a decimal {what}, found {bytes([byte])!r}", start)
-        digits = bytearray()
+        value = 0
         while byte is not None and byte in _DIGITS:
-            digits.append(byte)
-            if len(digits) > _MAX_FIELD_DIGITS:
-                raise self.error(f"the {what} has too many digits", start)
+            value = 10 * value + byte - ord("0")
+            if value > _MAX_FIELD_VALUE:
+                raise self.error(f"the {what} is too large", start)
             byte = self._byte()
         if byte == ord("#"):
             # A comment glued to the field: skip it; its line end separates.
@@ -129,7 +131,7 @@ class _HeaderReader:
             raise self.error(f"expected whitespace after the {what}, found {bytes([byte])!r}", self.offset - 1)
         if byte is None and what != "maxval":
             raise self.error(f"the header ends after the {what}", self.offset)
-        return int(digits)
+        return value
 
 
 def _read_header(stream: BinaryIO, name: str, kinds: dict[bytes, tuple[int, bool]], reader: str) -> _Header:

@@ -4,8 +4,12 @@ Every operation accepts an Image or an ``(H, W, 3) uint8`` array (wrapped
 without copying) and returns a new result unless ``out=`` is given, in
 which case it writes there and returns ``out``.  ``out`` may be the input
 itself (in place) for every operation whose result has the input's shape;
-an ``out`` that only partially overlaps the input is refused.  Arguments
-are checked before any C code touches memory.
+an ``out`` that shares some but not all of its bytes with the input is
+refused.  Overlap is decided byte by byte, not by address ranges: crops
+side by side in one image (whose rows interleave) share no byte, so one
+may be the ``out`` of the other.  Parameter arrays (lookup tables) are
+read as they were before the call, even if ``out`` writes over them.
+Arguments are checked before any C code touches memory.
 """
 
 from __future__ import annotations
@@ -267,6 +271,11 @@ def to_tensor(
             raise ValueError(f"to_tensor: out has shape {result.shape}, the result has shape {shape}")
         if not result.flags.writeable:
             raise ValueError("to_tensor: out is read-only")
+        if result.ctypes.data % result.itemsize:
+            raise ValueError(
+                f"to_tensor: out must be aligned to {result.itemsize} bytes (float32), "
+                f"got an array at address {result.ctypes.data:#x}; use a freshly allocated array"
+            )
     strides = [s // 4 if s % 4 == 0 and s >= 0 else -1 for s in result.strides]
     if layout == "CHW":
         channel, row, pixel = strides

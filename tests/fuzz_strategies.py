@@ -320,9 +320,10 @@ def reference_decode(data: bytes, kinds: frozenset[bytes]) -> Decoded | None:
     """The image pixelkit must return for ``data`` (None: it must raise FormatError).
 
     Follows pixelkit.netpbm's documented rules: whitespace and comments before each header field,
-    a field of at most 10 digits ended by one whitespace byte or a glued comment (which its line end
-    closes), width and height in 1..MAX_DIMENSION, maxval in 1..65535, then exactly one image;
-    whatever follows a binary raster, and whatever follows the last plain sample, is not read.
+    a field of digits (any number of leading zeros, as netpbm reads them) ended by one whitespace
+    byte or a glued comment (which its line end closes), width and height in 1..MAX_DIMENSION,
+    maxval in 1..65535, then exactly one image; whatever follows a binary raster, and whatever
+    follows the last plain sample, is not read.
     """
     magic = data[:2]
     if magic not in kinds:
@@ -336,8 +337,7 @@ def reference_decode(data: bytes, kinds: frozenset[bytes]) -> Decoded | None:
         start = pos
         while pos < n and data[pos] in b"0123456789":
             pos += 1
-        digits = pos - start
-        if digits == 0 or digits > 10:
+        if pos == start:
             return None
         fields.append(int(data[start:pos]))
         if pos < n and data[pos] == ord("#"):

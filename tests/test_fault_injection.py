@@ -105,7 +105,7 @@ def _limit_writes(monkeypatch: pytest.MonkeyPatch, budget: int) -> None:
     monkeypatch.setattr(pixelkit._fileio, "open", fake_open, raising=False)
 
 
-OS_CALLS = ("open", "link", "fsync", "chmod", "replace", "ftruncate")
+OS_CALLS = ("open", "link", "fsync", "fchmod", "replace", "ftruncate")
 
 
 def _fail_call(monkeypatch: pytest.MonkeyPatch, name: str, nth: int, code: int = errno.ENOSPC) -> None:

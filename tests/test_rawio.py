@@ -664,16 +664,19 @@ def test_write_raw_path_goes_through_fsynced_temp_file_in_same_directory(
         events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
         real_fsync(fd)
 
-    def spy_replace(src: Any, dst: Any) -> None:
-        src, dst = os.fspath(src), os.fspath(dst)
-        events.append(("replace", src))
+    def spy_replace(src: Any, dst: Any, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> None:
+        # Names relative to the directory's descriptor, when given one.
+        def where(name: Any, fd: int | None) -> str:
+            return os.fspath(name) if fd is None else os.path.join(os.readlink(f"/proc/self/fd/{fd}"), name)
+
+        events.append(("replace", where(src, src_dir_fd)))
         # While the rename has not happened, the old file is intact and the
         # temporary one already holds all the new bytes.
         assert path.read_bytes() == b"old content"
-        assert pathlib.Path(src).read_bytes() == arr.tobytes()
-        assert os.path.dirname(os.path.abspath(src)) == str(tmp_path)
-        assert os.path.abspath(dst) == str(path)
-        real_replace(src, dst)
+        assert pathlib.Path(where(src, src_dir_fd)).read_bytes() == arr.tobytes()
+        assert os.path.dirname(os.path.abspath(where(src, src_dir_fd))) == str(tmp_path)
+        assert os.path.abspath(where(dst, dst_dir_fd)) == str(path)
+        real_replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
 
     # pixelkit._fileio calls them through the os module.
     monkeypatch.setattr(os, "fsync", spy_fsync)
@@ -692,7 +695,7 @@ def test_write_raw_path_goes_through_fsynced_temp_file_in_same_directory(
     assert os.listdir(tmp_path) == ["out.raw"]
 
 
-def _raise_enospc(*args: Any) -> None:
+def _raise_enospc(*args: Any, **kwargs: Any) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
@@ -718,7 +721,7 @@ def _failing_write_array(exc: BaseException) -> Callable[..., None]:
     return write_array
 
 
-FAILURES = ["fsync", "replace", "rows-oserror", "rows-keyboardinterrupt", "chmod"]
+FAILURES = ["fsync", "replace", "rows-oserror", "rows-keyboardinterrupt", "fchmod"]
 
 
 def _install_failure(monkeypatch: pytest.MonkeyPatch, failure: str) -> type[BaseException]:
@@ -728,8 +731,8 @@ def _install_failure(monkeypatch: pytest.MonkeyPatch, failure: str) -> type[Base
     if failure == "replace":
         monkeypatch.setattr(os, "replace", _raise_enospc)
         return OSError
-    if failure == "chmod":
-        monkeypatch.setattr(os, "chmod", _raise_enospc)
+    if failure == "fchmod":
+        monkeypatch.setattr(os, "fchmod", _raise_enospc)
         return OSError
     monkeypatch.setattr(pixelkit._fileio, "_WRITE_CHUNK", 64)
     if failure == "rows-oserror":

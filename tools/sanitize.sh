@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Run the whole test suite against an ASan + UBSan build of pixelkit.
 #
-#   tools/sanitize.sh [--self-test] [extra pytest args...]
+#   tools/sanitize.sh [--self-test] [extra pytest args...] [tests/test_X.py ...]
+#
+# With test files (or node ids) among the arguments only those run;
+# otherwise the whole of tests/.
 #
 # The instrumented extension is built by tools/sanitize_build.py into
 # build/sanitize/pixelkit/ (a copy of the package; the normal in-place build
@@ -144,13 +147,17 @@ DESELECT=(
 )
 
 echo "== pytest under ASan+UBSan (reports: build/sanitize/reports/)"
+targets=(tests)
+for arg in "$@"; do
+    if [[ $arg == tests/* && -e ${arg%%::*} ]]; then targets=(); break; fi
+done
 start=$SECONDS
 rc=0
 (
     sanitizer_env "$REPORTS"
     # -P: keep the checkout (the cwd) off sys.path, so that `import pixelkit`
     # finds build/sanitize/pixelkit and not the uninstrumented in-place build.
-    exec "$PYTHON" -P -m pytest -p no:cacheprovider "${DESELECT[@]}" "$@" tests
+    exec "$PYTHON" -P -m pytest -p no:cacheprovider "${DESELECT[@]}" "$@" "${targets[@]}"
 ) || rc=$?
 echo "== sanitized suite: exit status $rc after $((SECONDS - start)) s"
 if ! check_reports "$REPORTS" && [[ $rc == 0 ]]; then rc=1; fi

@@ -1,6 +1,6 @@
 """Build pixelkit with AddressSanitizer + UndefinedBehaviorSanitizer into a separate tree.
 
-    python tools/sanitize_build.py [--out build/sanitize] [--cc gcc|clang] [--fuzzer]
+    python tools/sanitize_build.py [--out build/sanitize] [--cc gcc|clang] [--fuzzer | --thread]
 
 The normal in-place build (pixelkit/_pixelkit*.so) is never touched: the
 Python package is copied to ``OUT/pixelkit/`` and the instrumented extension
@@ -14,6 +14,9 @@ coverage of the C code) for tools/fuzz_readers.py; that build must run under
 atheris's clang runtime (asan_with_fuzzer.so), the gcc build under gcc's
 libasan.  The two runtimes are not interchangeable, which is why the compiler
 is recorded in ``OUT/BUILD_INFO``.
+
+``--thread`` builds with ThreadSanitizer instead (``-fsanitize=thread``,
+for tools/tsan.sh); it cannot be combined with ASan.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import build_ffi  # noqa: E402
 
+THREAD_FLAGS = ["-fsanitize=thread", "-fno-omit-frame-pointer", "-g", "-O1"]
 SANITIZE_FLAGS = [
     "-fsanitize=address,undefined",
     "-fno-omit-frame-pointer",
@@ -51,7 +55,7 @@ def copy_package(out: Path) -> Path:
     return target
 
 
-def build(out: Path, cc: str, fuzzer: bool, source_root: Path = ROOT) -> Path:
+def build(out: Path, cc: str, fuzzer: bool, source_root: Path = ROOT, thread: bool = False) -> Path:
     os.environ["CC"] = cc
     # distutils links with LDSHARED; it must be the same compiler family, or
     # gcc would pull in its own libasan under clang-instrumented objects.
@@ -59,7 +63,7 @@ def build(out: Path, cc: str, fuzzer: bool, source_root: Path = ROOT) -> Path:
     package = copy_package(out)
     header = source_root / "include" / "pixelkit.h"
     flags = [f for f in build_ffi.compile_flags() if not (f.startswith("-O") or f == "-g")]
-    extra = list(SANITIZE_FLAGS)
+    extra = list(THREAD_FLAGS if thread else SANITIZE_FLAGS)
     if fuzzer:
         extra.append("-fsanitize=fuzzer-no-link")
     # Shared objects do not link a runtime with clang; with gcc this records
@@ -76,7 +80,9 @@ def build(out: Path, cc: str, fuzzer: bool, source_root: Path = ROOT) -> Path:
     built = Path(builder.compile(tmpdir=str(tmpdir), verbose=True))
     target = package / built.name
     shutil.copy2(built, target)
-    (out / "BUILD_INFO").write_text(f"cc={cc}\nfuzzer={int(fuzzer)}\nflags={' '.join(flags + extra)}\n")
+    (out / "BUILD_INFO").write_text(
+        f"cc={cc}\nfuzzer={int(fuzzer)}\nthread={int(thread)}\nflags={' '.join(flags + extra)}\n"
+    )
     return target
 
 
@@ -85,6 +91,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "sanitize")
     parser.add_argument("--cc", default="gcc", help="gcc (default) or clang")
     parser.add_argument("--fuzzer", action="store_true", help="add -fsanitize=fuzzer-no-link (needs clang)")
+    parser.add_argument("--thread", action="store_true", help="ThreadSanitizer instead of ASan + UBSan")
     parser.add_argument(
         "--source-root",
         type=Path,
@@ -92,9 +99,11 @@ def main() -> None:
         help="take c/ and include/ from this directory (sanitize.sh --self-test builds a deliberately leaking copy)",
     )
     args = parser.parse_args()
+    if args.thread and args.fuzzer:
+        parser.error("--thread and --fuzzer do not combine")
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    print(f"built {build(out, args.cc, args.fuzzer, args.source_root.resolve())}")
+    print(f"built {build(out, args.cc, args.fuzzer, args.source_root.resolve(), args.thread)}")
 
 
 if __name__ == "__main__":
