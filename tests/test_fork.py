@@ -18,6 +18,7 @@ import pytest
 
 import build_ffi
 from conftest import subprocess_env
+from pixelkit.build.header import c_compiler
 
 ROOT = Path(__file__).resolve().parent.parent
 FORK_STRESS = ROOT / "tests" / "c" / "fork_stress.c"
@@ -30,7 +31,7 @@ def compile_fork_stress(out: Path, extra_flags: tuple[str, ...] = ()) -> Path:
     flags = [f for f in build_ffi.compile_flags() if f != "-Werror"]
     sources = sorted(str(p) for p in (ROOT / "c").glob("*.c"))
     command = [
-        *build_ffi.c_compiler(),
+        *c_compiler(),
         *flags,
         *extra_flags,
         "-pthread",
