@@ -51,6 +51,31 @@ static void pk_pad_row(const pk_image *src, size_t y, size_t x0, size_t x1, size
         memcpy(padded + 3 * (i - first), row + 3 * pk_reflect101(i, src->width), 3);
 }
 
+/* Asks for a source row a few rows before it is needed: at large sizes the
+ * rows come from memory, and the window reaches them one short row at a time. */
+static void pk_prefetch_row(const uint8_t *row, size_t n)
+{
+#if defined(__GNUC__)
+    for (size_t i = 0; i < n; i += 64)
+        __builtin_prefetch(row + i);
+#else
+    (void)row;
+    (void)n;
+#endif
+}
+
+/* The same for a row about to be written. */
+static void pk_prefetch_out(uint8_t *row, size_t n)
+{
+#if defined(__GNUC__)
+    for (size_t i = 0; i < n; i += 64)
+        __builtin_prefetch(row + i, 1);
+#else
+    (void)row;
+    (void)n;
+#endif
+}
+
 static void pk_filter_failed(pk_filter_job *job)
 {
     atomic_store(&job->status, PK_ERR_NO_MEMORY);
@@ -110,23 +135,58 @@ static void pk_box_band(void *context, size_t begin, size_t end)
     pk_scratch_free(sums);
 }
 
-/* Radius up to PK_SMALL_BOX: 16-bit column sums kept straight from the
- * source rows, then one pass of horizontal sums and exact division. */
-#define PK_SMALL_BOX 5
+/*
+ * Radius up to PK_SUMS_BOX: running sums both ways, so the cost hardly
+ * depends on the radius.  Each band keeps 16-bit column sums of the window
+ * (the entering source row added, the leaving one subtracted), inside a row
+ * padded by radius reflected pixels.  Each output row then takes horizontal
+ * window sums of them: added directly for radius 1 to 3, else as the
+ * difference of two running sums along the row (16-bit while a window sum
+ * fits, radius 7, else 32-bit).  The division rounds to nearest, exactly:
+ * 16-bit sums with pk_box_magic, 32-bit ones in single precision, exact
+ * while 1 / (2 area) stays well above its rounding error (radius 39).
+ */
+#define PK_DIRECT_BOX 3
+#define PK_SUMS16_BOX 7
+#define PK_SUMS_BOX 39
 
-static void pk_small_box_band(void *context, size_t begin, size_t end)
+/* half = (area - 1) / 2 and floor(t / area) = ((t * magic) >> 16) >> shift for
+ * every t up to 255 area + half, area odd and at most 225: the largest shift
+ * that keeps magic = ceil(2^(16 + shift) / area) within 16 bits (checked
+ * exhaustively for every such area). */
+static void pk_box_magic(uint32_t area, uint16_t *half, uint16_t *magic, unsigned *shift)
+{
+    unsigned s = 0;
+    while ((((uint64_t)1 << (17 + s)) + area - 1) / area < 65536)
+        s++;
+    *half = (uint16_t)((area - 1) / 2);
+    *magic = (uint16_t)((((uint64_t)1 << (16 + s)) + area - 1) / area);
+    *shift = s;
+}
+
+static void pk_box_sums_band(void *context, size_t begin, size_t end)
 {
     pk_filter_job *job = context;
     const pk_kernels *k = job->kernels;
     size_t width = job->src->width, height = job->src->height, n = 3 * width, r = job->radius;
+    size_t padded_n = 3 * (width + 2 * r), span = 3 * (2 * r + 1);
     uint32_t area = (uint32_t)((2 * r + 1) * (2 * r + 1));
-    uint32_t magic = (uint32_t)((((uint32_t)1 << 24) + 2 * area - 1) / (2 * area));
-    /* The column sums live inside a row padded by r pixels on each side. */
-    uint16_t *padded = pk_scratch(3 * (width + 2 * r) * sizeof *padded);
-    if (padded == NULL) {
+    uint16_t half = 0, magic = 0;
+    unsigned shift = 0;
+    if (r <= PK_SUMS16_BOX)
+        pk_box_magic(area, &half, &magic, &shift);
+    float inverse = 1.0f / (float)area;
+    size_t pre_bytes = r <= PK_DIRECT_BOX ? 0 : r <= PK_SUMS16_BOX ? sizeof(uint16_t) : sizeof(uint32_t);
+    uint16_t *padded = pk_scratch(padded_n * sizeof *padded);
+    void *pre = pk_scratch((padded_n + 3) * pre_bytes);
+    if (padded == NULL || pre == NULL) {
+        pk_scratch_free(padded);
+        pk_scratch_free(pre);
         pk_filter_failed(job);
         return;
     }
+    if (pre_bytes != 0)
+        memset(pre, 0, 3 * pre_bytes);
     uint16_t *sums = padded + 3 * r;
     const uint8_t *pixels = (const uint8_t *)job->src->pixels;
     size_t stride = job->src->stride;
@@ -139,13 +199,28 @@ static void pk_small_box_band(void *context, size_t begin, size_t end)
             memcpy(sums - 3 * j, sums + 3 * left, 3 * sizeof *sums);
             memcpy(sums + 3 * (width - 1 + j), sums + 3 * right, 3 * sizeof *sums);
         }
-        k->box_h16(padded, (uint8_t *)job->dst->pixels + y * job->dst->stride, width, r, area, magic);
+        uint8_t *out = (uint8_t *)job->dst->pixels + y * job->dst->stride;
+        if (r <= PK_DIRECT_BOX) {
+            k->box_h16(padded, out, width, r, half, magic, shift);
+        } else if (r <= PK_SUMS16_BOX) {
+            uint16_t *pre16 = pre;
+            k->scan3_u16(padded, pre16 + 3, padded_n);
+            k->box_diff16(pre16, out, n, span, half, magic, shift);
+        } else {
+            uint32_t *pre32 = pre;
+            k->scan3_u32(padded, pre32 + 3, padded_n);
+            k->box_diff32(pre32, out, n, span, inverse);
+        }
         if (y + 1 == end)
             break;
         k->slide_u8(sums, pixels + pk_reflect101((long)y + (long)r + 1, height) * stride,
                     pixels + pk_reflect101((long)y - (long)r, height) * stride, n);
+        pk_prefetch_row(pixels + pk_reflect101((long)y + (long)r + 3, height) * stride, n);
+        if (y + 3 < end)
+            pk_prefetch_out((uint8_t *)job->dst->pixels + (y + 3) * job->dst->stride, n);
     }
     pk_scratch_free(padded);
+    pk_scratch_free(pre);
 }
 
 static void pk_copy_rows(const pk_image *src, const pk_image *dst)
@@ -169,7 +244,7 @@ pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
     pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = radius};
     atomic_init(&job.status, PK_OK);
     pk_parallel_for(src->height, 8 * 3 * src->width * src->height,
-                    radius <= PK_SMALL_BOX ? pk_small_box_band : pk_box_band, &job);
+                    radius <= PK_SUMS_BOX ? pk_box_sums_band : pk_box_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 

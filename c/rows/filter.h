@@ -1,6 +1,9 @@
 /* rows/filter.h: loops of the box and gaussian blurs. */
 #include <stddef.h>
 #include <stdint.h>
+#if defined(__AVX512BW__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 /* dst[i] = sum of the 2 * radius + 1 samples of the same channel centred on
  * i, from a row padded with radius pixels on each side. */
@@ -140,24 +143,207 @@ static void row_slide_u8(uint16_t *restrict acc, const uint8_t *restrict enterin
         acc[i] = (uint16_t)(acc[i] + entering[i] - leaving[i]);
 }
 
-/* Small boxes: horizontal sum of 2 radius + 1 column sums (padded row) and
- * the rounded division, round(s / area) = ((2 s + area) * magic) >> 24 with
- * magic = ceil(2^24 / (2 area)), exact for area <= 121. */
-static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
-                        uint32_t area, uint32_t magic)
+/* round(sum / area) for a 16-bit window sum (area odd, at most 225):
+ * t = sum + (area - 1) / 2 and floor(t / area) = ((t * magic) >> 16) >> shift,
+ * with the constants of pk_box_magic (exact for every t the box can make). */
+static inline uint8_t box_round16(uint32_t sum, uint16_t half, uint16_t magic, unsigned shift)
 {
-    size_t n = 3 * width;
+    uint16_t t = (uint16_t)(sum + half);
+    return (uint8_t)((uint16_t)(((uint32_t)t * magic) >> 16) >> shift);
+}
+
+/* The same on vectors (gcc does not find the 16-bit high multiply here by itself).
+ * BOX16_STEP(i, sum) stores the 16-bit window sums `sum` of outputs i... as bytes. */
+#if defined(__AVX512BW__)
+#define BOX16_LANES 32
+#define BOX16_SETUP                                                                                                  \
+    const __m512i vhalf = _mm512_set1_epi16((short)half), vmagic = _mm512_set1_epi16((short)magic);             \
+    const __m128i vshift = _mm_cvtsi32_si128((int)shift)
+#define BOX16_LOAD(ptr) _mm512_loadu_si512(ptr)
+#define BOX16_ADD(a, b) _mm512_add_epi16(a, b)
+#define BOX16_SUB(a, b) _mm512_sub_epi16(a, b)
+#define BOX16_STORE(ptr, sum)                                                                                        \
+    _mm256_storeu_si256((__m256i *)(ptr),                                                                            \
+                        _mm512_cvtepi16_epi8(_mm512_srl_epi16(                                                       \
+                            _mm512_mulhi_epu16(_mm512_add_epi16(sum, vhalf), vmagic), vshift)))
+#elif defined(__AVX2__)
+#define BOX16_LANES 16
+#define BOX16_SETUP                                                                                                  \
+    const __m256i vhalf = _mm256_set1_epi16((short)half), vmagic = _mm256_set1_epi16((short)magic);             \
+    const __m128i vshift = _mm_cvtsi32_si128((int)shift)
+#define BOX16_LOAD(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
+#define BOX16_ADD(a, b) _mm256_add_epi16(a, b)
+#define BOX16_SUB(a, b) _mm256_sub_epi16(a, b)
+#define BOX16_STORE(ptr, sum)                                                                                        \
+    do {                                                                                                             \
+        __m256i q_ = _mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_add_epi16(sum, vhalf), vmagic), vshift);           \
+        _mm_storeu_si128((__m128i *)(ptr),                                                                           \
+                         _mm_packus_epi16(_mm256_castsi256_si128(q_), _mm256_extracti128_si256(q_, 1)));            \
+    } while (0)
+#endif
+
+/* Small boxes: horizontal sum of 2 radius + 1 column sums of a row padded
+ * by radius pixels, and the rounded division.  Radius 1 to 3. */
+static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
+                        uint16_t half, uint16_t magic, unsigned shift)
+{
+    size_t n = 3 * width, i = 0;
+    const uint16_t *restrict p = padded;
+#ifdef BOX16_LANES
+    BOX16_SETUP;
     if (radius == 1) {
-        for (size_t i = 0; i < n; i++) {
-            uint32_t sum = (uint32_t)padded[i] + padded[i + 3] + padded[i + 6];
-            dst[i] = (uint8_t)(((2 * sum + area) * magic) >> 24);
-        }
-        return;
+        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
+            BOX16_STORE(dst + i, BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)), BOX16_LOAD(p + i + 6)));
+    } else if (radius == 2) {
+        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
+            BOX16_STORE(dst + i, BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),
+                                                     BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),
+                                           BOX16_LOAD(p + i + 12)));
+    } else {
+        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
+            BOX16_STORE(dst + i,
+                        BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),
+                                            BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),
+                                  BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i + 12), BOX16_LOAD(p + i + 15)),
+                                            BOX16_LOAD(p + i + 18))));
     }
-    for (size_t i = 0; i < n; i++) {
+#endif
+    for (; i < n; i++) {
         uint32_t sum = 0;
         for (size_t k = 0; k <= 2 * radius; k++)
-            sum += padded[i + 3 * k];
-        dst[i] = (uint8_t)(((2 * sum + area) * magic) >> 24);
+            sum += p[i + 3 * k];
+        dst[i] = box_round16(sum, half, magic, shift);
+    }
+}
+
+/*
+ * Running sums along a row of interleaved RGB samples: p[i] = q[i] + p[i - 3]
+ * (p[i] = q[i] for the first pixel), modulo 2^16 or 2^32.  A window sum is
+ * then the difference of two of them, exact while it fits the type.  SIMD:
+ * an in-register prefix over lanes 3, 6, 12 (and 24) apart, plus the last
+ * pixel of the previous vector.
+ */
+static void row_scan3_u16(const uint16_t *restrict q, uint16_t *restrict p, size_t n)
+{
+    size_t i = 0;
+#if defined(__AVX512BW__)
+    if (n >= 32) {
+        uint16_t idx[5][32];
+        for (int l = 0; l < 32; l++) {
+            idx[0][l] = (uint16_t)(l >= 3 ? l - 3 : 0);
+            idx[1][l] = (uint16_t)(l >= 6 ? l - 6 : 0);
+            idx[2][l] = (uint16_t)(l >= 12 ? l - 12 : 0);
+            idx[3][l] = (uint16_t)(l >= 24 ? l - 24 : 0);
+            idx[4][l] = (uint16_t)(29 + l % 3);
+        }
+        const __m512i s3 = _mm512_loadu_si512(idx[0]), s6 = _mm512_loadu_si512(idx[1]);
+        const __m512i s12 = _mm512_loadu_si512(idx[2]), s24 = _mm512_loadu_si512(idx[3]);
+        const __m512i last = _mm512_loadu_si512(idx[4]);
+        __m512i prev = _mm512_setzero_si512();
+        for (; i + 32 <= n; i += 32) {
+            __m512i x = _mm512_loadu_si512(q + i);
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 3, s3, x));
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 6, s6, x));
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 12, s12, x));
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 24, s24, x));
+            x = _mm512_add_epi16(x, _mm512_permutexvar_epi16(last, prev));
+            _mm512_storeu_si512(p + i, x);
+            prev = x;
+        }
+    }
+#elif defined(__AVX2__)
+    if (n >= 16) {
+        /* Lane l takes element 5 + l % 3 of the upper half of the previous vector. */
+        uint8_t pattern[32];
+        for (int l = 0; l < 16; l++) {
+            pattern[2 * l] = (uint8_t)(2 * (5 + l % 3));
+            pattern[2 * l + 1] = (uint8_t)(2 * (5 + l % 3) + 1);
+        }
+        const __m256i last = _mm256_loadu_si256((const __m256i *)pattern);
+        __m256i prev = _mm256_setzero_si256();
+        for (; i + 16 <= n; i += 16) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(q + i));
+            __m256i low = _mm256_permute2x128_si256(x, x, 0x08); /* [0, lower half of x] */
+            x = _mm256_add_epi16(x, _mm256_alignr_epi8(x, low, 10));
+            low = _mm256_permute2x128_si256(x, x, 0x08);
+            x = _mm256_add_epi16(x, _mm256_alignr_epi8(x, low, 4));
+            low = _mm256_permute2x128_si256(x, x, 0x08);
+            x = _mm256_add_epi16(x, _mm256_slli_si256(low, 8));
+            __m256i upper = _mm256_permute2x128_si256(prev, prev, 0x11);
+            x = _mm256_add_epi16(x, _mm256_shuffle_epi8(upper, last));
+            _mm256_storeu_si256((__m256i *)(p + i), x);
+            prev = x;
+        }
+    }
+#endif
+    for (; i < n; i++)
+        p[i] = (uint16_t)(q[i] + (i >= 3 ? p[i - 3] : 0));
+}
+
+static void row_scan3_u32(const uint16_t *restrict q, uint32_t *restrict p, size_t n)
+{
+    size_t i = 0;
+#if defined(__AVX512F__)
+    if (n >= 16) {
+        uint32_t idx[16];
+        for (int l = 0; l < 16; l++)
+            idx[l] = (uint32_t)(13 + l % 3);
+        const __m512i last = _mm512_loadu_si512(idx), zero = _mm512_setzero_si512();
+        __m512i prev = zero;
+        for (; i + 16 <= n; i += 16) {
+            __m512i x = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(q + i)));
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 13));
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 10));
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 4));
+            x = _mm512_add_epi32(x, _mm512_permutexvar_epi32(last, prev));
+            _mm512_storeu_si512(p + i, x);
+            prev = x;
+        }
+    }
+#elif defined(__AVX2__)
+    if (n >= 8) {
+        const __m256i s3 = _mm256_setr_epi32(0, 0, 0, 0, 1, 2, 3, 4), s6 = _mm256_setr_epi32(0, 0, 0, 0, 0, 0, 0, 1);
+        const __m256i last = _mm256_setr_epi32(5, 6, 7, 5, 6, 7, 5, 6);
+        const __m256i zero = _mm256_setzero_si256();
+        __m256i prev = zero;
+        for (; i + 8 <= n; i += 8) {
+            __m256i x = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(q + i)));
+            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s3), zero, 0x07));
+            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s6), zero, 0x3f));
+            x = _mm256_add_epi32(x, _mm256_permutevar8x32_epi32(prev, last));
+            _mm256_storeu_si256((__m256i *)(p + i), x);
+            prev = x;
+        }
+    }
+#endif
+    for (; i < n; i++)
+        p[i] = q[i] + (i >= 3 ? p[i - 3] : 0);
+}
+
+/* Window sums from running sums (pre[3 + j] = p[j], pre[0..2] = 0):
+ * sum = pre[i + span] - pre[i], then the rounded division. */
+static void row_box_diff16(const uint16_t *restrict pre, uint8_t *restrict dst, size_t n, size_t span,
+                           uint16_t half, uint16_t magic, unsigned shift)
+{
+    const uint16_t *restrict ahead = pre + span;
+    size_t i = 0;
+#ifdef BOX16_LANES
+    BOX16_SETUP;
+    for (; i + BOX16_LANES <= n; i += BOX16_LANES)
+        BOX16_STORE(dst + i, BOX16_SUB(BOX16_LOAD(ahead + i), BOX16_LOAD(pre + i)));
+#endif
+    for (; i < n; i++)
+        dst[i] = box_round16((uint16_t)(ahead[i] - pre[i]), half, magic, shift);
+}
+
+/* The same for 32-bit sums below 2^24: round(sum / area) = (int)(sum * (1 / area) + 0.5)
+ * in single precision, exact for the areas it is used with (see filter.c). */
+static void row_box_diff32(const uint32_t *restrict pre, uint8_t *restrict dst, size_t n, size_t span,
+                           float inverse)
+{
+    const uint32_t *restrict ahead = pre + span;
+    for (size_t i = 0; i < n; i++) {
+        float q = (float)(int32_t)(ahead[i] - pre[i]) * inverse;
+        dst[i] = (uint8_t)(int32_t)(q + 0.5f);
     }
 }
