@@ -15,11 +15,31 @@
 
 /* Above this, per-band row buffers are traded for recomputation or strips. */
 #define PK_RING_BYTES ((size_t)32 << 20)
+/* All the bands of one call together keep at most about this much scratch:
+ * with many threads each band's ring gets a share (at least PK_RING_MIN),
+ * and a call whose bands would still need more runs in fewer bands. */
+#define PK_SCRATCH_TOTAL ((size_t)256 << 20)
+#define PK_RING_MIN ((size_t)1 << 20)
+
+/* The ring budget of one band when the call may run in pk_num_threads() bands. */
+static size_t pk_ring_budget(void)
+{
+    size_t threads = (size_t)pk_num_threads(), share = PK_SCRATCH_TOTAL / (threads ? threads : 1);
+    return share > PK_RING_BYTES ? PK_RING_BYTES : share < PK_RING_MIN ? PK_RING_MIN : share;
+}
+
+/* How many bands keep `per_band` bytes each within PK_SCRATCH_TOTAL. */
+static size_t pk_band_limit(size_t per_band)
+{
+    size_t bands = PK_SCRATCH_TOTAL / (per_band ? per_band : 1);
+    return bands ? bands : 1;
+}
 
 typedef struct {
     const pk_kernels *kernels;
     const pk_image *src, *dst;
     size_t radius;
+    size_t ring_budget; /* box above PK_SUMS_BOX: bytes of row sums one band may keep */
     uint16_t taps[2 * 3 * PK_MAX_GAUSSIAN_SIGMA + 2];
     size_t strip; /* gaussian: output columns per strip */
     atomic_int status;
@@ -90,7 +110,7 @@ static void pk_box_band(void *context, size_t begin, size_t end)
     size_t width = job->src->width, height = job->src->height, n = 3 * width, r = job->radius;
     size_t taps = 2 * r + 1;
     uint32_t area = (uint32_t)(taps * taps);
-    int ring_mode = taps * n * sizeof(uint32_t) <= PK_RING_BYTES;
+    int ring_mode = taps * n * sizeof(uint32_t) <= job->ring_budget;
     size_t rows = ring_mode ? taps : 1;
     uint8_t *padded = pk_scratch(3 * (width + 2 * r));
     uint32_t *sums = pk_scratch((rows + 1) * n * sizeof *sums);
@@ -243,8 +263,18 @@ pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
     }
     pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = radius};
     atomic_init(&job.status, PK_OK);
-    pk_parallel_for(src->height, 8 * 3 * src->width * src->height,
-                    radius <= PK_SUMS_BOX ? pk_box_sums_band : pk_box_band, &job);
+    /* Scratch of one band (sizes fit: the image's rows already do, times a small factor). */
+    size_t n = 3 * src->width, padded_n = 3 * (src->width + 2 * radius), per_band;
+    if (radius <= PK_SUMS_BOX) {
+        per_band = padded_n * (sizeof(uint16_t) + sizeof(uint32_t)) + 3 * sizeof(uint32_t);
+    } else {
+        job.ring_budget = pk_ring_budget();
+        size_t taps = 2 * radius + 1;
+        int ring_mode = taps * n * sizeof(uint32_t) <= job.ring_budget;
+        per_band = padded_n + ((ring_mode ? taps : 1) + 1) * n * sizeof(uint32_t);
+    }
+    pk_parallel_for_bands(src->height, 8 * 3 * src->width * src->height, pk_band_limit(per_band),
+                          radius <= PK_SUMS_BOX ? pk_box_sums_band : pk_box_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
@@ -352,13 +382,17 @@ pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *ds
     pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = pk_gaussian_radius(sigma)};
     atomic_init(&job.status, PK_OK);
     pk_gaussian_taps(sigma, job.radius, job.taps);
-    /* Column strips keep the ring of filtered rows within PK_RING_BYTES. */
-    size_t per_column = (2 * job.radius + 1) * 3 * sizeof(uint16_t);
-    job.strip = PK_RING_BYTES / per_column;
+    /* Column strips keep each band's ring of filtered rows within its budget. */
+    size_t taps = 2 * job.radius + 1, per_column = taps * 3 * sizeof(uint16_t);
+    job.strip = pk_ring_budget() / per_column;
     if (job.strip < 64)
         job.strip = 64;
     if (job.strip > src->width)
         job.strip = src->width;
-    pk_parallel_for(src->height, (2 * job.radius + 2) * 3 * src->width * src->height, pk_gauss_band, &job);
+    size_t slots = src->height < taps ? src->height : taps;
+    size_t per_band = 3 * (job.strip + 2 * job.radius) + slots * 3 * job.strip * sizeof(uint16_t)
+                      + taps * sizeof(const uint16_t *);
+    pk_parallel_for_bands(src->height, (2 * job.radius + 2) * 3 * src->width * src->height,
+                          pk_band_limit(per_band), pk_gauss_band, &job);
     return (pk_status)atomic_load(&job.status);
 }

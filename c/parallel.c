@@ -134,6 +134,11 @@ static int pk_start_workers(int wanted)
 
 void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
 {
+    pk_parallel_for_bands(count, work, SIZE_MAX, fn, ctx);
+}
+
+void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, pk_band_fn fn, void *ctx)
+{
     pk_job job;
     size_t threads = (size_t)pk_num_threads();
     size_t useful = work / PK_MIN_BAND_WORK;
@@ -144,6 +149,8 @@ void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
     job.bands = threads < useful ? threads : useful;
     if (job.bands > count)
         job.bands = count;
+    if (job.bands > max_bands)
+        job.bands = max_bands;
     job.helpers = 0;
     atomic_init(&job.next, 0);
     if (job.bands <= 1) {
