@@ -20,6 +20,10 @@
  * and a call whose bands would still need more runs in fewer bands. */
 #define PK_SCRATCH_TOTAL ((size_t)256 << 20)
 #define PK_RING_MIN ((size_t)1 << 20)
+/* Outputs of at least this many bytes are stored past the cache by the small
+ * boxes: they would not stay there, and skipping the read-for-ownership of
+ * each output line is what such boxes, bound by memory, gain most from. */
+#define PK_STREAM_BYTES ((size_t)16 << 20)
 
 /* The ring budget of one band when the call may run in pk_num_threads() bands. */
 static size_t pk_ring_budget(void)
@@ -42,6 +46,7 @@ typedef struct {
     size_t ring_budget; /* box above PK_SUMS_BOX: bytes of row sums one band may keep */
     uint16_t taps[2 * 3 * PK_MAX_GAUSSIAN_SIGMA + 2];
     size_t strip; /* gaussian: output columns per strip */
+    int stream;   /* box: store outputs past the cache (an output much larger than it) */
     atomic_int status;
 } pk_filter_job;
 
@@ -221,11 +226,11 @@ static void pk_box_sums_band(void *context, size_t begin, size_t end)
         }
         uint8_t *out = (uint8_t *)job->dst->pixels + y * job->dst->stride;
         if (r <= PK_DIRECT_BOX) {
-            k->box_h16(padded, out, width, r, half, magic, shift);
+            k->box_h16(padded, out, width, r, half, magic, shift, job->stream);
         } else if (r <= PK_SUMS16_BOX) {
             uint16_t *pre16 = pre;
             k->scan3_u16(padded, pre16 + 3, padded_n);
-            k->box_diff16(pre16, out, n, span, half, magic, shift);
+            k->box_diff16(pre16, out, n, span, half, magic, shift, job->stream);
         } else {
             uint32_t *pre32 = pre;
             k->scan3_u32(padded, pre32 + 3, padded_n);
@@ -236,7 +241,7 @@ static void pk_box_sums_band(void *context, size_t begin, size_t end)
         k->slide_u8(sums, pixels + pk_reflect101((long)y + (long)r + 1, height) * stride,
                     pixels + pk_reflect101((long)y - (long)r, height) * stride, n);
         pk_prefetch_row(pixels + pk_reflect101((long)y + (long)r + 3, height) * stride, n);
-        if (y + 3 < end)
+        if (!job->stream && y + 3 < end)
             pk_prefetch_out((uint8_t *)job->dst->pixels + (y + 3) * job->dst->stride, n);
     }
     pk_scratch_free(padded);
@@ -262,6 +267,7 @@ pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
         return PK_OK;
     }
     pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = radius};
+    job.stream = 3 * src->width * src->height >= PK_STREAM_BYTES;
     atomic_init(&job.status, PK_OK);
     /* Scratch of one band (sizes fit: the image's rows already do, times a small factor). */
     size_t n = 3 * src->width, padded_n = 3 * (src->width + 2 * radius), per_band;

@@ -118,6 +118,24 @@ def test_layouts_and_out_give_the_same_pixels(name: str, layout: str, random_rgb
     assert np.array_equal(np.asarray(pixels(returned)), expected)
 
 
+@pytest.mark.parametrize("radius", [1, 2, 3, 4])
+def test_box_blur_of_an_output_larger_than_the_cache(radius: int, rng: np.random.Generator) -> None:
+    """From 16 MiB of output the small boxes store past the cache (aligned stores after a few
+    samples): a crop with odd row starts, every instruction set and 1 or 2 threads."""
+    data = rng.integers(0, 256, (1500, 4001, 3), dtype=np.uint8)[:, 1:]
+    expected = ref_box(data, radius)
+    first = None
+    for isa in AVAILABLE:
+        pixelkit.set_isa(isa)
+        for threads in (1, 2):
+            pixelkit.set_num_threads(threads)
+            result = np.asarray(pixels(pixelkit.box_blur(data, radius)))
+            assert_close_unbiased(result, expected)
+            if first is None:
+                first = result.copy()
+            assert np.array_equal(result, first), (isa, threads)
+
+
 @pytest.mark.parametrize("width, height", [(1, 1), (1, 9), (9, 1), (1, 40), (40, 1), (2, 2), (3, 50), (50, 3)])
 @pytest.mark.parametrize("radius", [1, 2, 3, 4, 7, 8, 16, 39, 40, 100])
 def test_box_blur_tiny_images_and_radius_beyond_the_size(

@@ -222,10 +222,10 @@ static inline uint8_t box_round16(uint32_t sum, uint16_t half, uint16_t magic, u
 #define BOX16_LOAD(ptr) _mm512_loadu_si512(ptr)
 #define BOX16_ADD(a, b) _mm512_add_epi16(a, b)
 #define BOX16_SUB(a, b) _mm512_sub_epi16(a, b)
-#define BOX16_STORE(ptr, sum)                                                                                        \
-    _mm256_storeu_si256((__m256i *)(ptr),                                                                            \
-                        _mm512_cvtepi16_epi8(_mm512_srl_epi16(                                                       \
-                            _mm512_mulhi_epu16(_mm512_add_epi16(sum, vhalf), vmagic), vshift)))
+#define BOX16_BYTES(sum)                                                                                             \
+    _mm512_cvtepi16_epi8(_mm512_srl_epi16(_mm512_mulhi_epu16(_mm512_add_epi16(sum, vhalf), vmagic), vshift))
+#define BOX16_STORE(ptr, sum) _mm256_storeu_si256((__m256i *)(ptr), BOX16_BYTES(sum))
+#define BOX16_STREAM(ptr, sum) _mm256_stream_si256((__m256i *)(ptr), BOX16_BYTES(sum))
 #elif defined(__AVX2__)
 #define BOX16_LANES 16
 #define BOX16_SETUP                                                                                                  \
@@ -234,46 +234,70 @@ static inline uint8_t box_round16(uint32_t sum, uint16_t half, uint16_t magic, u
 #define BOX16_LOAD(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
 #define BOX16_ADD(a, b) _mm256_add_epi16(a, b)
 #define BOX16_SUB(a, b) _mm256_sub_epi16(a, b)
-#define BOX16_STORE(ptr, sum)                                                                                        \
-    do {                                                                                                             \
-        __m256i q_ = _mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_add_epi16(sum, vhalf), vmagic), vshift);           \
-        _mm_storeu_si128((__m128i *)(ptr),                                                                           \
-                         _mm_packus_epi16(_mm256_castsi256_si128(q_), _mm256_extracti128_si256(q_, 1)));            \
-    } while (0)
+#define BOX16_BYTES(sum)                                                                                             \
+    box16_bytes_avx2(_mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_add_epi16(sum, vhalf), vmagic), vshift))
+#define BOX16_STORE(ptr, sum) _mm_storeu_si128((__m128i *)(ptr), BOX16_BYTES(sum))
+#define BOX16_STREAM(ptr, sum) _mm_stream_si128((__m128i *)(ptr), BOX16_BYTES(sum))
+static inline __m128i box16_bytes_avx2(__m256i q)
+{
+    return _mm_packus_epi16(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+}
 #endif
 
 /* Small boxes: horizontal sum of 2 radius + 1 column sums of a row padded
- * by radius pixels, and the rounded division.  Radius 1 to 3. */
+ * by radius pixels, and the rounded division.  Radius 1 to 3.  `stream`
+ * asks for stores that bypass the cache (outputs much larger than it). */
+static inline uint8_t box_h16_one(const uint16_t *p, size_t radius, uint16_t half, uint16_t magic, unsigned shift)
+{
+    uint32_t sum = 0;
+    for (size_t k = 0; k <= 2 * radius; k++)
+        sum += p[3 * k];
+    return box_round16(sum, half, magic, shift);
+}
+
+#define BOX16_SUM1(p, i) BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)), BOX16_LOAD(p + i + 6))
+#define BOX16_SUM2(p, i)                                                                                             \
+    BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),                                         \
+                        BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),                                    \
+              BOX16_LOAD(p + i + 12))
+#define BOX16_SUM3(p, i)                                                                                             \
+    BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),                                         \
+                        BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),                                    \
+              BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i + 12), BOX16_LOAD(p + i + 15)), BOX16_LOAD(p + i + 18)))
+/* One vector loop per radius and store kind. */
+#define BOX16_LOOP(SUM, STORE)                                                                                       \
+    for (; i + BOX16_LANES <= n; i += BOX16_LANES)                                                                   \
+        STORE(dst + i, SUM(p, i))
+
 static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
-                        uint16_t half, uint16_t magic, unsigned shift)
+                        uint16_t half, uint16_t magic, unsigned shift, int stream)
 {
     size_t n = 3 * width, i = 0;
     const uint16_t *restrict p = padded;
 #ifdef BOX16_LANES
     BOX16_SETUP;
-    if (radius == 1) {
-        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
-            BOX16_STORE(dst + i, BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)), BOX16_LOAD(p + i + 6)));
+    if (stream) {
+        for (; i < n && (uintptr_t)(dst + i) % 32 != 0; i++)
+            dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+        if (radius == 1)
+            BOX16_LOOP(BOX16_SUM1, BOX16_STREAM);
+        else if (radius == 2)
+            BOX16_LOOP(BOX16_SUM2, BOX16_STREAM);
+        else
+            BOX16_LOOP(BOX16_SUM3, BOX16_STREAM);
+        _mm_sfence();
+    } else if (radius == 1) {
+        BOX16_LOOP(BOX16_SUM1, BOX16_STORE);
     } else if (radius == 2) {
-        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
-            BOX16_STORE(dst + i, BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),
-                                                     BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),
-                                           BOX16_LOAD(p + i + 12)));
+        BOX16_LOOP(BOX16_SUM2, BOX16_STORE);
     } else {
-        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
-            BOX16_STORE(dst + i,
-                        BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),
-                                            BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),
-                                  BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i + 12), BOX16_LOAD(p + i + 15)),
-                                            BOX16_LOAD(p + i + 18))));
+        BOX16_LOOP(BOX16_SUM3, BOX16_STORE);
     }
+#else
+    (void)stream;
 #endif
-    for (; i < n; i++) {
-        uint32_t sum = 0;
-        for (size_t k = 0; k <= 2 * radius; k++)
-            sum += p[i + 3 * k];
-        dst[i] = box_round16(sum, half, magic, shift);
-    }
+    for (; i < n; i++)
+        dst[i] = box_h16_one(p + i, radius, half, magic, shift);
 }
 
 /*
@@ -383,14 +407,23 @@ static void row_scan3_u32(const uint16_t *restrict q, uint32_t *restrict p, size
 /* Window sums from running sums (pre[3 + j] = p[j], pre[0..2] = 0):
  * sum = pre[i + span] - pre[i], then the rounded division. */
 static void row_box_diff16(const uint16_t *restrict pre, uint8_t *restrict dst, size_t n, size_t span,
-                           uint16_t half, uint16_t magic, unsigned shift)
+                           uint16_t half, uint16_t magic, unsigned shift, int stream)
 {
     const uint16_t *restrict ahead = pre + span;
     size_t i = 0;
 #ifdef BOX16_LANES
     BOX16_SETUP;
+    if (stream) {
+        for (; i < n && (uintptr_t)(dst + i) % 32 != 0; i++)
+            dst[i] = box_round16((uint16_t)(ahead[i] - pre[i]), half, magic, shift);
+        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
+            BOX16_STREAM(dst + i, BOX16_SUB(BOX16_LOAD(ahead + i), BOX16_LOAD(pre + i)));
+        _mm_sfence();
+    }
     for (; i + BOX16_LANES <= n; i += BOX16_LANES)
         BOX16_STORE(dst + i, BOX16_SUB(BOX16_LOAD(ahead + i), BOX16_LOAD(pre + i)));
+#else
+    (void)stream;
 #endif
     for (; i < n; i++)
         dst[i] = box_round16((uint16_t)(ahead[i] - pre[i]), half, magic, shift);
