@@ -4,6 +4,8 @@
 #include "pixelkit.h" /* PK_MAX_GAUSSIAN_SIGMA */
 #if defined(__AVX512BW__) || defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 /* dst[i] = sum of the 2 * radius + 1 samples of the same channel centred on
@@ -208,8 +210,11 @@ static void row_slide_u8(uint16_t *restrict acc, const uint8_t *restrict enterin
  * with the constants of pk_box_magic (exact for every t the box can make). */
 static inline uint8_t box_round16(uint32_t sum, uint16_t half, uint16_t magic, unsigned shift)
 {
-    uint16_t t = (uint16_t)(sum + half);
-    return (uint8_t)((uint16_t)(((uint32_t)t * magic) >> 16) >> shift);
+    /* q >> shift as a second high multiply (shift is 3 to 7): the form the
+     * compiler vectorises. */
+    uint16_t t = (uint16_t)(sum + half), unshift = (uint16_t)(1u << (16 - shift));
+    uint16_t q = (uint16_t)(((uint32_t)t * magic) >> 16);
+    return (uint8_t)(((uint32_t)q * unshift) >> 16);
 }
 
 /* The same on vectors (gcc does not find the 16-bit high multiply here by itself).
@@ -296,8 +301,20 @@ static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, 
 #else
     (void)stream;
 #endif
-    for (; i < n; i++)
-        dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+    if (radius == 1) {
+        for (; i < n; i++)
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6], half, magic, shift);
+    } else if (radius == 2) {
+        for (; i < n; i++)
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12], half, magic, shift);
+    } else if (radius == 3) {
+        for (; i < n; i++)
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12] + p[i + 15] + p[i + 18],
+                                 half, magic, shift);
+    } else {
+        for (; i < n; i++)
+            dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+    }
 }
 
 /*
@@ -356,6 +373,22 @@ static void row_scan3_u16(const uint16_t *restrict q, uint16_t *restrict p, size
             __m256i upper = _mm256_permute2x128_si256(prev, prev, 0x11);
             x = _mm256_add_epi16(x, _mm256_shuffle_epi8(upper, last));
             _mm256_storeu_si256((__m256i *)(p + i), x);
+            prev = x;
+        }
+    }
+#elif defined(__SSE2__)
+    if (n >= 8) {
+        __m128i prev = _mm_setzero_si128();
+        for (; i + 8 <= n; i += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(q + i));
+            x = _mm_add_epi16(x, _mm_slli_si128(x, 6));
+            x = _mm_add_epi16(x, _mm_slli_si128(x, 12));
+            /* Lane l takes lane 5 + l % 3 of the previous vector. */
+            __m128i upper = _mm_unpackhi_epi64(prev, prev);
+            upper = _mm_shufflelo_epi16(upper, _MM_SHUFFLE(1, 3, 2, 1));
+            upper = _mm_shufflehi_epi16(upper, _MM_SHUFFLE(2, 1, 3, 2));
+            x = _mm_add_epi16(x, upper);
+            _mm_storeu_si128((__m128i *)(p + i), x);
             prev = x;
         }
     }
