@@ -363,6 +363,11 @@ static void pk_gauss_band(void *context, size_t begin, size_t end)
             pk_pad_row(job->src, pk_reflect101((long)y + (long)r + 1, height), x0, x1, r, padded);
             k->gauss_h(padded, ring + oldest * n, w, job->taps, r);
             oldest = (oldest + 1) % taps;
+            pk_prefetch_row((const uint8_t *)job->src->pixels
+                                + pk_reflect101((long)y + (long)r + 3, height) * job->src->stride + 3 * x0,
+                            3 * w);
+            if (y + 3 < end)
+                pk_prefetch_out((uint8_t *)job->dst->pixels + (y + 3) * job->dst->stride + 3 * x0, 3 * w);
         }
     }
     pk_scratch_free(padded);
