@@ -1,8 +1,9 @@
 """box_blur and gaussian_blur on each of their code paths, against OpenCV.
 
-box_blur keeps running sums both ways up to radius 39 (horizontal sums added directly up to radius
-3, as 16-bit running sums up to 7, 32-bit ones above) and row sums in a ring beyond; gaussian_blur
-is 8-bit fixed point like OpenCV's.  Every radius and a range of sigmas are compared with
+box_blur keeps running sums both ways: column sums (16-bit up to radius 127, 32-bit beyond), then
+horizontal sums added directly up to radius 3, as 16-bit running sums up to 7 and 32-bit ones above,
+divided exactly with 16-bit multiplies, in single (up to 39) or double precision; gaussian_blur is
+8-bit fixed point like OpenCV's.  Every radius and a range of sigmas are compared with
 cv2.blur / cv2.GaussianBlur (BORDER_REFLECT_101): within one level, unbiased (mean signed error
 within +-0.05) and equal for at least 95% of the samples.  The images are large enough to be split
 in bands, and the results must not depend on the thread count or the instruction set.
@@ -29,7 +30,7 @@ AVAILABLE = pixelkit.cpu_features()["available"]
 # 320x240 RGB is well above the size at which a blur is split in bands (parallel.c: 256 KiB of
 # work per band), so 2 and 3 threads really run 2 and 3 bands.
 WIDTH, HEIGHT = 320, 240
-BOX_RADII = [*range(1, 17), 20, 31, 39, 40, 47]
+BOX_RADII = [*range(1, 17), 20, 31, 39, 40, 47, 127, 128, 300]
 SIGMAS = [0.3, 0.5, 0.8, 1.0, 1.3, 1.7, 2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0]
 
 
@@ -87,7 +88,7 @@ def gaussian(sigma: float) -> Blur:
 
 
 BLURS: dict[str, Blur] = {
-    **{f"box-{r}": box(r) for r in (1, 2, 3, 5, 7, 8, 16, 39, 40)},
+    **{f"box-{r}": box(r) for r in (1, 2, 3, 5, 7, 8, 16, 39, 40, 127, 128)},
     **{f"gaussian-{s}": gaussian(s) for s in (0.5, 1.3, 3.0, 8.0)},
 }
 
@@ -137,7 +138,7 @@ def test_box_blur_of_an_output_larger_than_the_cache(radius: int, rng: np.random
 
 
 @pytest.mark.parametrize("width, height", [(1, 1), (1, 9), (9, 1), (1, 40), (40, 1), (2, 2), (3, 50), (50, 3)])
-@pytest.mark.parametrize("radius", [1, 2, 3, 4, 7, 8, 16, 39, 40, 100])
+@pytest.mark.parametrize("radius", [1, 2, 3, 4, 7, 8, 16, 39, 40, 100, 128, 1024])
 def test_box_blur_tiny_images_and_radius_beyond_the_size(
     width: int, height: int, radius: int, random_rgb: RandomRGB
 ) -> None:
@@ -154,8 +155,8 @@ def test_gaussian_blur_tiny_images_and_kernel_beyond_the_size(
     assert_close_unbiased(pixelkit.gaussian_blur(data, sigma), ref_gaussian(data, sigma))
 
 
-# A box whose window of row sums (2001 rows of 1024 pixels, 24 MiB) would once have been kept by
-# each of 196 bands at once; the bands of one call now share a fixed total of scratch memory.
+# A box whose window of row sums (2001 rows of 1024 pixels, 24 MiB) was once kept by each of 196
+# bands at once (1.8 GiB); the bands of one call now share a fixed total of scratch memory.
 _SCRATCH = f"""
 import sys
 import numpy as np

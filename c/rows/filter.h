@@ -8,46 +8,11 @@
 #include <emmintrin.h>
 #endif
 
-/* dst[i] = sum of the 2 * radius + 1 samples of the same channel centred on
- * i, from a row padded with radius pixels on each side. */
-static void row_box_h(const uint8_t *restrict padded, uint32_t *restrict dst, size_t width, size_t radius)
-{
-    size_t n = 3 * width, taps = 2 * radius + 1;
-    if (radius == 1) {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = (uint32_t)padded[i] + padded[i + 3] + padded[i + 6];
-        return;
-    }
-    if (radius <= 8) {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = padded[i];
-        for (size_t k = 1; k < taps; k++) {
-            const uint8_t *restrict p = padded + 3 * k;
-            for (size_t i = 0; i < n; i++)
-                dst[i] += p[i];
-        }
-        return;
-    }
-    for (size_t c = 0; c < 3; c++) {
-        uint32_t sum = 0;
-        for (size_t k = 0; k < taps; k++)
-            sum += padded[c + 3 * k];
-        dst[c] = sum;
-    }
-    for (size_t i = 3; i < n; i++)
-        dst[i] = dst[i - 3] + padded[i - 3 + 3 * taps] - padded[i - 3];
-}
-
+/* Shared with the area resize: acc += src, and the rounded division of sums. */
 static void row_add_u32(uint32_t *restrict acc, const uint32_t *restrict src, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         acc[i] += src[i];
-}
-
-static void row_sub_u32(uint32_t *restrict acc, const uint32_t *restrict src, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        acc[i] -= src[i];
 }
 
 /* round(sum / area) = floor((2 sum + area) / (2 area)), by multiplying with
@@ -57,16 +22,6 @@ static void row_box_div(const uint32_t *restrict sum, uint8_t *restrict dst, siz
 {
     for (size_t i = 0; i < n; i++)
         dst[i] = (uint8_t)(((uint64_t)(2u * sum[i] + area) * magic) >> 32);
-}
-
-/* The same for large areas, in double precision. */
-static void row_box_div_large(const uint32_t *restrict sum, uint8_t *restrict dst, size_t n, uint32_t area)
-{
-    const double inverse = 1.0 / (2.0 * (double)area);
-    for (size_t i = 0; i < n; i++) {
-        double q = (2.0 * (double)sum[i] + (double)area) * inverse + 1e-9;
-        dst[i] = (uint8_t)(q >= 255.0 ? 255 : (uint32_t)q);
-    }
 }
 
 /* Horizontal gaussian: taps in Q8 (sum 256), result in Q8.  The kernel is
@@ -195,6 +150,20 @@ static void row_add_u8(uint16_t *restrict acc, const uint8_t *restrict row, size
 {
     for (size_t i = 0; i < n; i++)
         acc[i] = (uint16_t)(acc[i] + row[i]);
+}
+
+/* The same on 32-bit sums (windows taller than 257 rows). */
+static void row_add_u8w(uint32_t *restrict acc, const uint8_t *restrict row, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] += row[i];
+}
+
+static void row_slide_u8w(uint32_t *restrict acc, const uint8_t *restrict entering, const uint8_t *restrict leaving,
+                          size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] = acc[i] + entering[i] - leaving[i];
 }
 
 /* The window moves down one row: acc[i] += entering[i] - leaving[i]. */
@@ -397,42 +366,61 @@ static void row_scan3_u16(const uint16_t *restrict q, uint16_t *restrict p, size
         p[i] = (uint16_t)(q[i] + (i >= 3 ? p[i - 3] : 0));
 }
 
+/* 32-bit running sums of 16-bit (LOAD16) or 32-bit (LOAD32) column sums. */
+#if defined(__AVX512F__)
+#define SCAN3_U32_BODY(LOAD)                                                                                         \
+    if (n >= 16) {                                                                                                   \
+        uint32_t idx[16];                                                                                            \
+        for (int l = 0; l < 16; l++)                                                                                 \
+            idx[l] = (uint32_t)(13 + l % 3);                                                                         \
+        const __m512i last = _mm512_loadu_si512(idx), zero = _mm512_setzero_si512();                                \
+        __m512i prev = zero;                                                                                         \
+        for (; i + 16 <= n; i += 16) {                                                                               \
+            __m512i x = LOAD(q + i);                                                                                 \
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 13));                                               \
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 10));                                               \
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 4));                                                \
+            x = _mm512_add_epi32(x, _mm512_permutexvar_epi32(last, prev));                                           \
+            _mm512_storeu_si512(p + i, x);                                                                           \
+            prev = x;                                                                                                \
+        }                                                                                                            \
+    }
+#define SCAN3_LOAD16(ptr) _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(ptr)))
+#define SCAN3_LOAD32(ptr) _mm512_loadu_si512(ptr)
+#elif defined(__AVX2__)
+#define SCAN3_U32_BODY(LOAD)                                                                                         \
+    if (n >= 8) {                                                                                                    \
+        const __m256i s3 = _mm256_setr_epi32(0, 0, 0, 0, 1, 2, 3, 4), s6 = _mm256_setr_epi32(0, 0, 0, 0, 0, 0, 0, 1); \
+        const __m256i last = _mm256_setr_epi32(5, 6, 7, 5, 6, 7, 5, 6);                                              \
+        const __m256i zero = _mm256_setzero_si256();                                                                 \
+        __m256i prev = zero;                                                                                         \
+        for (; i + 8 <= n; i += 8) {                                                                                 \
+            __m256i x = LOAD(q + i);                                                                                 \
+            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s3), zero, 0x07));             \
+            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s6), zero, 0x3f));             \
+            x = _mm256_add_epi32(x, _mm256_permutevar8x32_epi32(prev, last));                                        \
+            _mm256_storeu_si256((__m256i *)(p + i), x);                                                              \
+            prev = x;                                                                                                \
+        }                                                                                                            \
+    }
+#define SCAN3_LOAD16(ptr) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(ptr)))
+#define SCAN3_LOAD32(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
+#else
+#define SCAN3_U32_BODY(LOAD)
+#endif
+
 static void row_scan3_u32(const uint16_t *restrict q, uint32_t *restrict p, size_t n)
 {
     size_t i = 0;
-#if defined(__AVX512F__)
-    if (n >= 16) {
-        uint32_t idx[16];
-        for (int l = 0; l < 16; l++)
-            idx[l] = (uint32_t)(13 + l % 3);
-        const __m512i last = _mm512_loadu_si512(idx), zero = _mm512_setzero_si512();
-        __m512i prev = zero;
-        for (; i + 16 <= n; i += 16) {
-            __m512i x = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(q + i)));
-            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 13));
-            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 10));
-            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 4));
-            x = _mm512_add_epi32(x, _mm512_permutexvar_epi32(last, prev));
-            _mm512_storeu_si512(p + i, x);
-            prev = x;
-        }
-    }
-#elif defined(__AVX2__)
-    if (n >= 8) {
-        const __m256i s3 = _mm256_setr_epi32(0, 0, 0, 0, 1, 2, 3, 4), s6 = _mm256_setr_epi32(0, 0, 0, 0, 0, 0, 0, 1);
-        const __m256i last = _mm256_setr_epi32(5, 6, 7, 5, 6, 7, 5, 6);
-        const __m256i zero = _mm256_setzero_si256();
-        __m256i prev = zero;
-        for (; i + 8 <= n; i += 8) {
-            __m256i x = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(q + i)));
-            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s3), zero, 0x07));
-            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s6), zero, 0x3f));
-            x = _mm256_add_epi32(x, _mm256_permutevar8x32_epi32(prev, last));
-            _mm256_storeu_si256((__m256i *)(p + i), x);
-            prev = x;
-        }
-    }
-#endif
+    SCAN3_U32_BODY(SCAN3_LOAD16)
+    for (; i < n; i++)
+        p[i] = q[i] + (i >= 3 ? p[i - 3] : 0);
+}
+
+static void row_scan3_u32w(const uint32_t *restrict q, uint32_t *restrict p, size_t n)
+{
+    size_t i = 0;
+    SCAN3_U32_BODY(SCAN3_LOAD32)
     for (; i < n; i++)
         p[i] = q[i] + (i >= 3 ? p[i - 3] : 0);
 }
@@ -460,6 +448,17 @@ static void row_box_diff16(const uint16_t *restrict pre, uint8_t *restrict dst, 
 #endif
     for (; i < n; i++)
         dst[i] = box_round16((uint16_t)(ahead[i] - pre[i]), half, magic, shift);
+}
+
+/* The same in double precision, for larger areas (sums below 2^32). */
+static void row_box_diff32d(const uint32_t *restrict pre, uint8_t *restrict dst, size_t n, size_t span,
+                            double inverse)
+{
+    const uint32_t *restrict ahead = pre + span;
+    for (size_t i = 0; i < n; i++) {
+        double q = (double)(ahead[i] - pre[i]) * inverse;
+        dst[i] = (uint8_t)(int32_t)(q + 0.5);
+    }
 }
 
 /* The same for 32-bit sums below 2^24: round(sum / area) = (int)(sum * (1 / area) + 0.5)
