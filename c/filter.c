@@ -183,6 +183,17 @@ static void pk_box_sums_band(void *context, size_t begin, size_t end)
             memcpy(sums + 3 * (width - 1 + j) * sum_bytes, sums + 3 * right * sum_bytes, 3 * sum_bytes);
         }
         uint8_t *out = (uint8_t *)job->dst->pixels + y * job->dst->stride;
+        const uint8_t *entering = pixels + pk_reflect101((long)y + (long)r + 1, height) * stride;
+        const uint8_t *leaving = pixels + pk_reflect101((long)y - (long)r, height) * stride;
+        if (r <= PK_DIRECT_BOX && y + 1 < end) {
+            /* The next row's column sums are made on the way. */
+            k->box_h16_slide((uint16_t *)(void *)padded, out, width, r, half, magic, shift, job->stream, entering,
+                             leaving);
+            pk_prefetch_row(pixels + pk_reflect101((long)y + (long)r + 3, height) * stride, n);
+            if (!job->stream && y + 3 < end)
+                pk_prefetch_out((uint8_t *)job->dst->pixels + (y + 3) * job->dst->stride, n);
+            continue;
+        }
         if (r <= PK_DIRECT_BOX) {
             k->box_h16((const uint16_t *)(void *)padded, out, width, r, half, magic, shift, job->stream);
         } else if (r <= PK_SUMS16_BOX) {
@@ -202,8 +213,6 @@ static void pk_box_sums_band(void *context, size_t begin, size_t end)
         }
         if (y + 1 == end)
             break;
-        const uint8_t *entering = pixels + pk_reflect101((long)y + (long)r + 1, height) * stride;
-        const uint8_t *leaving = pixels + pk_reflect101((long)y - (long)r, height) * stride;
         if (wide)
             k->slide_u8w(sums32, entering, leaving, n);
         else

@@ -56,6 +56,9 @@ typedef struct {
     void (*slide_u8)(uint16_t *acc, const uint8_t *entering, const uint8_t *leaving, size_t n);
     void (*box_h16)(const uint16_t *padded, uint8_t *dst, size_t width, size_t radius, uint16_t half,
                     uint16_t magic, unsigned shift, int stream);
+    void (*box_h16_slide)(uint16_t *padded, uint8_t *dst, size_t width, size_t radius, uint16_t half,
+                          uint16_t magic, unsigned shift, int stream, const uint8_t *entering,
+                          const uint8_t *leaving);
     void (*scan3_u16)(const uint16_t *q, uint16_t *p, size_t n);
     void (*scan3_u32)(const uint16_t *q, uint32_t *p, size_t n);
     void (*scan3_u32w)(const uint32_t *q, uint32_t *p, size_t n);

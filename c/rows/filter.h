@@ -194,6 +194,8 @@ static inline uint8_t box_round16(uint32_t sum, uint16_t half, uint16_t magic, u
     const __m512i vhalf = _mm512_set1_epi16((short)half), vmagic = _mm512_set1_epi16((short)magic);             \
     const __m128i vshift = _mm_cvtsi32_si128((int)shift)
 #define BOX16_LOAD(ptr) _mm512_loadu_si512(ptr)
+#define BOX16_LOAD8(ptr) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(ptr)))
+#define BOX16_STOREW(ptr, v) _mm512_storeu_si512(ptr, v)
 #define BOX16_ADD(a, b) _mm512_add_epi16(a, b)
 #define BOX16_SUB(a, b) _mm512_sub_epi16(a, b)
 #define BOX16_BYTES(sum)                                                                                             \
@@ -206,6 +208,8 @@ static inline uint8_t box_round16(uint32_t sum, uint16_t half, uint16_t magic, u
     const __m256i vhalf = _mm256_set1_epi16((short)half), vmagic = _mm256_set1_epi16((short)magic);             \
     const __m128i vshift = _mm_cvtsi32_si128((int)shift)
 #define BOX16_LOAD(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
+#define BOX16_LOAD8(ptr) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr)))
+#define BOX16_STOREW(ptr, v) _mm256_storeu_si256((__m256i *)(ptr), v)
 #define BOX16_ADD(a, b) _mm256_add_epi16(a, b)
 #define BOX16_SUB(a, b) _mm256_sub_epi16(a, b)
 #define BOX16_BYTES(sum)                                                                                             \
@@ -284,6 +288,74 @@ static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, 
         for (; i < n; i++)
             dst[i] = box_h16_one(p + i, radius, half, magic, shift);
     }
+}
+
+/*
+ * row_box_h16, and the column sums moved down one row on the way (the next
+ * row's entering source row added, its leaving one subtracted): once the
+ * outputs before i are made, no later output of the row reads the column
+ * sums before i.  The column sums of pixel x sit at padded[3 (radius + x)];
+ * the padding (reflected copies) is left for the caller to refresh.
+ */
+#define BOX16_SLIDE_ONE(j) (p[j] = (uint16_t)(p[j] + entering[(j) - lead] - leaving[(j) - lead]))
+#define BOX16_SLIDE_LOOP(SUM, STORE)                                                                                 \
+    for (; i + BOX16_LANES <= n; i += BOX16_LANES) {                                                                 \
+        __typeof__(BOX16_LOAD(p)) first_ = BOX16_LOAD(p + i);                                                        \
+        STORE(dst + i, SUM(p, i));                                                                                   \
+        BOX16_STOREW(p + i, BOX16_SUB(BOX16_ADD(first_, BOX16_LOAD8(entering + i - lead)),                           \
+                                      BOX16_LOAD8(leaving + i - lead)));                                             \
+    }
+
+static void row_box_h16_slide(uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
+                              uint16_t half, uint16_t magic, unsigned shift, int stream,
+                              const uint8_t *restrict entering, const uint8_t *restrict leaving)
+{
+    size_t n = 3 * width, lead = 3 * radius, i = 0;
+    uint16_t *restrict p = padded;
+    size_t first = lead < n ? lead : n; /* outputs before this move no column sum */
+    for (; i < first; i++)
+        dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+#ifdef BOX16_LANES
+    BOX16_SETUP;
+    if (stream) {
+        for (; i < n && (uintptr_t)(dst + i) % 32 != 0; i++) {
+            dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
+        if (radius == 1)
+            BOX16_SLIDE_LOOP(BOX16_SUM1, BOX16_STREAM)
+        else if (radius == 2)
+            BOX16_SLIDE_LOOP(BOX16_SUM2, BOX16_STREAM)
+        else
+            BOX16_SLIDE_LOOP(BOX16_SUM3, BOX16_STREAM)
+        _mm_sfence();
+    } else if (radius == 1) {
+        BOX16_SLIDE_LOOP(BOX16_SUM1, BOX16_STORE)
+    } else if (radius == 2) {
+        BOX16_SLIDE_LOOP(BOX16_SUM2, BOX16_STORE)
+    } else {
+        BOX16_SLIDE_LOOP(BOX16_SUM3, BOX16_STORE)
+    }
+#else
+    (void)stream;
+    if (radius == 1) {
+        for (; i < n; i++) {
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6], half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
+    } else if (radius == 2) {
+        for (; i < n; i++) {
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12], half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+        BOX16_SLIDE_ONE(i);
+    }
+    for (size_t j = n > lead ? n : lead; j < lead + n; j++)
+        BOX16_SLIDE_ONE(j);
 }
 
 /*

@@ -36,6 +36,7 @@ const pk_kernels PK_KERNELS_TABLE = {
     .add_u8 = row_add_u8,
     .slide_u8 = row_slide_u8,
     .box_h16 = row_box_h16,
+    .box_h16_slide = row_box_h16_slide,
     .scan3_u16 = row_scan3_u16,
     .scan3_u32 = row_scan3_u32,
     .scan3_u32w = row_scan3_u32w,
