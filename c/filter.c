@@ -249,8 +249,10 @@ pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
     /* Scratch of one band (the sizes fit: the image's rows already do, times a small factor). */
     size_t padded_n = 3 * (src->width + 2 * radius);
     size_t per_band = padded_n * (sizeof(uint32_t) + sizeof(uint32_t)) + 3 * sizeof(uint32_t);
-    pk_parallel_for_bands(src->height, 8 * 3 * src->width * src->height, pk_band_limit(per_band), pk_box_sums_band,
-                          &job);
+    /* A band starts with 2 radius + 1 rows of column sums: small boxes split finer. */
+    size_t split = radius <= PK_SUMS16_BOX ? 4 : 1;
+    pk_parallel_for_bands(src->height, 8 * 3 * src->width * src->height, pk_band_limit(per_band), split,
+                          pk_box_sums_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
@@ -374,6 +376,6 @@ pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *ds
     size_t per_band = 3 * (job.strip + 2 * job.radius) + slots * 3 * job.strip * sizeof(uint16_t)
                       + taps * sizeof(const uint16_t *);
     pk_parallel_for_bands(src->height, (2 * job.radius + 2) * 3 * src->width * src->height,
-                          pk_band_limit(per_band), pk_gauss_band, &job);
+                          pk_band_limit(per_band), 1, pk_gauss_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
