@@ -348,6 +348,12 @@ static void row_box_h16_slide(uint16_t *restrict padded, uint8_t *restrict dst, 
             dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12], half, magic, shift);
             BOX16_SLIDE_ONE(i);
         }
+    } else if (radius == 3) {
+        for (; i < n; i++) {
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12] + p[i + 15] + p[i + 18],
+                                 half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
     }
 #endif
     for (; i < n; i++) {
