@@ -31,15 +31,51 @@ static void row_box_div(const uint32_t *restrict sum, uint8_t *restrict dst, siz
 static void row_gauss_h(const uint8_t *restrict padded, uint16_t *restrict dst, size_t width,
                         const uint16_t *restrict taps, size_t radius)
 {
-    size_t n = 3 * width;
+    size_t n = 3 * width, begin = 0;
     const uint8_t *restrict centre = padded + 3 * radius;
     uint16_t middle = taps[radius];
-    for (size_t i = 0; i < n; i++)
+#if defined(__AVX512BW__) || defined(__AVX2__)
+    /* The same sums with the accumulator in a register, a vector of outputs at a time. */
+#if defined(__AVX512BW__)
+#define GAUSS_LANES 32
+#define GAUSS_WIDEN(ptr) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(ptr)))
+#define GAUSS_MUL(a, b) _mm512_mullo_epi16(a, b)
+#define GAUSS_ADD(a, b) _mm512_add_epi16(a, b)
+#define GAUSS_SET(v) _mm512_set1_epi16((short)(v))
+#define GAUSS_STORE(ptr, v) _mm512_storeu_si512(ptr, v)
+    typedef __m512i gauss_vec;
+#else
+#define GAUSS_LANES 16
+#define GAUSS_WIDEN(ptr) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr)))
+#define GAUSS_MUL(a, b) _mm256_mullo_epi16(a, b)
+#define GAUSS_ADD(a, b) _mm256_add_epi16(a, b)
+#define GAUSS_SET(v) _mm256_set1_epi16((short)(v))
+#define GAUSS_STORE(ptr, v) _mm256_storeu_si256((__m256i *)(ptr), v)
+    typedef __m256i gauss_vec;
+#endif
+    const gauss_vec mid = GAUSS_SET(middle);
+    for (; begin + GAUSS_LANES <= n; begin += GAUSS_LANES) {
+        gauss_vec acc = GAUSS_MUL(mid, GAUSS_WIDEN(centre + begin));
+        for (size_t k = 0; k < radius; k++) {
+            gauss_vec pair =
+                GAUSS_ADD(GAUSS_WIDEN(padded + 3 * k + begin), GAUSS_WIDEN(padded + 3 * (2 * radius - k) + begin));
+            acc = GAUSS_ADD(acc, GAUSS_MUL(GAUSS_SET(taps[k]), pair));
+        }
+        GAUSS_STORE(dst + begin, acc);
+    }
+#undef GAUSS_LANES
+#undef GAUSS_WIDEN
+#undef GAUSS_MUL
+#undef GAUSS_ADD
+#undef GAUSS_SET
+#undef GAUSS_STORE
+#endif
+    for (size_t i = begin; i < n; i++)
         dst[i] = (uint16_t)(middle * centre[i]);
     for (size_t k = 0; k < radius; k++) {
         const uint8_t *restrict left = padded + 3 * k, *restrict right = padded + 3 * (2 * radius - k);
         uint16_t tap = taps[k];
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = begin; i < n; i++)
             dst[i] = (uint16_t)(dst[i] + tap * (uint16_t)(left[i] + right[i]));
     }
 }
