@@ -2,9 +2,9 @@
  * filter.c: box and gaussian blurs with reflect-101 borders
  * (OpenCV's BORDER_REFLECT_101: ... 2 1 | 0 1 2 ... n-1 | n-2 ...).
  *
- * Both are separable.  Output rows are split in bands; each band keeps the
- * horizontally filtered source rows its window needs, so results do not
- * depend on the number of bands.
+ * Both are separable.  Output rows are split in bands; each band keeps what
+ * its window needs (the box: column sums; the gaussian: horizontally
+ * filtered source rows), so results do not depend on the number of bands.
  */
 #include "internal.h"
 #include "kernels.h"
@@ -13,8 +13,31 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* Above this, per-band row buffers are traded for recomputation or strips. */
+/* Above this, a gaussian band's ring of filtered rows is split in column strips. */
 #define PK_RING_BYTES ((size_t)32 << 20)
+/* All the bands of one call together keep at most about this much scratch:
+ * with many threads each band's ring gets a share (at least PK_RING_MIN),
+ * and a call whose bands would still need more runs in fewer bands. */
+#define PK_SCRATCH_TOTAL ((size_t)256 << 20)
+#define PK_RING_MIN ((size_t)1 << 20)
+/* Outputs of at least this many bytes are stored past the cache by the small
+ * boxes: they would not stay there, and skipping the read-for-ownership of
+ * each output line is what such boxes, bound by memory, gain most from. */
+#define PK_STREAM_BYTES ((size_t)16 << 20)
+
+/* The ring budget of one band when the call may run in pk_num_threads() bands. */
+static size_t pk_ring_budget(void)
+{
+    size_t threads = (size_t)pk_num_threads(), share = PK_SCRATCH_TOTAL / (threads ? threads : 1);
+    return share > PK_RING_BYTES ? PK_RING_BYTES : share < PK_RING_MIN ? PK_RING_MIN : share;
+}
+
+/* How many bands keep `per_band` bytes each within PK_SCRATCH_TOTAL. */
+static size_t pk_band_limit(size_t per_band)
+{
+    size_t bands = PK_SCRATCH_TOTAL / (per_band ? per_band : 1);
+    return bands ? bands : 1;
+}
 
 typedef struct {
     const pk_kernels *kernels;
@@ -22,6 +45,7 @@ typedef struct {
     size_t radius;
     uint16_t taps[2 * 3 * PK_MAX_GAUSSIAN_SIGMA + 2];
     size_t strip; /* gaussian: output columns per strip */
+    int stream;   /* box: store outputs past the cache (an output much larger than it) */
     atomic_int status;
 } pk_filter_job;
 
@@ -51,6 +75,31 @@ static void pk_pad_row(const pk_image *src, size_t y, size_t x0, size_t x1, size
         memcpy(padded + 3 * (i - first), row + 3 * pk_reflect101(i, src->width), 3);
 }
 
+/* Asks for a source row a few rows before it is needed: at large sizes the
+ * rows come from memory, and the window reaches them one short row at a time. */
+static void pk_prefetch_row(const uint8_t *row, size_t n)
+{
+#if defined(__GNUC__)
+    for (size_t i = 0; i < n; i += 64)
+        __builtin_prefetch(row + i);
+#else
+    (void)row;
+    (void)n;
+#endif
+}
+
+/* The same for a row about to be written. */
+static void pk_prefetch_out(uint8_t *row, size_t n)
+{
+#if defined(__GNUC__)
+    for (size_t i = 0; i < n; i += 64)
+        __builtin_prefetch(row + i, 1);
+#else
+    (void)row;
+    (void)n;
+#endif
+}
+
 static void pk_filter_failed(pk_filter_job *job)
 {
     atomic_store(&job->status, PK_ERR_NO_MEMORY);
@@ -58,94 +107,122 @@ static void pk_filter_failed(pk_filter_job *job)
 
 /* ---- box ---------------------------------------------------------------- */
 
-static void pk_box_band(void *context, size_t begin, size_t end)
-{
-    pk_filter_job *job = context;
-    const pk_kernels *k = job->kernels;
-    size_t width = job->src->width, height = job->src->height, n = 3 * width, r = job->radius;
-    size_t taps = 2 * r + 1;
-    uint32_t area = (uint32_t)(taps * taps);
-    int ring_mode = taps * n * sizeof(uint32_t) <= PK_RING_BYTES;
-    size_t rows = ring_mode ? taps : 1;
-    uint8_t *padded = pk_scratch(3 * (width + 2 * r));
-    uint32_t *sums = pk_scratch((rows + 1) * n * sizeof *sums);
-    if (padded == NULL || sums == NULL) {
-        pk_scratch_free(padded);
-        pk_scratch_free(sums);
-        pk_filter_failed(job);
-        return;
-    }
-    uint32_t *vsum = sums, *ring = sums + n;
-    int small = 2u * 255u * area + area < (1u << 17);
-    uint32_t magic = (uint32_t)(((uint64_t)1 << 32) / (2u * area) + 1);
+/*
+ * Running sums both ways, so the cost hardly depends on the radius.  Each
+ * band keeps column sums of the window (the entering source row added, the
+ * leaving one subtracted), 16-bit up to radius PK_SUMS_BOX and 32-bit
+ * beyond, inside a row padded by radius reflected pixels.  Each output row
+ * then takes horizontal window sums of them: added directly for radius 1 to
+ * 3, else as the difference of two running sums along the row (16-bit while
+ * a window sum fits, radius 7, else 32-bit).  The division rounds to
+ * nearest, exactly: 16-bit sums with pk_box_magic, 32-bit ones in single
+ * precision while 1 / (2 area) stays well above its rounding error (radius
+ * 39, checked exhaustively for every sum), in double beyond.
+ */
+#define PK_DIRECT_BOX 3
+#define PK_SUMS16_BOX 7
+#define PK_FLOAT_BOX 39
+#define PK_SUMS_BOX 127
 
-    memset(vsum, 0, n * sizeof *vsum);
-    for (size_t t = 0; t < taps; t++) {
-        uint32_t *h = ring + (ring_mode ? t : 0) * n;
-        pk_pad_row(job->src, pk_reflect101((long)begin - (long)r + (long)t, height), 0, width, r, padded);
-        k->box_h(padded, h, width, r);
-        k->add_u32(vsum, h, n);
-    }
-    size_t oldest = 0; /* ring slot of the row that leaves next */
-    for (size_t y = begin; y < end; y++) {
-        uint8_t *out = (uint8_t *)job->dst->pixels + y * job->dst->stride;
-        if (small)
-            k->box_div(vsum, out, n, area, magic);
-        else
-            k->box_div_large(vsum, out, n, area);
-        if (y + 1 == end)
-            break;
-        uint32_t *h = ring + (ring_mode ? oldest : 0) * n;
-        if (!ring_mode) {
-            pk_pad_row(job->src, pk_reflect101((long)y - (long)r, height), 0, width, r, padded);
-            k->box_h(padded, h, width, r);
-        }
-        k->sub_u32(vsum, h, n);
-        pk_pad_row(job->src, pk_reflect101((long)y + (long)r + 1, height), 0, width, r, padded);
-        k->box_h(padded, h, width, r);
-        k->add_u32(vsum, h, n);
-        oldest = (oldest + 1) % taps;
-    }
-    pk_scratch_free(padded);
-    pk_scratch_free(sums);
+/* half = (area - 1) / 2 and floor(t / area) = ((t * magic) >> 16) >> shift for
+ * every t up to 255 area + half, area odd and at most 225: the largest shift
+ * that keeps magic = ceil(2^(16 + shift) / area) within 16 bits (checked
+ * exhaustively for every such area). */
+static void pk_box_magic(uint32_t area, uint16_t *half, uint16_t *magic, unsigned *shift)
+{
+    unsigned s = 0;
+    while ((((uint64_t)1 << (17 + s)) + area - 1) / area < 65536)
+        s++;
+    *half = (uint16_t)((area - 1) / 2);
+    *magic = (uint16_t)((((uint64_t)1 << (16 + s)) + area - 1) / area);
+    *shift = s;
 }
 
-/* Radius up to PK_SMALL_BOX: 16-bit column sums kept straight from the
- * source rows, then one pass of horizontal sums and exact division. */
-#define PK_SMALL_BOX 5
-
-static void pk_small_box_band(void *context, size_t begin, size_t end)
+static void pk_box_sums_band(void *context, size_t begin, size_t end)
 {
     pk_filter_job *job = context;
     const pk_kernels *k = job->kernels;
     size_t width = job->src->width, height = job->src->height, n = 3 * width, r = job->radius;
+    size_t padded_n = 3 * (width + 2 * r), span = 3 * (2 * r + 1);
     uint32_t area = (uint32_t)((2 * r + 1) * (2 * r + 1));
-    uint32_t magic = (uint32_t)((((uint32_t)1 << 24) + 2 * area - 1) / (2 * area));
-    /* The column sums live inside a row padded by r pixels on each side. */
-    uint16_t *padded = pk_scratch(3 * (width + 2 * r) * sizeof *padded);
-    if (padded == NULL) {
+    uint16_t half = 0, magic = 0;
+    unsigned shift = 0;
+    if (r <= PK_SUMS16_BOX)
+        pk_box_magic(area, &half, &magic, &shift);
+    float inverse = 1.0f / (float)area;
+    int wide = r > PK_SUMS_BOX; /* 32-bit column sums */
+    size_t sum_bytes = wide ? sizeof(uint32_t) : sizeof(uint16_t);
+    size_t pre_bytes = r <= PK_DIRECT_BOX ? 0 : r <= PK_SUMS16_BOX ? sizeof(uint16_t) : sizeof(uint32_t);
+    uint8_t *padded = pk_scratch(padded_n * sum_bytes);
+    void *pre = pk_scratch((padded_n + 3) * pre_bytes);
+    if (padded == NULL || pre == NULL) {
+        pk_scratch_free(padded);
+        pk_scratch_free(pre);
         pk_filter_failed(job);
         return;
     }
-    uint16_t *sums = padded + 3 * r;
+    if (pre_bytes != 0)
+        memset(pre, 0, 3 * pre_bytes);
+    uint8_t *sums = padded + 3 * r * sum_bytes; /* column 0 */
+    uint16_t *sums16 = (uint16_t *)(void *)sums;
+    uint32_t *sums32 = (uint32_t *)(void *)sums;
     const uint8_t *pixels = (const uint8_t *)job->src->pixels;
     size_t stride = job->src->stride;
-    memset(sums, 0, n * sizeof *sums);
-    for (long t = -(long)r; t <= (long)r; t++)
-        k->add_u8(sums, pixels + pk_reflect101((long)begin + t, height) * stride, n);
+    memset(sums, 0, n * sum_bytes);
+    for (long t = -(long)r; t <= (long)r; t++) {
+        const uint8_t *row = pixels + pk_reflect101((long)begin + t, height) * stride;
+        if (wide)
+            k->add_u8w(sums32, row, n);
+        else
+            k->add_u8(sums16, row, n);
+    }
     for (size_t y = begin; y < end; y++) {
         for (size_t j = 1; j <= r; j++) {
             size_t left = pk_reflect101(-(long)j, width), right = pk_reflect101((long)(width - 1 + j), width);
-            memcpy(sums - 3 * j, sums + 3 * left, 3 * sizeof *sums);
-            memcpy(sums + 3 * (width - 1 + j), sums + 3 * right, 3 * sizeof *sums);
+            memcpy(sums - 3 * j * sum_bytes, sums + 3 * left * sum_bytes, 3 * sum_bytes);
+            memcpy(sums + 3 * (width - 1 + j) * sum_bytes, sums + 3 * right * sum_bytes, 3 * sum_bytes);
         }
-        k->box_h16(padded, (uint8_t *)job->dst->pixels + y * job->dst->stride, width, r, area, magic);
+        uint8_t *out = (uint8_t *)job->dst->pixels + y * job->dst->stride;
+        const uint8_t *entering = pixels + pk_reflect101((long)y + (long)r + 1, height) * stride;
+        const uint8_t *leaving = pixels + pk_reflect101((long)y - (long)r, height) * stride;
+        if (r <= PK_DIRECT_BOX && y + 1 < end) {
+            /* The next row's column sums are made on the way. */
+            k->box_h16_slide((uint16_t *)(void *)padded, out, width, r, half, magic, shift, job->stream, entering,
+                             leaving);
+            pk_prefetch_row(pixels + pk_reflect101((long)y + (long)r + 3, height) * stride, n);
+            if (!job->stream && y + 3 < end)
+                pk_prefetch_out((uint8_t *)job->dst->pixels + (y + 3) * job->dst->stride, n);
+            continue;
+        }
+        if (r <= PK_DIRECT_BOX) {
+            k->box_h16((const uint16_t *)(void *)padded, out, width, r, half, magic, shift, job->stream);
+        } else if (r <= PK_SUMS16_BOX) {
+            uint16_t *pre16 = pre;
+            k->scan3_u16((const uint16_t *)(void *)padded, pre16 + 3, padded_n);
+            k->box_diff16(pre16, out, n, span, half, magic, shift, job->stream);
+        } else {
+            uint32_t *pre32 = pre;
+            if (wide)
+                k->scan3_u32w((const uint32_t *)(void *)padded, pre32 + 3, padded_n);
+            else
+                k->scan3_u32((const uint16_t *)(void *)padded, pre32 + 3, padded_n);
+            if (r <= PK_FLOAT_BOX)
+                k->box_diff32(pre32, out, n, span, inverse);
+            else
+                k->box_diff32d(pre32, out, n, span, 1.0 / (double)area);
+        }
         if (y + 1 == end)
             break;
-        k->slide_u8(sums, pixels + pk_reflect101((long)y + (long)r + 1, height) * stride,
-                    pixels + pk_reflect101((long)y - (long)r, height) * stride, n);
+        if (wide)
+            k->slide_u8w(sums32, entering, leaving, n);
+        else
+            k->slide_u8(sums16, entering, leaving, n);
+        pk_prefetch_row(pixels + pk_reflect101((long)y + (long)r + 3, height) * stride, n);
+        if (!job->stream && y + 3 < end)
+            pk_prefetch_out((uint8_t *)job->dst->pixels + (y + 3) * job->dst->stride, n);
     }
     pk_scratch_free(padded);
+    pk_scratch_free(pre);
 }
 
 static void pk_copy_rows(const pk_image *src, const pk_image *dst)
@@ -167,9 +244,15 @@ pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
         return PK_OK;
     }
     pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = radius};
+    job.stream = 3 * src->width * src->height >= PK_STREAM_BYTES;
     atomic_init(&job.status, PK_OK);
-    pk_parallel_for(src->height, 8 * 3 * src->width * src->height,
-                    radius <= PK_SMALL_BOX ? pk_small_box_band : pk_box_band, &job);
+    /* Scratch of one band (the sizes fit: the image's rows already do, times a small factor). */
+    size_t padded_n = 3 * (src->width + 2 * radius);
+    size_t per_band = padded_n * (sizeof(uint32_t) + sizeof(uint32_t)) + 3 * sizeof(uint32_t);
+    /* A band starts with 2 radius + 1 rows of column sums: small boxes split finer. */
+    size_t split = radius <= PK_SUMS16_BOX ? 4 : 1;
+    pk_parallel_for_bands(src->height, 8 * 3 * src->width * src->height, pk_band_limit(per_band), split,
+                          pk_box_sums_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
@@ -252,6 +335,11 @@ static void pk_gauss_band(void *context, size_t begin, size_t end)
             pk_pad_row(job->src, pk_reflect101((long)y + (long)r + 1, height), x0, x1, r, padded);
             k->gauss_h(padded, ring + oldest * n, w, job->taps, r);
             oldest = (oldest + 1) % taps;
+            pk_prefetch_row((const uint8_t *)job->src->pixels
+                                + pk_reflect101((long)y + (long)r + 3, height) * job->src->stride + 3 * x0,
+                            3 * w);
+            if (y + 3 < end)
+                pk_prefetch_out((uint8_t *)job->dst->pixels + (y + 3) * job->dst->stride + 3 * x0, 3 * w);
         }
     }
     pk_scratch_free(padded);
@@ -277,13 +365,17 @@ pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *ds
     pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = pk_gaussian_radius(sigma)};
     atomic_init(&job.status, PK_OK);
     pk_gaussian_taps(sigma, job.radius, job.taps);
-    /* Column strips keep the ring of filtered rows within PK_RING_BYTES. */
-    size_t per_column = (2 * job.radius + 1) * 3 * sizeof(uint16_t);
-    job.strip = PK_RING_BYTES / per_column;
+    /* Column strips keep each band's ring of filtered rows within its budget. */
+    size_t taps = 2 * job.radius + 1, per_column = taps * 3 * sizeof(uint16_t);
+    job.strip = pk_ring_budget() / per_column;
     if (job.strip < 64)
         job.strip = 64;
     if (job.strip > src->width)
         job.strip = src->width;
-    pk_parallel_for(src->height, (2 * job.radius + 2) * 3 * src->width * src->height, pk_gauss_band, &job);
+    size_t slots = src->height < taps ? src->height : taps;
+    size_t per_band = 3 * (job.strip + 2 * job.radius) + slots * 3 * job.strip * sizeof(uint16_t)
+                      + taps * sizeof(const uint16_t *);
+    pk_parallel_for_bands(src->height, (2 * job.radius + 2) * 3 * src->width * src->height,
+                          pk_band_limit(per_band), 1, pk_gauss_band, &job);
     return (pk_status)atomic_load(&job.status);
 }

@@ -88,6 +88,12 @@ static inline pk_status pk_check_unary(const pk_image *src, const pk_image *dst,
  * Bands are independent, so results do not depend on the thread count. */
 typedef void (*pk_band_fn)(void *ctx, size_t begin, size_t end);
 void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx);
+/* The same in at most max_bands bands (at least one), for kernels whose bands
+ * each need scratch memory: bands x scratch stays within a total; and, with
+ * several threads, in `split` bands per thread, for kernels whose bands cost
+ * little to start: a thread that the system runs late then leaves its share
+ * to the others instead of holding up the call. */
+void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t split, pk_band_fn fn, void *ctx);
 
 /* Scratch memory for one band; NULL when out of memory. */
 void *pk_scratch(size_t nbytes);

@@ -54,13 +54,22 @@ typedef struct {
     /* filter */
     void (*add_u8)(uint16_t *acc, const uint8_t *row, size_t n);
     void (*slide_u8)(uint16_t *acc, const uint8_t *entering, const uint8_t *leaving, size_t n);
-    void (*box_h16)(const uint16_t *padded, uint8_t *dst, size_t width, size_t radius, uint32_t area,
-                    uint32_t magic);
-    void (*box_h)(const uint8_t *padded, uint32_t *dst, size_t width, size_t radius);
+    void (*box_h16)(const uint16_t *padded, uint8_t *dst, size_t width, size_t radius, uint16_t half,
+                    uint16_t magic, unsigned shift, int stream);
+    void (*box_h16_slide)(uint16_t *padded, uint8_t *dst, size_t width, size_t radius, uint16_t half,
+                          uint16_t magic, unsigned shift, int stream, const uint8_t *entering,
+                          const uint8_t *leaving);
+    void (*scan3_u16)(const uint16_t *q, uint16_t *p, size_t n);
+    void (*scan3_u32)(const uint16_t *q, uint32_t *p, size_t n);
+    void (*scan3_u32w)(const uint32_t *q, uint32_t *p, size_t n);
+    void (*add_u8w)(uint32_t *acc, const uint8_t *row, size_t n);
+    void (*slide_u8w)(uint32_t *acc, const uint8_t *entering, const uint8_t *leaving, size_t n);
+    void (*box_diff16)(const uint16_t *pre, uint8_t *dst, size_t n, size_t span, uint16_t half, uint16_t magic,
+                       unsigned shift, int stream);
+    void (*box_diff32)(const uint32_t *pre, uint8_t *dst, size_t n, size_t span, float inverse);
+    void (*box_diff32d)(const uint32_t *pre, uint8_t *dst, size_t n, size_t span, double inverse);
     void (*add_u32)(uint32_t *acc, const uint32_t *src, size_t n);
-    void (*sub_u32)(uint32_t *acc, const uint32_t *src, size_t n);
     void (*box_div)(const uint32_t *sum, uint8_t *dst, size_t n, uint32_t area, uint32_t magic);
-    void (*box_div_large)(const uint32_t *sum, uint8_t *dst, size_t n, uint32_t area);
     void (*gauss_h)(const uint8_t *padded, uint16_t *dst, size_t width, const uint16_t *taps,
                     size_t radius);
     void (*gauss_v)(const uint16_t *const *rows, uint8_t *dst, size_t n, const uint16_t *taps,

@@ -137,16 +137,24 @@ static int pk_start_workers(int wanted)
 
 void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
 {
+    pk_parallel_for_bands(count, work, SIZE_MAX, 1, fn, ctx);
+}
+
+void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t split, pk_band_fn fn, void *ctx)
+{
     pk_job job;
     size_t threads = (size_t)pk_num_threads();
     size_t useful = work / PK_MIN_BAND_WORK;
+    size_t wanted = threads > 1 && split > 1 ? threads * split : threads;
 
     job.fn = fn;
     job.ctx = ctx;
     job.count = count;
-    job.bands = threads < useful ? threads : useful;
+    job.bands = wanted < useful ? wanted : useful;
     if (job.bands > count)
         job.bands = count;
+    if (job.bands > max_bands)
+        job.bands = max_bands;
     job.helpers = 0;
     atomic_init(&job.next, 0);
     if (job.bands <= 1) {

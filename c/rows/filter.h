@@ -1,47 +1,18 @@
 /* rows/filter.h: loops of the box and gaussian blurs. */
 #include <stddef.h>
 #include <stdint.h>
+#include "pixelkit.h" /* PK_MAX_GAUSSIAN_SIGMA */
+#if defined(__AVX512BW__) || defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
-/* dst[i] = sum of the 2 * radius + 1 samples of the same channel centred on
- * i, from a row padded with radius pixels on each side. */
-static void row_box_h(const uint8_t *restrict padded, uint32_t *restrict dst, size_t width, size_t radius)
-{
-    size_t n = 3 * width, taps = 2 * radius + 1;
-    if (radius == 1) {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = (uint32_t)padded[i] + padded[i + 3] + padded[i + 6];
-        return;
-    }
-    if (radius <= 8) {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = padded[i];
-        for (size_t k = 1; k < taps; k++) {
-            const uint8_t *restrict p = padded + 3 * k;
-            for (size_t i = 0; i < n; i++)
-                dst[i] += p[i];
-        }
-        return;
-    }
-    for (size_t c = 0; c < 3; c++) {
-        uint32_t sum = 0;
-        for (size_t k = 0; k < taps; k++)
-            sum += padded[c + 3 * k];
-        dst[c] = sum;
-    }
-    for (size_t i = 3; i < n; i++)
-        dst[i] = dst[i - 3] + padded[i - 3 + 3 * taps] - padded[i - 3];
-}
-
+/* Shared with the area resize: acc += src, and the rounded division of sums. */
 static void row_add_u32(uint32_t *restrict acc, const uint32_t *restrict src, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         acc[i] += src[i];
-}
-
-static void row_sub_u32(uint32_t *restrict acc, const uint32_t *restrict src, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        acc[i] -= src[i];
 }
 
 /* round(sum / area) = floor((2 sum + area) / (2 area)), by multiplying with
@@ -53,16 +24,6 @@ static void row_box_div(const uint32_t *restrict sum, uint8_t *restrict dst, siz
         dst[i] = (uint8_t)(((uint64_t)(2u * sum[i] + area) * magic) >> 32);
 }
 
-/* The same for large areas, in double precision. */
-static void row_box_div_large(const uint32_t *restrict sum, uint8_t *restrict dst, size_t n, uint32_t area)
-{
-    const double inverse = 1.0 / (2.0 * (double)area);
-    for (size_t i = 0; i < n; i++) {
-        double q = (2.0 * (double)sum[i] + (double)area) * inverse + 1e-9;
-        dst[i] = (uint8_t)(q >= 255.0 ? 255 : (uint32_t)q);
-    }
-}
-
 /* Horizontal gaussian: taps in Q8 (sum 256), result in Q8.  The kernel is
  * symmetric, so mirrored samples are added before one multiply.  16 bits
  * suffice: a paired tap is at most 128 (two of them fit in 256), so each
@@ -70,15 +31,51 @@ static void row_box_div_large(const uint32_t *restrict sum, uint8_t *restrict ds
 static void row_gauss_h(const uint8_t *restrict padded, uint16_t *restrict dst, size_t width,
                         const uint16_t *restrict taps, size_t radius)
 {
-    size_t n = 3 * width;
+    size_t n = 3 * width, begin = 0;
     const uint8_t *restrict centre = padded + 3 * radius;
     uint16_t middle = taps[radius];
-    for (size_t i = 0; i < n; i++)
+#if defined(__AVX512BW__) || defined(__AVX2__)
+    /* The same sums with the accumulator in a register, a vector of outputs at a time. */
+#if defined(__AVX512BW__)
+#define GAUSS_LANES 32
+#define GAUSS_WIDEN(ptr) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(ptr)))
+#define GAUSS_MUL(a, b) _mm512_mullo_epi16(a, b)
+#define GAUSS_ADD(a, b) _mm512_add_epi16(a, b)
+#define GAUSS_SET(v) _mm512_set1_epi16((short)(v))
+#define GAUSS_STORE(ptr, v) _mm512_storeu_si512(ptr, v)
+    typedef __m512i gauss_vec;
+#else
+#define GAUSS_LANES 16
+#define GAUSS_WIDEN(ptr) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr)))
+#define GAUSS_MUL(a, b) _mm256_mullo_epi16(a, b)
+#define GAUSS_ADD(a, b) _mm256_add_epi16(a, b)
+#define GAUSS_SET(v) _mm256_set1_epi16((short)(v))
+#define GAUSS_STORE(ptr, v) _mm256_storeu_si256((__m256i *)(ptr), v)
+    typedef __m256i gauss_vec;
+#endif
+    const gauss_vec mid = GAUSS_SET(middle);
+    for (; begin + GAUSS_LANES <= n; begin += GAUSS_LANES) {
+        gauss_vec acc = GAUSS_MUL(mid, GAUSS_WIDEN(centre + begin));
+        for (size_t k = 0; k < radius; k++) {
+            gauss_vec pair =
+                GAUSS_ADD(GAUSS_WIDEN(padded + 3 * k + begin), GAUSS_WIDEN(padded + 3 * (2 * radius - k) + begin));
+            acc = GAUSS_ADD(acc, GAUSS_MUL(GAUSS_SET(taps[k]), pair));
+        }
+        GAUSS_STORE(dst + begin, acc);
+    }
+#undef GAUSS_LANES
+#undef GAUSS_WIDEN
+#undef GAUSS_MUL
+#undef GAUSS_ADD
+#undef GAUSS_SET
+#undef GAUSS_STORE
+#endif
+    for (size_t i = begin; i < n; i++)
         dst[i] = (uint16_t)(middle * centre[i]);
     for (size_t k = 0; k < radius; k++) {
         const uint8_t *restrict left = padded + 3 * k, *restrict right = padded + 3 * (2 * radius - k);
         uint16_t tap = taps[k];
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = begin; i < n; i++)
             dst[i] = (uint16_t)(dst[i] + tap * (uint16_t)(left[i] + right[i]));
     }
 }
@@ -105,13 +102,72 @@ static void gauss_mac2(uint32_t *restrict acc, const uint16_t *restrict a, const
         acc[i] += tap * ((uint32_t)a[i] + b[i]);
 }
 
-/* Vertical gaussian over 2 * radius + 1 rows of Q8 samples: Q16 sum, rounded. */
+/*
+ * Vertical gaussian over 2 * radius + 1 rows of Q8 samples: Q16 sum, rounded.
+ * SIMD: the samples less 32768 fit signed 16 bits, so two rows at a time go
+ * through one multiply-add of interleaved samples and tap pairs; the taps add
+ * up to 256, so the sum is off by exactly 256 * 32768, added back with the
+ * rounding constant.  Exact integers either way.
+ */
 static void row_gauss_v(const uint16_t *const *rows, uint8_t *restrict dst, size_t n,
                         const uint16_t *restrict taps, size_t radius)
 {
+    size_t begin = 0;
+#if defined(__AVX512BW__) || defined(__AVX2__)
+    size_t count = 2 * radius + 1;
+    uint32_t pairs[3 * PK_MAX_GAUSSIAN_SIGMA + 1];
+    for (size_t k = 0; k < count; k += 2)
+        pairs[k / 2] = taps[k] | (k + 1 < count ? (uint32_t)taps[k + 1] << 16 : 0u);
+#endif
+#if defined(__AVX512BW__)
+    {
+        const __m512i flip = _mm512_set1_epi16((short)0x8000), zero = _mm512_setzero_si512();
+        const __m512i bias = _mm512_set1_epi32((1 << 23) + (1 << 15));
+        for (; begin + 32 <= n; begin += 32) {
+            __m512i lo = bias, hi = bias;
+            size_t k = 0;
+            for (; k + 1 < count; k += 2) {
+                __m512i a = _mm512_xor_si512(_mm512_loadu_si512(rows[k] + begin), flip);
+                __m512i b = _mm512_xor_si512(_mm512_loadu_si512(rows[k + 1] + begin), flip);
+                __m512i w = _mm512_set1_epi32((int)pairs[k / 2]);
+                lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), w));
+                hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), w));
+            }
+            __m512i a = _mm512_xor_si512(_mm512_loadu_si512(rows[k] + begin), flip);
+            __m512i w = _mm512_set1_epi32((int)pairs[k / 2]);
+            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, zero), w));
+            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, zero), w));
+            __m512i words = _mm512_packus_epi32(_mm512_srli_epi32(lo, 16), _mm512_srli_epi32(hi, 16));
+            _mm256_storeu_si256((__m256i *)(dst + begin), _mm512_cvtusepi16_epi8(words));
+        }
+    }
+#elif defined(__AVX2__)
+    {
+        const __m256i flip = _mm256_set1_epi16((short)0x8000), zero = _mm256_setzero_si256();
+        const __m256i bias = _mm256_set1_epi32((1 << 23) + (1 << 15));
+        for (; begin + 16 <= n; begin += 16) {
+            __m256i lo = bias, hi = bias;
+            size_t k = 0;
+            for (; k + 1 < count; k += 2) {
+                __m256i a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[k] + begin)), flip);
+                __m256i b = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[k + 1] + begin)), flip);
+                __m256i w = _mm256_set1_epi32((int)pairs[k / 2]);
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w));
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w));
+            }
+            __m256i a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[k] + begin)), flip);
+            __m256i w = _mm256_set1_epi32((int)pairs[k / 2]);
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, zero), w));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, zero), w));
+            __m256i words = _mm256_packus_epi32(_mm256_srli_epi32(lo, 16), _mm256_srli_epi32(hi, 16));
+            _mm_storeu_si128((__m128i *)(dst + begin),
+                             _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1)));
+        }
+    }
+#endif
     enum { CHUNK = 512 };
     uint32_t acc[CHUNK];
-    for (size_t begin = 0; begin < n; begin += CHUNK) {
+    for (; begin < n; begin += CHUNK) {
         size_t len = n - begin < CHUNK ? n - begin : CHUNK;
         for (size_t i = 0; i < len; i++)
             acc[i] = 1u << 15;
@@ -132,6 +188,20 @@ static void row_add_u8(uint16_t *restrict acc, const uint8_t *restrict row, size
         acc[i] = (uint16_t)(acc[i] + row[i]);
 }
 
+/* The same on 32-bit sums (windows taller than 257 rows). */
+static void row_add_u8w(uint32_t *restrict acc, const uint8_t *restrict row, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] += row[i];
+}
+
+static void row_slide_u8w(uint32_t *restrict acc, const uint8_t *restrict entering, const uint8_t *restrict leaving,
+                          size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] = acc[i] + entering[i] - leaving[i];
+}
+
 /* The window moves down one row: acc[i] += entering[i] - leaving[i]. */
 static void row_slide_u8(uint16_t *restrict acc, const uint8_t *restrict entering, const uint8_t *restrict leaving,
                          size_t n)
@@ -140,24 +210,379 @@ static void row_slide_u8(uint16_t *restrict acc, const uint8_t *restrict enterin
         acc[i] = (uint16_t)(acc[i] + entering[i] - leaving[i]);
 }
 
-/* Small boxes: horizontal sum of 2 radius + 1 column sums (padded row) and
- * the rounded division, round(s / area) = ((2 s + area) * magic) >> 24 with
- * magic = ceil(2^24 / (2 area)), exact for area <= 121. */
-static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
-                        uint32_t area, uint32_t magic)
+/* round(sum / area) for a 16-bit window sum (area odd, at most 225):
+ * t = sum + (area - 1) / 2 and floor(t / area) = ((t * magic) >> 16) >> shift,
+ * with the constants of pk_box_magic (exact for every t the box can make). */
+static inline uint8_t box_round16(uint32_t sum, uint16_t half, uint16_t magic, unsigned shift)
 {
-    size_t n = 3 * width;
-    if (radius == 1) {
-        for (size_t i = 0; i < n; i++) {
-            uint32_t sum = (uint32_t)padded[i] + padded[i + 3] + padded[i + 6];
-            dst[i] = (uint8_t)(((2 * sum + area) * magic) >> 24);
-        }
-        return;
+    /* q >> shift as a second high multiply (shift is 3 to 7): the form the
+     * compiler vectorises. */
+    uint16_t t = (uint16_t)(sum + half), unshift = (uint16_t)(1u << (16 - shift));
+    uint16_t q = (uint16_t)(((uint32_t)t * magic) >> 16);
+    return (uint8_t)(((uint32_t)q * unshift) >> 16);
+}
+
+/* The same on vectors (gcc does not find the 16-bit high multiply here by itself).
+ * BOX16_STEP(i, sum) stores the 16-bit window sums `sum` of outputs i... as bytes. */
+#if defined(__AVX512BW__)
+#define BOX16_LANES 32
+#define BOX16_SETUP                                                                                                  \
+    const __m512i vhalf = _mm512_set1_epi16((short)half), vmagic = _mm512_set1_epi16((short)magic);             \
+    const __m128i vshift = _mm_cvtsi32_si128((int)shift)
+#define BOX16_LOAD(ptr) _mm512_loadu_si512(ptr)
+#define BOX16_LOAD8(ptr) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(ptr)))
+#define BOX16_STOREW(ptr, v) _mm512_storeu_si512(ptr, v)
+#define BOX16_ADD(a, b) _mm512_add_epi16(a, b)
+#define BOX16_SUB(a, b) _mm512_sub_epi16(a, b)
+#define BOX16_BYTES(sum)                                                                                             \
+    _mm512_cvtepi16_epi8(_mm512_srl_epi16(_mm512_mulhi_epu16(_mm512_add_epi16(sum, vhalf), vmagic), vshift))
+#define BOX16_STORE(ptr, sum) _mm256_storeu_si256((__m256i *)(ptr), BOX16_BYTES(sum))
+#define BOX16_STREAM(ptr, sum) _mm256_stream_si256((__m256i *)(ptr), BOX16_BYTES(sum))
+#elif defined(__AVX2__)
+#define BOX16_LANES 16
+#define BOX16_SETUP                                                                                                  \
+    const __m256i vhalf = _mm256_set1_epi16((short)half), vmagic = _mm256_set1_epi16((short)magic);             \
+    const __m128i vshift = _mm_cvtsi32_si128((int)shift)
+#define BOX16_LOAD(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
+#define BOX16_LOAD8(ptr) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr)))
+#define BOX16_STOREW(ptr, v) _mm256_storeu_si256((__m256i *)(ptr), v)
+#define BOX16_ADD(a, b) _mm256_add_epi16(a, b)
+#define BOX16_SUB(a, b) _mm256_sub_epi16(a, b)
+#define BOX16_BYTES(sum)                                                                                             \
+    box16_bytes_avx2(_mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_add_epi16(sum, vhalf), vmagic), vshift))
+#define BOX16_STORE(ptr, sum) _mm_storeu_si128((__m128i *)(ptr), BOX16_BYTES(sum))
+#define BOX16_STREAM(ptr, sum) _mm_stream_si128((__m128i *)(ptr), BOX16_BYTES(sum))
+static inline __m128i box16_bytes_avx2(__m256i q)
+{
+    return _mm_packus_epi16(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+}
+#endif
+
+/* Small boxes: horizontal sum of 2 radius + 1 column sums of a row padded
+ * by radius pixels, and the rounded division.  Radius 1 to 3.  `stream`
+ * asks for stores that bypass the cache (outputs much larger than it). */
+static inline uint8_t box_h16_one(const uint16_t *p, size_t radius, uint16_t half, uint16_t magic, unsigned shift)
+{
+    uint32_t sum = 0;
+    for (size_t k = 0; k <= 2 * radius; k++)
+        sum += p[3 * k];
+    return box_round16(sum, half, magic, shift);
+}
+
+#define BOX16_SUM1(p, i) BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)), BOX16_LOAD(p + i + 6))
+#define BOX16_SUM2(p, i)                                                                                             \
+    BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),                                         \
+                        BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),                                    \
+              BOX16_LOAD(p + i + 12))
+#define BOX16_SUM3(p, i)                                                                                             \
+    BOX16_ADD(BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i), BOX16_LOAD(p + i + 3)),                                         \
+                        BOX16_ADD(BOX16_LOAD(p + i + 6), BOX16_LOAD(p + i + 9))),                                    \
+              BOX16_ADD(BOX16_ADD(BOX16_LOAD(p + i + 12), BOX16_LOAD(p + i + 15)), BOX16_LOAD(p + i + 18)))
+/* One vector loop per radius and store kind. */
+#define BOX16_LOOP(SUM, STORE)                                                                                       \
+    for (; i + BOX16_LANES <= n; i += BOX16_LANES)                                                                   \
+        STORE(dst + i, SUM(p, i))
+
+static void row_box_h16(const uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
+                        uint16_t half, uint16_t magic, unsigned shift, int stream)
+{
+    size_t n = 3 * width, i = 0;
+    const uint16_t *restrict p = padded;
+#ifdef BOX16_LANES
+    BOX16_SETUP;
+    if (stream) {
+        for (; i < n && (uintptr_t)(dst + i) % 32 != 0; i++)
+            dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+        if (radius == 1)
+            BOX16_LOOP(BOX16_SUM1, BOX16_STREAM);
+        else if (radius == 2)
+            BOX16_LOOP(BOX16_SUM2, BOX16_STREAM);
+        else
+            BOX16_LOOP(BOX16_SUM3, BOX16_STREAM);
+        _mm_sfence();
+    } else if (radius == 1) {
+        BOX16_LOOP(BOX16_SUM1, BOX16_STORE);
+    } else if (radius == 2) {
+        BOX16_LOOP(BOX16_SUM2, BOX16_STORE);
+    } else {
+        BOX16_LOOP(BOX16_SUM3, BOX16_STORE);
     }
+#else
+    (void)stream;
+#endif
+    if (radius == 1) {
+        for (; i < n; i++)
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6], half, magic, shift);
+    } else if (radius == 2) {
+        for (; i < n; i++)
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12], half, magic, shift);
+    } else if (radius == 3) {
+        for (; i < n; i++)
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12] + p[i + 15] + p[i + 18],
+                                 half, magic, shift);
+    } else {
+        for (; i < n; i++)
+            dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+    }
+}
+
+/*
+ * row_box_h16, and the column sums moved down one row on the way (the next
+ * row's entering source row added, its leaving one subtracted): once the
+ * outputs before i are made, no later output of the row reads the column
+ * sums before i.  The column sums of pixel x sit at padded[3 (radius + x)];
+ * the padding (reflected copies) is left for the caller to refresh.
+ */
+#define BOX16_SLIDE_ONE(j) (p[j] = (uint16_t)(p[j] + entering[(j) - lead] - leaving[(j) - lead]))
+#define BOX16_SLIDE_LOOP(SUM, STORE)                                                                                 \
+    for (; i + BOX16_LANES <= n; i += BOX16_LANES) {                                                                 \
+        __typeof__(BOX16_LOAD(p)) first_ = BOX16_LOAD(p + i);                                                        \
+        STORE(dst + i, SUM(p, i));                                                                                   \
+        BOX16_STOREW(p + i, BOX16_SUB(BOX16_ADD(first_, BOX16_LOAD8(entering + i - lead)),                           \
+                                      BOX16_LOAD8(leaving + i - lead)));                                             \
+    }
+
+static void row_box_h16_slide(uint16_t *restrict padded, uint8_t *restrict dst, size_t width, size_t radius,
+                              uint16_t half, uint16_t magic, unsigned shift, int stream,
+                              const uint8_t *restrict entering, const uint8_t *restrict leaving)
+{
+    size_t n = 3 * width, lead = 3 * radius, i = 0;
+    uint16_t *restrict p = padded;
+    size_t first = lead < n ? lead : n; /* outputs before this move no column sum */
+    for (; i < first; i++)
+        dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+#ifdef BOX16_LANES
+    BOX16_SETUP;
+    if (stream) {
+        for (; i < n && (uintptr_t)(dst + i) % 32 != 0; i++) {
+            dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
+        if (radius == 1)
+            BOX16_SLIDE_LOOP(BOX16_SUM1, BOX16_STREAM)
+        else if (radius == 2)
+            BOX16_SLIDE_LOOP(BOX16_SUM2, BOX16_STREAM)
+        else
+            BOX16_SLIDE_LOOP(BOX16_SUM3, BOX16_STREAM)
+        _mm_sfence();
+    } else if (radius == 1) {
+        BOX16_SLIDE_LOOP(BOX16_SUM1, BOX16_STORE)
+    } else if (radius == 2) {
+        BOX16_SLIDE_LOOP(BOX16_SUM2, BOX16_STORE)
+    } else {
+        BOX16_SLIDE_LOOP(BOX16_SUM3, BOX16_STORE)
+    }
+#else
+    (void)stream;
+    if (radius == 1) {
+        for (; i < n; i++) {
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6], half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
+    } else if (radius == 2) {
+        for (; i < n; i++) {
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12], half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
+    } else if (radius == 3) {
+        for (; i < n; i++) {
+            dst[i] = box_round16((uint32_t)p[i] + p[i + 3] + p[i + 6] + p[i + 9] + p[i + 12] + p[i + 15] + p[i + 18],
+                                 half, magic, shift);
+            BOX16_SLIDE_ONE(i);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        dst[i] = box_h16_one(p + i, radius, half, magic, shift);
+        BOX16_SLIDE_ONE(i);
+    }
+    for (size_t j = n > lead ? n : lead; j < lead + n; j++)
+        BOX16_SLIDE_ONE(j);
+}
+
+/*
+ * Running sums along a row of interleaved RGB samples: p[i] = q[i] + p[i - 3]
+ * (p[i] = q[i] for the first pixel), modulo 2^16 or 2^32.  A window sum is
+ * then the difference of two of them, exact while it fits the type.  SIMD:
+ * an in-register prefix over lanes 3, 6, 12 (and 24) apart, plus the last
+ * pixel of the previous vector.
+ */
+static void row_scan3_u16(const uint16_t *restrict q, uint16_t *restrict p, size_t n)
+{
+    size_t i = 0;
+#if defined(__AVX512BW__)
+    if (n >= 32) {
+        uint16_t idx[5][32];
+        for (int l = 0; l < 32; l++) {
+            idx[0][l] = (uint16_t)(l >= 3 ? l - 3 : 0);
+            idx[1][l] = (uint16_t)(l >= 6 ? l - 6 : 0);
+            idx[2][l] = (uint16_t)(l >= 12 ? l - 12 : 0);
+            idx[3][l] = (uint16_t)(l >= 24 ? l - 24 : 0);
+            idx[4][l] = (uint16_t)(29 + l % 3);
+        }
+        const __m512i s3 = _mm512_loadu_si512(idx[0]), s6 = _mm512_loadu_si512(idx[1]);
+        const __m512i s12 = _mm512_loadu_si512(idx[2]), s24 = _mm512_loadu_si512(idx[3]);
+        const __m512i last = _mm512_loadu_si512(idx[4]);
+        __m512i prev = _mm512_setzero_si512();
+        for (; i + 32 <= n; i += 32) {
+            __m512i x = _mm512_loadu_si512(q + i);
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 3, s3, x));
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 6, s6, x));
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 12, s12, x));
+            x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~(__mmask32)0 << 24, s24, x));
+            x = _mm512_add_epi16(x, _mm512_permutexvar_epi16(last, prev));
+            _mm512_storeu_si512(p + i, x);
+            prev = x;
+        }
+    }
+#elif defined(__AVX2__)
+    if (n >= 16) {
+        /* Lane l takes element 5 + l % 3 of the upper half of the previous vector. */
+        uint8_t pattern[32];
+        for (int l = 0; l < 16; l++) {
+            pattern[2 * l] = (uint8_t)(2 * (5 + l % 3));
+            pattern[2 * l + 1] = (uint8_t)(2 * (5 + l % 3) + 1);
+        }
+        const __m256i last = _mm256_loadu_si256((const __m256i *)pattern);
+        __m256i prev = _mm256_setzero_si256();
+        for (; i + 16 <= n; i += 16) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(q + i));
+            __m256i low = _mm256_permute2x128_si256(x, x, 0x08); /* [0, lower half of x] */
+            x = _mm256_add_epi16(x, _mm256_alignr_epi8(x, low, 10));
+            low = _mm256_permute2x128_si256(x, x, 0x08);
+            x = _mm256_add_epi16(x, _mm256_alignr_epi8(x, low, 4));
+            low = _mm256_permute2x128_si256(x, x, 0x08);
+            x = _mm256_add_epi16(x, _mm256_slli_si256(low, 8));
+            __m256i upper = _mm256_permute2x128_si256(prev, prev, 0x11);
+            x = _mm256_add_epi16(x, _mm256_shuffle_epi8(upper, last));
+            _mm256_storeu_si256((__m256i *)(p + i), x);
+            prev = x;
+        }
+    }
+#elif defined(__SSE2__)
+    if (n >= 8) {
+        __m128i prev = _mm_setzero_si128();
+        for (; i + 8 <= n; i += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(q + i));
+            x = _mm_add_epi16(x, _mm_slli_si128(x, 6));
+            x = _mm_add_epi16(x, _mm_slli_si128(x, 12));
+            /* Lane l takes lane 5 + l % 3 of the previous vector. */
+            __m128i upper = _mm_unpackhi_epi64(prev, prev);
+            upper = _mm_shufflelo_epi16(upper, _MM_SHUFFLE(1, 3, 2, 1));
+            upper = _mm_shufflehi_epi16(upper, _MM_SHUFFLE(2, 1, 3, 2));
+            x = _mm_add_epi16(x, upper);
+            _mm_storeu_si128((__m128i *)(p + i), x);
+            prev = x;
+        }
+    }
+#endif
+    for (; i < n; i++)
+        p[i] = (uint16_t)(q[i] + (i >= 3 ? p[i - 3] : 0));
+}
+
+/* 32-bit running sums of 16-bit (LOAD16) or 32-bit (LOAD32) column sums. */
+#if defined(__AVX512F__)
+#define SCAN3_U32_BODY(LOAD)                                                                                         \
+    if (n >= 16) {                                                                                                   \
+        uint32_t idx[16];                                                                                            \
+        for (int l = 0; l < 16; l++)                                                                                 \
+            idx[l] = (uint32_t)(13 + l % 3);                                                                         \
+        const __m512i last = _mm512_loadu_si512(idx), zero = _mm512_setzero_si512();                                \
+        __m512i prev = zero;                                                                                         \
+        for (; i + 16 <= n; i += 16) {                                                                               \
+            __m512i x = LOAD(q + i);                                                                                 \
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 13));                                               \
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 10));                                               \
+            x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 4));                                                \
+            x = _mm512_add_epi32(x, _mm512_permutexvar_epi32(last, prev));                                           \
+            _mm512_storeu_si512(p + i, x);                                                                           \
+            prev = x;                                                                                                \
+        }                                                                                                            \
+    }
+#define SCAN3_LOAD16(ptr) _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(ptr)))
+#define SCAN3_LOAD32(ptr) _mm512_loadu_si512(ptr)
+#elif defined(__AVX2__)
+#define SCAN3_U32_BODY(LOAD)                                                                                         \
+    if (n >= 8) {                                                                                                    \
+        const __m256i s3 = _mm256_setr_epi32(0, 0, 0, 0, 1, 2, 3, 4), s6 = _mm256_setr_epi32(0, 0, 0, 0, 0, 0, 0, 1); \
+        const __m256i last = _mm256_setr_epi32(5, 6, 7, 5, 6, 7, 5, 6);                                              \
+        const __m256i zero = _mm256_setzero_si256();                                                                 \
+        __m256i prev = zero;                                                                                         \
+        for (; i + 8 <= n; i += 8) {                                                                                 \
+            __m256i x = LOAD(q + i);                                                                                 \
+            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s3), zero, 0x07));             \
+            x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_permutevar8x32_epi32(x, s6), zero, 0x3f));             \
+            x = _mm256_add_epi32(x, _mm256_permutevar8x32_epi32(prev, last));                                        \
+            _mm256_storeu_si256((__m256i *)(p + i), x);                                                              \
+            prev = x;                                                                                                \
+        }                                                                                                            \
+    }
+#define SCAN3_LOAD16(ptr) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(ptr)))
+#define SCAN3_LOAD32(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
+#else
+#define SCAN3_U32_BODY(LOAD)
+#endif
+
+static void row_scan3_u32(const uint16_t *restrict q, uint32_t *restrict p, size_t n)
+{
+    size_t i = 0;
+    SCAN3_U32_BODY(SCAN3_LOAD16)
+    for (; i < n; i++)
+        p[i] = q[i] + (i >= 3 ? p[i - 3] : 0);
+}
+
+static void row_scan3_u32w(const uint32_t *restrict q, uint32_t *restrict p, size_t n)
+{
+    size_t i = 0;
+    SCAN3_U32_BODY(SCAN3_LOAD32)
+    for (; i < n; i++)
+        p[i] = q[i] + (i >= 3 ? p[i - 3] : 0);
+}
+
+/* Window sums from running sums (pre[3 + j] = p[j], pre[0..2] = 0):
+ * sum = pre[i + span] - pre[i], then the rounded division. */
+static void row_box_diff16(const uint16_t *restrict pre, uint8_t *restrict dst, size_t n, size_t span,
+                           uint16_t half, uint16_t magic, unsigned shift, int stream)
+{
+    const uint16_t *restrict ahead = pre + span;
+    size_t i = 0;
+#ifdef BOX16_LANES
+    BOX16_SETUP;
+    if (stream) {
+        for (; i < n && (uintptr_t)(dst + i) % 32 != 0; i++)
+            dst[i] = box_round16((uint16_t)(ahead[i] - pre[i]), half, magic, shift);
+        for (; i + BOX16_LANES <= n; i += BOX16_LANES)
+            BOX16_STREAM(dst + i, BOX16_SUB(BOX16_LOAD(ahead + i), BOX16_LOAD(pre + i)));
+        _mm_sfence();
+    }
+    for (; i + BOX16_LANES <= n; i += BOX16_LANES)
+        BOX16_STORE(dst + i, BOX16_SUB(BOX16_LOAD(ahead + i), BOX16_LOAD(pre + i)));
+#else
+    (void)stream;
+#endif
+    for (; i < n; i++)
+        dst[i] = box_round16((uint16_t)(ahead[i] - pre[i]), half, magic, shift);
+}
+
+/* The same in double precision, for larger areas (sums below 2^32). */
+static void row_box_diff32d(const uint32_t *restrict pre, uint8_t *restrict dst, size_t n, size_t span,
+                            double inverse)
+{
+    const uint32_t *restrict ahead = pre + span;
     for (size_t i = 0; i < n; i++) {
-        uint32_t sum = 0;
-        for (size_t k = 0; k <= 2 * radius; k++)
-            sum += padded[i + 3 * k];
-        dst[i] = (uint8_t)(((2 * sum + area) * magic) >> 24);
+        double q = (double)(ahead[i] - pre[i]) * inverse;
+        dst[i] = (uint8_t)(int32_t)(q + 0.5);
+    }
+}
+
+/* The same for 32-bit sums below 2^24: round(sum / area) = (int)(sum * (1 / area) + 0.5)
+ * in single precision, exact for the areas it is used with (see filter.c). */
+static void row_box_diff32(const uint32_t *restrict pre, uint8_t *restrict dst, size_t n, size_t span,
+                           float inverse)
+{
+    const uint32_t *restrict ahead = pre + span;
+    for (size_t i = 0; i < n; i++) {
+        float q = (float)(int32_t)(ahead[i] - pre[i]) * inverse;
+        dst[i] = (uint8_t)(int32_t)(q + 0.5f);
     }
 }
