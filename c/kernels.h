@@ -16,6 +16,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Horizontal linear pass of resize: output element i (pixel i / 3,
+ * channel i % 3) is (src[o0] * w0 + src[o1] * w1) >> 4 with the pixel's
+ * offsets xofs[2x], xofs[2x + 1] (+ channel) and weights alpha[2x],
+ * alpha[2x + 1].  The same outputs are also described in blocks of 32
+ * elements for byte-shuffle gathers: block b reads the 128 bytes from
+ * src + block_base[b], or when block_base[b] is -1 the 16 pieces of 8 bytes
+ * at src + block_gather[16 b + j] one after another (-2: compute the block
+ * directly),
+ * block_index[128 b ..] gives each 16-bit lane its byte (odd lanes are
+ * zero), block_weight[64 b ..] the weight of each lane; lane pairs summed,
+ * shifted by 4 and packed give the block's 32 outputs in order.
+ */
+typedef struct {
+    const int32_t *xofs;
+    const int16_t *alpha;
+    size_t dst_width;
+    size_t src_bytes; /* readable bytes of a source row */
+    size_t blocks;    /* whole blocks of 32 outputs */
+    const int32_t *block_base;
+    const int32_t *block_gather;
+    const uint8_t *block_index;
+    const int16_t *block_weight;
+} pk_linear_h_plan;
+
 typedef struct {
     const char *name;
     /* point */
@@ -36,10 +61,9 @@ typedef struct {
     /* histogram: adds one row to four interleaved tables of 3 * 256 counters */
     void (*histogram)(const uint8_t *src, size_t width, uint32_t *counts4);
     /* resample */
-    void (*resize_h_linear)(const uint8_t *src, int32_t *dst, size_t dst_width,
-                            const int32_t *xofs, const int16_t *alpha);
-    void (*resize_v_linear)(const int32_t *row0, const int32_t *row1, uint8_t *dst,
-                            size_t n, int32_t beta0, int32_t beta1);
+    void (*resize_h_linear)(const uint8_t *src, int16_t *dst, const pk_linear_h_plan *plan);
+    void (*resize_v_linear)(const int16_t *row0, const int16_t *row1, uint8_t *dst,
+                            size_t n, int16_t beta0, int16_t beta1);
     void (*resize_area_h)(const uint8_t *src, float *dst, size_t dst_width,
                           const int32_t *start, const int32_t *count, const float *weights,
                           size_t taps);

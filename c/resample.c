@@ -16,6 +16,7 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ typedef struct {
     int32_t *yidx;
     /* linear: xofs pairs, alpha pairs; yidx pairs, beta pairs */
     int16_t *alpha, *beta;
+    pk_linear_h_plan hplan;
     /* area: per-axis cells */
     int32_t *xstart, *xcount, *ystart, *ycount;
     float *xweights, *yweights;
@@ -118,8 +120,8 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
     size_t n = 3 * job->dst->width;
-    int32_t *rows = pk_scratch(2 * n * sizeof *rows);
-    int32_t *row[2] = {rows, rows + n};
+    int16_t *rows = pk_scratch(2 * n * sizeof *rows);
+    int16_t *row[2] = {rows, rows + n};
     long cached[2] = {-1, -1};
     if (rows == NULL) {
         pk_band_failed(job);
@@ -129,7 +131,7 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
         long want[2] = {job->yidx[2 * y], job->yidx[2 * y + 1]};
         /* Reuse horizontally resampled rows that the previous output row used. */
         if (cached[0] != want[0] && cached[1] == want[0]) {
-            int32_t *t = row[0];
+            int16_t *t = row[0];
             row[0] = row[1];
             row[1] = t;
             cached[0] = want[0];
@@ -137,8 +139,7 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
         }
         for (int k = 0; k < 2; k++) {
             if (cached[k] != want[k]) {
-                job->kernels->resize_h_linear(pk_src_row(job, (size_t)want[k]), row[k], job->dst->width,
-                                              job->xofs, job->alpha);
+                job->kernels->resize_h_linear(pk_src_row(job, (size_t)want[k]), row[k], &job->hplan);
                 cached[k] = want[k];
             }
         }
@@ -146,6 +147,73 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
                                       job->beta[2 * y + 1]);
     }
     pk_scratch_free(rows);
+}
+
+/*
+ * The shuffle blocks of the horizontal linear pass (see pk_linear_h_plan):
+ * within a block, lane pair s of the first half holds output 8 (s / 4) +
+ * s % 4, of the second half output 8 (s / 4) + 4 + s % 4, so that packing
+ * the two halves' sums (per 128-bit lane) puts the outputs in order.
+ */
+static pk_status pk_linear_h_blocks(pk_linear_h_plan *plan, void **memory)
+{
+    size_t blocks = 3 * plan->dst_width / 32;
+    /* per block: base, 16 gather offsets, 128 index bytes, 64 weights */
+    size_t per_block = 17 * sizeof(int32_t) + 128 + 64 * sizeof(int16_t);
+    uint8_t *all = pk_scratch((blocks ? blocks : 1) * per_block);
+    *memory = all;
+    if (all == NULL)
+        return PK_ERR_NO_MEMORY;
+    int32_t *base = (int32_t *)(void *)all;
+    int32_t *gather = base + blocks;
+    int16_t *weight = (int16_t *)(void *)(gather + 16 * blocks);
+    uint8_t *index = (uint8_t *)(weight + 64 * blocks);
+    for (size_t b = 0; b < blocks; b++) {
+        int32_t lo = INT32_MAX, hi = INT32_MIN;
+        size_t first_pixel = 32 * b / 3, last_pixel = (32 * b + 31) / 3;
+        int gatherable = 1;
+        for (size_t e = 0; e < 32; e++) {
+            size_t i = 32 * b + e, x = i / 3;
+            int32_t o0 = plan->xofs[2 * x] + (int32_t)(i % 3), o1 = plan->xofs[2 * x + 1] + (int32_t)(i % 3);
+            lo = o0 < lo ? o0 : lo;
+            lo = o1 < lo ? o1 : lo;
+            hi = o0 > hi ? o0 : hi;
+            hi = o1 > hi ? o1 : hi;
+        }
+        /* Gathering: 8 bytes from each pixel's first offset hold both of its samples. */
+        for (size_t x = first_pixel; x <= last_pixel; x++) {
+            int32_t o0 = plan->xofs[2 * x], o1 = plan->xofs[2 * x + 1];
+            if (o1 < o0 || o1 > o0 + 3 || (size_t)o0 + 8 > plan->src_bytes)
+                gatherable = 0;
+            gather[16 * b + (x - first_pixel)] = o0;
+        }
+        for (size_t j = last_pixel - first_pixel + 1; j < 16; j++)
+            gather[16 * b + j] = gather[16 * b];
+        base[b] = hi - lo < 128 ? lo : gatherable ? -1 : -2;
+        for (size_t half = 0; half < 2; half++) {
+            for (size_t s = 0; s < 16; s++) {
+                size_t e = 8 * (s / 4) + 4 * half + s % 4, i = 32 * b + e, x = i / 3;
+                for (size_t tap = 0; tap < 2; tap++) {
+                    size_t lane = 64 * half + 2 * (2 * s + tap);
+                    int32_t o = plan->xofs[2 * x + tap] + (int32_t)(i % 3);
+                    uint8_t at = 0;
+                    if (base[b] >= 0)
+                        at = (uint8_t)(o - lo);
+                    else if (base[b] == -1)
+                        at = (uint8_t)(8 * (x - first_pixel) + (size_t)(o - plan->xofs[2 * x]));
+                    index[128 * b + lane] = at;
+                    index[128 * b + lane + 1] = 0;
+                    weight[64 * b + 32 * half + 2 * s + tap] = plan->alpha[2 * x + tap];
+                }
+            }
+        }
+    }
+    plan->blocks = blocks;
+    plan->block_base = base;
+    plan->block_gather = gather;
+    plan->block_index = index;
+    plan->block_weight = weight;
+    return PK_OK;
 }
 
 /* ---- area (shrinking) ------------------------------------------------------ */
@@ -522,15 +590,24 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
         job.yidx = pk_scratch(2 * dh * sizeof *job.yidx);
         job.alpha = pk_scratch(2 * dw * sizeof *job.alpha);
         job.beta = pk_scratch(2 * dh * sizeof *job.beta);
+        void *blocks = NULL;
         if (job.xofs && job.yidx && job.alpha && job.beta) {
             pk_linear_table(SW, DW, area_mode, tile->dst.x, dw, job.xofs, job.alpha);
             pk_shift(job.xofs, 2 * dw, tile->src.x, 3);
             pk_linear_table(SH, DH, area_mode, tile->dst.y, dh, job.yidx, job.beta);
             pk_shift(job.yidx, 2 * dh, tile->src.y, 1);
-            pk_parallel_for(dh, work, pk_linear_band, &job);
+            job.hplan.xofs = job.xofs;
+            job.hplan.alpha = job.alpha;
+            job.hplan.dst_width = dw;
+            job.hplan.src_bytes = 3 * sw;
+            if (pk_linear_h_blocks(&job.hplan, &blocks) == PK_OK)
+                pk_parallel_for(dh, work, pk_linear_band, &job);
+            else
+                pk_band_failed(&job);
         } else {
             pk_band_failed(&job);
         }
+        pk_scratch_free(blocks);
     }
     pk_scratch_free(job.xofs);
     pk_scratch_free(job.yidx);

@@ -3,28 +3,86 @@
 #include <stdint.h>
 #include <string.h>
 
-/*
- * Horizontal linear pass: for output pixel x, xofs[2x] and xofs[2x + 1]
- * are the byte offsets of the two source pixels and alpha[2x], alpha[2x + 1]
- * their weights (sum ~2048).
- */
-static void row_resize_h_linear(const uint8_t *restrict src, int32_t *restrict dst, size_t dst_width,
-                                const int32_t *restrict xofs, const int16_t *restrict alpha)
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#endif
+
+/* Outputs first .. last - 1 of the horizontal linear pass, one by one. */
+static inline void resize_h_linear_elements(const uint8_t *restrict src, int16_t *restrict dst,
+                                            const pk_linear_h_plan *plan, size_t first, size_t last)
 {
-    for (size_t x = 0; x < dst_width; x++) {
+    const int32_t *restrict xofs = plan->xofs;
+    const int16_t *restrict alpha = plan->alpha;
+    size_t i = first;
+    for (; i < last && i % 3 != 0; i++) {
+        size_t x = i / 3, c = i % 3;
+        dst[i] = (int16_t)((src[xofs[2 * x] + (int32_t)c] * alpha[2 * x]
+                            + src[xofs[2 * x + 1] + (int32_t)c] * alpha[2 * x + 1]) >> 4);
+    }
+    for (; i + 3 <= last; i += 3) {
+        size_t x = i / 3;
         const uint8_t *p0 = src + xofs[2 * x], *p1 = src + xofs[2 * x + 1];
         int32_t a0 = alpha[2 * x], a1 = alpha[2 * x + 1];
-        dst[3 * x] = p0[0] * a0 + p1[0] * a1;
-        dst[3 * x + 1] = p0[1] * a0 + p1[1] * a1;
-        dst[3 * x + 2] = p0[2] * a0 + p1[2] * a1;
+        dst[i] = (int16_t)((p0[0] * a0 + p1[0] * a1) >> 4);
+        dst[i + 1] = (int16_t)((p0[1] * a0 + p1[1] * a1) >> 4);
+        dst[i + 2] = (int16_t)((p0[2] * a0 + p1[2] * a1) >> 4);
+    }
+    for (; i < last; i++) {
+        size_t x = i / 3, c = i % 3;
+        dst[i] = (int16_t)((src[xofs[2 * x] + (int32_t)c] * alpha[2 * x]
+                            + src[xofs[2 * x + 1] + (int32_t)c] * alpha[2 * x + 1]) >> 4);
     }
 }
 
-static void row_resize_v_linear(const int32_t *restrict row0, const int32_t *restrict row1,
-                                uint8_t *restrict dst, size_t n, int32_t beta0, int32_t beta1)
+/* Horizontal linear pass (see pk_linear_h_plan): Q7 results. */
+static void row_resize_h_linear(const uint8_t *restrict src, int16_t *restrict dst, const pk_linear_h_plan *plan)
+{
+    size_t n = 3 * plan->dst_width, b = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    const __mmask64 even = 0x5555555555555555ULL;
+    for (; b < plan->blocks; b++) {
+        int32_t base = plan->block_base[b];
+        if (base == -2) {
+            resize_h_linear_elements(src, dst, plan, 32 * b, 32 * b + 32);
+            continue;
+        }
+        const uint8_t *p = src + base;
+        size_t avail = plan->src_bytes - (size_t)base;
+        __m512i lo, hi;
+        if (base == -1) {
+            const int32_t *g = plan->block_gather + 16 * b;
+            lo = _mm512_i32gather_epi64(_mm256_loadu_si256((const __m256i *)(const void *)g), (const void *)src, 1);
+            hi = _mm512_i32gather_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(g + 8)), (const void *)src,
+                                        1);
+        } else if (avail >= 128) {
+            lo = _mm512_loadu_si512((const void *)p);
+            hi = _mm512_loadu_si512((const void *)(p + 64));
+        } else {
+            lo = _mm512_maskz_loadu_epi8(avail >= 64 ? ~0ULL : (1ULL << avail) - 1, p);
+            hi = avail > 64 ? _mm512_maskz_loadu_epi8((1ULL << (avail - 64)) - 1, p + 64) : _mm512_setzero_si512();
+        }
+        const uint8_t *ix = plan->block_index + 128 * b;
+        const int16_t *w = plan->block_weight + 64 * b;
+        __m512i a = _mm512_maskz_permutex2var_epi8(even, lo, _mm512_loadu_si512((const void *)ix), hi);
+        __m512i c = _mm512_maskz_permutex2var_epi8(even, lo, _mm512_loadu_si512((const void *)(ix + 64)), hi);
+        a = _mm512_srai_epi32(_mm512_madd_epi16(a, _mm512_loadu_si512((const void *)w)), 4);
+        c = _mm512_srai_epi32(_mm512_madd_epi16(c, _mm512_loadu_si512((const void *)(w + 32))), 4);
+        _mm512_storeu_si512((void *)(dst + 32 * b), _mm512_packs_epi32(a, c));
+    }
+#endif
+    resize_h_linear_elements(src, dst, plan, 32 * b, n);
+}
+
+/* Vertical linear pass, as OpenCV's vector code computes it: each row's
+ * Q7 value times its 11-bit weight keeps the high 16 bits, and the sum is
+ * rounded by 2 bits. */
+static void row_resize_v_linear(const int16_t *restrict row0, const int16_t *restrict row1, uint8_t *restrict dst,
+                                size_t n, int16_t beta0, int16_t beta1)
 {
     for (size_t i = 0; i < n; i++) {
-        int32_t v = (row0[i] * beta0 + row1[i] * beta1 + (1 << 21)) >> 22;
+        int16_t a = (int16_t)(((int32_t)row0[i] * beta0) >> 16);
+        int16_t b = (int16_t)(((int32_t)row1[i] * beta1) >> 16);
+        int16_t v = (int16_t)((a + b + 2) >> 2);
         dst[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
     }
 }
@@ -192,10 +250,12 @@ static void row_double_h(const uint8_t *restrict src, uint16_t *restrict dst, si
     }
 }
 
-/* Doubling, vertical pass: (w0 * a + w1 * b + 8) >> 4 with w0 + w1 = 4. */
+/* Doubling, vertical pass: ((w0 * a) >> 2) + ((w1 * b) >> 2), rounded by
+ * 2 bits, with w0 + w1 = 4: what row_resize_v_linear computes for these
+ * weights (the Q7 values are 32 a, 32 b; 11-bit weights 512 w). */
 static void row_double_v(const uint16_t *restrict a, const uint16_t *restrict b, uint8_t *restrict dst, size_t n,
                          uint16_t w0, uint16_t w1)
 {
     for (size_t i = 0; i < n; i++)
-        dst[i] = (uint8_t)((uint16_t)(w0 * a[i] + w1 * b[i] + 8) >> 4);
+        dst[i] = (uint8_t)((uint16_t)(((uint16_t)(w0 * a[i]) >> 2) + ((uint16_t)(w1 * b[i]) >> 2) + 2) >> 2);
 }
