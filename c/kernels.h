@@ -64,17 +64,20 @@ typedef struct {
     void (*resize_h_linear)(const uint8_t *src, int16_t *dst, const pk_linear_h_plan *plan);
     void (*resize_v_linear)(const int16_t *row0, const int16_t *row1, uint8_t *dst,
                             size_t n, int16_t beta0, int16_t beta1);
-    void (*resize_area_h)(const uint8_t *src, float *dst, size_t dst_width,
-                          const int32_t *start, const int32_t *count, const float *weights,
-                          size_t taps);
+    /* area: acc = (first ? 0 : acc) + row * weight; then per output pixel the
+     * weighted sum of acc's pixels start[x] .. + count[x] - 1, times scale */
+    void (*area_v_u32)(const uint8_t *row, uint32_t *acc, size_t n, uint32_t weight, int first);
+    void (*area_h_f32)(const uint32_t *acc, uint8_t *dst, size_t dst_width, const int32_t *start,
+                       const int32_t *count, const float *weights, size_t taps, float scale);
     void (*double_h)(const uint8_t *src, uint16_t *dst, size_t src_width);
     void (*double_v)(const uint16_t *a, const uint16_t *b, uint8_t *dst, size_t n, uint16_t w0, uint16_t w1);
     void (*half)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst, size_t dst_width);
-    void (*area_sum_h)(const uint8_t *src, uint32_t *dst, size_t dst_width, size_t factor);
     void (*nearest_row)(const uint8_t *src, uint8_t *dst, size_t dst_width, const int32_t *xofs,
                         size_t src_width);
-    void (*axpy_f32)(const float *src, float *acc, size_t n, float weight);
-    void (*round_f32)(const float *src, uint8_t *dst, size_t n);
+    /* integer-factor area: sums of `factor` pixels of a row of column sums,
+     * and their means rounded half to even */
+    void (*area_sum_h16)(const uint16_t *src, uint32_t *dst, size_t dst_width, size_t factor);
+    void (*area_div_even)(const uint32_t *sum, uint8_t *dst, size_t n, uint32_t area, uint32_t magic);
     /* filter */
     void (*add_u8)(uint16_t *acc, const uint8_t *row, size_t n);
     void (*slide_u8)(uint16_t *acc, const uint8_t *entering, const uint8_t *leaving, size_t n);

@@ -35,7 +35,8 @@ typedef struct {
     pk_linear_h_plan hplan;
     /* area: per-axis cells */
     int32_t *xstart, *xcount, *ystart, *ycount;
-    float *xweights, *yweights;
+    float *xweights, *yscale;
+    uint32_t *ycover;
     size_t xtaps, ytaps;
     /* integer area */
     size_t fx, fy;
@@ -226,7 +227,7 @@ static pk_status pk_linear_h_blocks(pk_linear_h_plan *plan, void **memory)
  * that many).
  */
 static size_t pk_area_table(size_t src_size, size_t dst_size, size_t first_output, size_t n, int32_t *start,
-                            int32_t *count, float *weights, size_t taps)
+                            int32_t *count, float *weights, size_t taps, double *cover, double *cell_sizes)
 {
     double scale = (double)src_size / (double)dst_size;
     size_t most = 0;
@@ -248,45 +249,68 @@ static size_t pk_area_table(size_t src_size, size_t dst_size, size_t first_outpu
         if (weights == NULL)
             continue;
         float *w = weights + i * taps;
-        size_t k = 0;
+        double part[3];
+        size_t k = 0, kept = 0;
         start[i] = (int32_t)(head ? s1 - 1 : s1);
         if (head)
-            w[k++] = (float)(((double)s1 - first) / cell);
-        for (long s = s1; s < s2; s++)
+            w[k++] = (float)((part[kept++] = (double)s1 - first) / cell);
+        for (long s = s1; s < s2; s++) {
             w[k++] = (float)(1.0 / cell);
-        if (tail) {
-            double part = last - (double)s2 < 1.0 ? last - (double)s2 : 1.0;
-            w[k++] = (float)((part < cell ? part : cell) / cell);
+            if (cover != NULL)
+                cover[i * taps + k - 1] = 1.0;
         }
-        if (k == 0)
+        if (tail) {
+            double p = last - (double)s2 < 1.0 ? last - (double)s2 : 1.0;
+            p = p < cell ? p : cell;
+            w[k++] = (float)(p / cell);
+            part[kept++] = p;
+        }
+        if (k == 0) {
             w[k++] = 1.0f;
+            part[kept++] = cell;
+        }
         count[i] = (int32_t)k;
-        for (; k < taps; k++)
+        if (cover != NULL) {
+            /* The pixels' coverage (1 inside the cell), and the cell's size. */
+            size_t used = 0;
+            if (head)
+                cover[i * taps] = part[used++];
+            if (used < kept)
+                cover[i * taps + k - 1] = part[used];
+            cell_sizes[i] = cell;
+        }
+        for (; k < taps; k++) {
             w[k] = 0.0f;
+            if (cover != NULL)
+                cover[i * taps + k] = 0.0;
+        }
     }
     return most;
 }
 
+/*
+ * Shrinking on both axes, rows first: each output row's source rows are
+ * summed with their coverage in fixed point (ycover, 1 << ybits for whole
+ * pixels), then the sums are resampled along the row in float.
+ */
 static void pk_area_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    size_t n = 3 * job->dst->width;
-    float *buffers = pk_scratch(2 * n * sizeof *buffers);
-    if (buffers == NULL) {
+    size_t wide = 3 * job->src->width, n = 3 * job->dst->width;
+    uint32_t *acc = pk_scratch(wide * sizeof *acc);
+    if (acc == NULL) {
         pk_band_failed(job);
         return;
     }
-    float *acc = buffers, *row = buffers + n;
+    (void)n;
     for (size_t y = begin; y < end; y++) {
-        memset(acc, 0, n * sizeof *acc);
-        for (int32_t k = 0; k < job->ycount[y]; k++) {
-            job->kernels->resize_area_h(pk_src_row(job, (size_t)(job->ystart[y] + k)), row, job->dst->width,
-                                        job->xstart, job->xcount, job->xweights, job->xtaps);
-            job->kernels->axpy_f32(row, acc, n, job->yweights[y * job->ytaps + (size_t)k]);
-        }
-        job->kernels->round_f32(acc, pk_dst_row(job, y), n);
+        const uint32_t *cover = job->ycover + y * job->ytaps;
+        for (int32_t k = 0; k < job->ycount[y]; k++)
+            job->kernels->area_v_u32(pk_src_row(job, (size_t)(job->ystart[y] + k)), acc, wide, cover[k], k == 0);
+        job->kernels->area_h_f32(acc, pk_dst_row(job, y), job->dst->width, job->xstart, job->xcount, job->xweights,
+                                 job->xtaps, job->yscale[y]);
     }
-    pk_scratch_free(buffers);
+    pk_scratch_free(acc);
 }
 
 /* Halving both sides: the 2x2 mean, which is what both the bilinear and
@@ -348,30 +372,34 @@ static void pk_double_band(void *context, size_t begin, size_t end)
     pk_scratch_free(rows);
 }
 
-/* Whole-number factors: exact integer means, rounded half up. */
+/* Whole-number factors: exact integer means, rounded half to even.  Each
+ * output row first sums its source rows (16-bit column sums), then sums
+ * those along the row. */
 static void pk_area_int_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    size_t n = 3 * job->dst->width;
-    uint32_t *buffers = pk_scratch(2 * n * sizeof *buffers);
-    if (buffers == NULL) {
+    size_t n = 3 * job->dst->width, wide = n * job->fx;
+    uint16_t *columns = pk_scratch(wide * sizeof *columns);
+    uint32_t *sums = pk_scratch(n * sizeof *sums);
+    if (columns == NULL || sums == NULL) {
+        pk_scratch_free(columns);
+        pk_scratch_free(sums);
         pk_band_failed(job);
         return;
     }
-    uint32_t *acc = buffers, *row = buffers + n;
     uint32_t area = (uint32_t)(job->fx * job->fy);
     uint32_t magic = (uint32_t)(((uint64_t)1 << 32) / (2u * area) + 1);
     size_t x = 3 * (job->dst_x * job->fx - job->src_x);
     for (size_t y = begin; y < end; y++) {
         size_t first = (job->dst_y + y) * job->fy - job->src_y;
-        job->kernels->area_sum_h(pk_src_row(job, first) + x, acc, job->dst->width, job->fx);
-        for (size_t k = 1; k < job->fy; k++) {
-            job->kernels->area_sum_h(pk_src_row(job, first + k) + x, row, job->dst->width, job->fx);
-            job->kernels->add_u32(acc, row, n);
-        }
-        job->kernels->box_div(acc, pk_dst_row(job, y), n, area, magic);
+        memset(columns, 0, wide * sizeof *columns);
+        for (size_t k = 0; k < job->fy; k++)
+            job->kernels->add_u8(columns, pk_src_row(job, first + k) + x, wide);
+        job->kernels->area_sum_h16(columns, sums, job->dst->width, job->fx);
+        job->kernels->area_div_even(sums, pk_dst_row(job, y), n, area, magic);
     }
-    pk_scratch_free(buffers);
+    pk_scratch_free(columns);
+    pk_scratch_free(sums);
 }
 
 /* ---- planning ----------------------------------------------------------- */
@@ -429,11 +457,11 @@ static pk_status pk_axis_span(pk_plan plan, int method, size_t src_size, size_t 
             status = PK_ERR_NO_MEMORY;
         }
     } else {
-        size_t taps = pk_area_table(src_size, dst_size, first, n, NULL, NULL, NULL, 0), cells;
+        size_t taps = pk_area_table(src_size, dst_size, first, n, NULL, NULL, NULL, 0, NULL, NULL), cells;
         float *weights = pk_mul_size(n, taps, &cells) ? pk_scratch(cells * sizeof *weights) : NULL;
         count = pk_scratch(n * sizeof *count);
         if (weights != NULL && count != NULL) {
-            pk_area_table(src_size, dst_size, first, n, index, count, weights, taps);
+            pk_area_table(src_size, dst_size, first, n, index, count, weights, taps, NULL, NULL);
             /* Cell i reads index[i] .. index[i] + count[i] - 1: store both ends. */
             for (size_t i = n; i-- > 0;) {
                 index[2 * i + 1] = index[i] + count[i] - 1;
@@ -566,24 +594,40 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
         job.fy = SH / DH;
         pk_parallel_for(dh, work, pk_area_int_band, &job);
     } else if (plan == PK_PLAN_AREA) {
-        job.xtaps = pk_area_table(SW, DW, tile->dst.x, dw, NULL, NULL, NULL, 0);
-        job.ytaps = pk_area_table(SH, DH, tile->dst.y, dh, NULL, NULL, NULL, 0);
+        job.xtaps = pk_area_table(SW, DW, tile->dst.x, dw, NULL, NULL, NULL, 0, NULL, NULL);
+        job.ytaps = pk_area_table(SH, DH, tile->dst.y, dh, NULL, NULL, NULL, 0, NULL, NULL);
         job.xstart = pk_scratch(dw * sizeof(int32_t));
         job.xcount = pk_scratch(dw * sizeof(int32_t));
         job.ystart = pk_scratch(dh * sizeof(int32_t));
         job.ycount = pk_scratch(dh * sizeof(int32_t));
+        job.yscale = pk_scratch(dh * sizeof(float));
+        double *ycells = pk_scratch(dh * sizeof(double));
         job.xweights = pk_mul_size(dw, job.xtaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
-        job.yweights = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
+        float *yweights = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
+        double *ycover = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(double)) : NULL;
+        job.ycover = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(uint32_t)) : NULL;
         work = 3 * (dw * dh + sw * sh);
-        if (job.xstart && job.xcount && job.ystart && job.ycount && job.xweights && job.yweights) {
-            pk_area_table(SW, DW, tile->dst.x, dw, job.xstart, job.xcount, job.xweights, job.xtaps);
+        if (job.xstart && job.xcount && job.ystart && job.ycount && job.xweights && yweights && ycover && ycells
+            && job.ycover && job.yscale) {
+            pk_area_table(SW, DW, tile->dst.x, dw, job.xstart, job.xcount, job.xweights, job.xtaps, NULL, NULL);
             pk_shift(job.xstart, dw, tile->src.x, 1);
-            pk_area_table(SH, DH, tile->dst.y, dh, job.ystart, job.ycount, job.yweights, job.ytaps);
+            pk_area_table(SH, DH, tile->dst.y, dh, job.ystart, job.ycount, yweights, job.ytaps, ycover, ycells);
             pk_shift(job.ystart, dh, tile->src.y, 1);
+            /* Fixed-point coverage: as many bits (up to 16) as keep 255 * the sum of a cell in 32 bits. */
+            int bits = 16;
+            while (bits > 0 && 255.0 * (double)(job.ytaps + 1) * (double)(1u << bits) >= 4294967295.0)
+                bits--;
+            for (size_t i = 0; i < dh * job.ytaps; i++)
+                job.ycover[i] = (uint32_t)lrint(ycover[i] * (double)(1u << bits));
+            for (size_t i = 0; i < dh; i++)
+                job.yscale[i] = (float)(1.0 / (ycells[i] * (double)(1u << bits)));
             pk_parallel_for(dh, work, pk_area_band, &job);
         } else {
             pk_band_failed(&job);
         }
+        pk_scratch_free(yweights);
+        pk_scratch_free(ycover);
+        pk_scratch_free(ycells);
     } else {
         int area_mode = method == PK_RESIZE_AREA;
         job.xofs = pk_scratch(2 * dw * sizeof *job.xofs);
@@ -618,7 +662,8 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
     pk_scratch_free(job.ystart);
     pk_scratch_free(job.ycount);
     pk_scratch_free(job.xweights);
-    pk_scratch_free(job.yweights);
+    pk_scratch_free(job.yscale);
+    pk_scratch_free(job.ycover);
     return (pk_status)atomic_load(&job.status);
 }
 

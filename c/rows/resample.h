@@ -87,14 +87,26 @@ static void row_resize_v_linear(const int16_t *restrict row0, const int16_t *res
     }
 }
 
-/* Horizontal area pass: output x sums `count[x]` source pixels from start[x]
- * with weights[x * taps + k]. */
-static void row_resize_area_h(const uint8_t *restrict src, float *restrict dst, size_t dst_width,
-                              const int32_t *restrict start, const int32_t *restrict count,
-                              const float *restrict weights, size_t taps)
+/* Area, rows: acc = (first ? 0 : acc) + row * weight. */
+static void row_area_v_u32(const uint8_t *restrict row, uint32_t *restrict acc, size_t n, uint32_t weight, int first)
+{
+    if (first) {
+        for (size_t i = 0; i < n; i++)
+            acc[i] = row[i] * weight;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            acc[i] += row[i] * weight;
+    }
+}
+
+/* Area, along the row: output x is the sum of count[x] pixels of acc from
+ * start[x] with weights[x * taps + k], times scale, rounded. */
+static void row_area_h_f32(const uint32_t *restrict acc, uint8_t *restrict dst, size_t dst_width,
+                           const int32_t *restrict start, const int32_t *restrict count,
+                           const float *restrict weights, size_t taps, float scale)
 {
     for (size_t x = 0; x < dst_width; x++) {
-        const uint8_t *p = src + 3 * (size_t)start[x];
+        const uint32_t *p = acc + 3 * (size_t)start[x];
         const float *w = weights + x * taps;
         float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
         for (int32_t k = 0; k < count[x]; k++) {
@@ -102,37 +114,34 @@ static void row_resize_area_h(const uint8_t *restrict src, float *restrict dst, 
             s1 += (float)p[3 * k + 1] * w[k];
             s2 += (float)p[3 * k + 2] * w[k];
         }
-        dst[3 * x] = s0;
-        dst[3 * x + 1] = s1;
-        dst[3 * x + 2] = s2;
+        float v[3] = {s0 * scale + 0.5f, s1 * scale + 0.5f, s2 * scale + 0.5f};
+        for (size_t c = 0; c < 3; c++)
+            dst[3 * x + c] = (uint8_t)(v[c] <= 0.0f ? 0 : v[c] >= 255.0f ? 255 : (int32_t)v[c]);
     }
 }
 
-static void row_axpy_f32(const float *restrict src, float *restrict acc, size_t n, float weight)
+/* Integer-factor area: sums of `factor` adjacent pixels of a row of column sums. */
+static void row_area_sum_h16(const uint16_t *restrict src, uint32_t *restrict dst, size_t dst_width, size_t factor)
 {
-    for (size_t i = 0; i < n; i++)
-        acc[i] += src[i] * weight;
-}
-
-static void row_round_f32(const float *restrict src, uint8_t *restrict dst, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        float v = src[i] + 0.5f;
-        dst[i] = (uint8_t)(v <= 0.0f ? 0 : v >= 255.0f ? 255 : (int32_t)v);
+    if (factor == 1) {
+        for (size_t i = 0; i < 3 * dst_width; i++)
+            dst[i] = src[i];
+        return;
     }
-}
-
-/* Integer-factor area: sums of `factor` adjacent pixels, per channel. */
-static void row_area_sum_h(const uint8_t *restrict src, uint32_t *restrict dst, size_t dst_width, size_t factor)
-{
     if (factor == 2) {
         for (size_t x = 0; x < dst_width; x++)
             for (size_t c = 0; c < 3; c++)
                 dst[3 * x + c] = (uint32_t)src[6 * x + c] + src[6 * x + 3 + c];
         return;
     }
+    if (factor == 3) {
+        for (size_t x = 0; x < dst_width; x++)
+            for (size_t c = 0; c < 3; c++)
+                dst[3 * x + c] = (uint32_t)src[9 * x + c] + src[9 * x + 3 + c] + src[9 * x + 6 + c];
+        return;
+    }
     for (size_t x = 0; x < dst_width; x++) {
-        const uint8_t *p = src + 3 * factor * x;
+        const uint16_t *p = src + 3 * factor * x;
         uint32_t s0 = 0, s1 = 0, s2 = 0;
         for (size_t k = 0; k < factor; k++) {
             s0 += p[3 * k];
@@ -142,6 +151,21 @@ static void row_area_sum_h(const uint8_t *restrict src, uint32_t *restrict dst, 
         dst[3 * x] = s0;
         dst[3 * x + 1] = s1;
         dst[3 * x + 2] = s2;
+    }
+}
+
+/* sum / area rounded half to even (as OpenCV's float mean and cvRound give):
+ * q = floor((2 sum + area) / (2 area)) by multiplying with magic =
+ * ceil(2^32 / (2 area)), exact while 2 sum + area < 2^17; an exact tie
+ * that rounded up to an odd value goes back down. */
+static void row_area_div_even(const uint32_t *restrict sum, uint8_t *restrict dst, size_t n, uint32_t area,
+                              uint32_t magic)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = 2u * sum[i] + area;
+        uint32_t q = (uint32_t)(((uint64_t)t * magic) >> 32);
+        q -= (uint32_t)(q * 2u * area == t) & q;
+        dst[i] = (uint8_t)q;
     }
 }
 
