@@ -61,7 +61,11 @@ typedef struct {
     /* histogram: adds one row to four interleaved tables of 3 * 256 counters */
     void (*histogram)(const uint8_t *src, size_t width, uint32_t *counts4);
     /* resample */
-    void (*resize_h_linear)(const uint8_t *src, int16_t *dst, const pk_linear_h_plan *plan);
+    /* next: the source row the following call will read (prefetched), or NULL */
+    void (*resize_h_linear)(const uint8_t *src, int16_t *dst, const pk_linear_h_plan *plan, const uint8_t *next);
+    void (*resize_linear_fused)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst,
+                                const pk_linear_h_plan *plan, int16_t beta0, int16_t beta1,
+                                const uint8_t *next0, const uint8_t *next1);
     void (*resize_v_linear)(const int16_t *row0, const int16_t *row1, uint8_t *dst,
                             size_t n, int16_t beta0, int16_t beta1);
     /* area: acc = (first ? 0 : acc) + row * weight; then per output pixel the

@@ -140,7 +140,10 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
         }
         for (int k = 0; k < 2; k++) {
             if (cached[k] != want[k]) {
-                job->kernels->resize_h_linear(pk_src_row(job, (size_t)want[k]), row[k], &job->hplan);
+                /* The row computed after this one: the other of this pair, or the next output's last. */
+                long after = k == 0 && want[1] != want[0] ? want[1] : y + 1 < end ? job->yidx[2 * y + 3] : -1;
+                const uint8_t *next = after >= 0 && after != want[k] ? pk_src_row(job, (size_t)after) : NULL;
+                job->kernels->resize_h_linear(pk_src_row(job, (size_t)want[k]), row[k], &job->hplan, next);
                 cached[k] = want[k];
             }
         }
@@ -148,6 +151,23 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
                                       job->beta[2 * y + 1]);
     }
     pk_scratch_free(rows);
+}
+
+/* Shrinking rows by 2 or more: no source row serves two output rows, so
+ * each output row takes both passes at once. */
+static void pk_linear_fused_band(void *context, size_t begin, size_t end)
+{
+    pk_resize_job *job = context;
+    for (size_t y = begin; y < end; y++) {
+        const uint8_t *next0 = NULL, *next1 = NULL;
+        if (y + 1 < end) {
+            next0 = pk_src_row(job, (size_t)job->yidx[2 * y + 2]);
+            next1 = pk_src_row(job, (size_t)job->yidx[2 * y + 3]);
+        }
+        job->kernels->resize_linear_fused(pk_src_row(job, (size_t)job->yidx[2 * y]),
+                                          pk_src_row(job, (size_t)job->yidx[2 * y + 1]), pk_dst_row(job, y),
+                                          &job->hplan, job->beta[2 * y], job->beta[2 * y + 1], next0, next1);
+    }
 }
 
 /*
@@ -645,7 +665,7 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
             job.hplan.dst_width = dw;
             job.hplan.src_bytes = 3 * sw;
             if (pk_linear_h_blocks(&job.hplan, &blocks) == PK_OK)
-                pk_parallel_for(dh, work, pk_linear_band, &job);
+                pk_parallel_for(dh, work, SH >= 2 * DH ? pk_linear_fused_band : pk_linear_band, &job);
             else
                 pk_band_failed(&job);
         } else {

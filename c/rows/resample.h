@@ -7,7 +7,7 @@
 #include <immintrin.h>
 #endif
 
-/* Outputs first .. last - 1 of the horizontal linear pass, one by one. */
+/* Outputs first .. last - 1 of the horizontal linear pass, one by one, to dst[0 ..]. */
 static inline void resize_h_linear_elements(const uint8_t *restrict src, int16_t *restrict dst,
                                             const pk_linear_h_plan *plan, size_t first, size_t last)
 {
@@ -16,61 +16,138 @@ static inline void resize_h_linear_elements(const uint8_t *restrict src, int16_t
     size_t i = first;
     for (; i < last && i % 3 != 0; i++) {
         size_t x = i / 3, c = i % 3;
-        dst[i] = (int16_t)((src[xofs[2 * x] + (int32_t)c] * alpha[2 * x]
-                            + src[xofs[2 * x + 1] + (int32_t)c] * alpha[2 * x + 1]) >> 4);
+        dst[i - first] = (int16_t)((src[xofs[2 * x] + (int32_t)c] * alpha[2 * x]
+                                    + src[xofs[2 * x + 1] + (int32_t)c] * alpha[2 * x + 1]) >> 4);
     }
     for (; i + 3 <= last; i += 3) {
         size_t x = i / 3;
         const uint8_t *p0 = src + xofs[2 * x], *p1 = src + xofs[2 * x + 1];
         int32_t a0 = alpha[2 * x], a1 = alpha[2 * x + 1];
-        dst[i] = (int16_t)((p0[0] * a0 + p1[0] * a1) >> 4);
-        dst[i + 1] = (int16_t)((p0[1] * a0 + p1[1] * a1) >> 4);
-        dst[i + 2] = (int16_t)((p0[2] * a0 + p1[2] * a1) >> 4);
+        dst[i - first] = (int16_t)((p0[0] * a0 + p1[0] * a1) >> 4);
+        dst[i - first + 1] = (int16_t)((p0[1] * a0 + p1[1] * a1) >> 4);
+        dst[i - first + 2] = (int16_t)((p0[2] * a0 + p1[2] * a1) >> 4);
     }
     for (; i < last; i++) {
         size_t x = i / 3, c = i % 3;
-        dst[i] = (int16_t)((src[xofs[2 * x] + (int32_t)c] * alpha[2 * x]
-                            + src[xofs[2 * x + 1] + (int32_t)c] * alpha[2 * x + 1]) >> 4);
+        dst[i - first] = (int16_t)((src[xofs[2 * x] + (int32_t)c] * alpha[2 * x]
+                                    + src[xofs[2 * x + 1] + (int32_t)c] * alpha[2 * x + 1]) >> 4);
     }
 }
 
-/* Horizontal linear pass (see pk_linear_h_plan): Q7 results. */
-static void row_resize_h_linear(const uint8_t *restrict src, int16_t *restrict dst, const pk_linear_h_plan *plan)
-{
-    size_t n = 3 * plan->dst_width, b = 0;
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+/* The 32 outputs of block b (not -2) of the horizontal linear pass. */
+static inline __m512i resize_h_linear_block(const uint8_t *restrict src, const pk_linear_h_plan *plan, size_t b)
+{
     const __mmask64 even = 0x5555555555555555ULL;
-    for (; b < plan->blocks; b++) {
-        int32_t base = plan->block_base[b];
-        if (base == -2) {
-            resize_h_linear_elements(src, dst, plan, 32 * b, 32 * b + 32);
-            continue;
+    int32_t base = plan->block_base[b];
+    __m512i lo, hi;
+    if (base == -1) {
+        /* A block spans at most 12 pixels: 12 pieces of 8 bytes, loaded in pairs. */
+        const int32_t *g = plan->block_gather + 16 * b;
+        __m128i q[6];
+        for (int j = 0; j < 6; j++) {
+            __m128d low = _mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)(const void *)(src + g[2 * j])));
+            q[j] = _mm_castpd_si128(_mm_loadh_pd(low, (const double *)(const void *)(src + g[2 * j + 1])));
         }
+        __m256i l0 = _mm256_inserti128_si256(_mm256_castsi128_si256(q[0]), q[1], 1);
+        __m256i l1 = _mm256_inserti128_si256(_mm256_castsi128_si256(q[2]), q[3], 1);
+        __m256i h0 = _mm256_inserti128_si256(_mm256_castsi128_si256(q[4]), q[5], 1);
+        lo = _mm512_inserti64x4(_mm512_castsi256_si512(l0), l1, 1);
+        hi = _mm512_zextsi256_si512(h0);
+    } else {
         const uint8_t *p = src + base;
         size_t avail = plan->src_bytes - (size_t)base;
-        __m512i lo, hi;
-        if (base == -1) {
-            const int32_t *g = plan->block_gather + 16 * b;
-            lo = _mm512_i32gather_epi64(_mm256_loadu_si256((const __m256i *)(const void *)g), (const void *)src, 1);
-            hi = _mm512_i32gather_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(g + 8)), (const void *)src,
-                                        1);
-        } else if (avail >= 128) {
+        if (avail >= 128) {
             lo = _mm512_loadu_si512((const void *)p);
             hi = _mm512_loadu_si512((const void *)(p + 64));
         } else {
             lo = _mm512_maskz_loadu_epi8(avail >= 64 ? ~0ULL : (1ULL << avail) - 1, p);
             hi = avail > 64 ? _mm512_maskz_loadu_epi8((1ULL << (avail - 64)) - 1, p + 64) : _mm512_setzero_si512();
         }
-        const uint8_t *ix = plan->block_index + 128 * b;
-        const int16_t *w = plan->block_weight + 64 * b;
-        __m512i a = _mm512_maskz_permutex2var_epi8(even, lo, _mm512_loadu_si512((const void *)ix), hi);
-        __m512i c = _mm512_maskz_permutex2var_epi8(even, lo, _mm512_loadu_si512((const void *)(ix + 64)), hi);
-        a = _mm512_srai_epi32(_mm512_madd_epi16(a, _mm512_loadu_si512((const void *)w)), 4);
-        c = _mm512_srai_epi32(_mm512_madd_epi16(c, _mm512_loadu_si512((const void *)(w + 32))), 4);
-        _mm512_storeu_si512((void *)(dst + 32 * b), _mm512_packs_epi32(a, c));
     }
+    const uint8_t *ix = plan->block_index + 128 * b;
+    const int16_t *w = plan->block_weight + 64 * b;
+    __m512i x = _mm512_maskz_permutex2var_epi8(even, lo, _mm512_loadu_si512((const void *)ix), hi);
+    __m512i y = _mm512_maskz_permutex2var_epi8(even, lo, _mm512_loadu_si512((const void *)(ix + 64)), hi);
+    x = _mm512_srai_epi32(_mm512_madd_epi16(x, _mm512_loadu_si512((const void *)w)), 4);
+    y = _mm512_srai_epi32(_mm512_madd_epi16(y, _mm512_loadu_si512((const void *)(w + 32))), 4);
+    return _mm512_packs_epi32(x, y);
+}
+
+/* Prefetches the lines of `next` that block b reads, from the line after `*fetched` on. */
+static inline void resize_h_linear_prefetch(const uint8_t *next, const pk_linear_h_plan *plan, size_t b,
+                                            uintptr_t *fetched)
+{
+    uintptr_t from = (uintptr_t)(next + plan->xofs[2 * (32 * b / 3)]) & ~(uintptr_t)63;
+    uintptr_t to = (uintptr_t)(next + plan->xofs[2 * ((32 * b + 31) / 3) + 1] + 2);
+    for (uintptr_t line = from > *fetched ? from : *fetched + 64; line <= to; line += 64)
+        _mm_prefetch((const char *)line, _MM_HINT_T0);
+    *fetched = to & ~(uintptr_t)63;
+}
 #endif
-    resize_h_linear_elements(src, dst, plan, 32 * b, n);
+
+/* Horizontal linear pass (see pk_linear_h_plan): Q7 results. */
+static void row_resize_h_linear(const uint8_t *restrict src, int16_t *restrict dst, const pk_linear_h_plan *plan,
+                                const uint8_t *next)
+{
+    size_t n = 3 * plan->dst_width, b = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    uintptr_t fetched = 0;
+    for (; b < plan->blocks; b++) {
+        if (next != NULL)
+            resize_h_linear_prefetch(next, plan, b, &fetched);
+        if (plan->block_base[b] == -2)
+            resize_h_linear_elements(src, dst + 32 * b, plan, 32 * b, 32 * b + 32);
+        else
+            _mm512_storeu_si512((void *)(dst + 32 * b), resize_h_linear_block(src, plan, b));
+    }
+#else
+    (void)next;
+#endif
+    resize_h_linear_elements(src, dst + 32 * b, plan, 32 * b, n);
+}
+
+/* One output row of linear resize from source rows row0, row1 with
+ * weights beta0, beta1: both passes at once (for shrinking, where no
+ * source row serves two output rows).  next0, next1: the rows of the
+ * following call, prefetched, or NULL. */
+static void row_resize_linear_fused(const uint8_t *restrict row0, const uint8_t *restrict row1,
+                                    uint8_t *restrict dst, const pk_linear_h_plan *plan, int16_t beta0,
+                                    int16_t beta1, const uint8_t *next0, const uint8_t *next1)
+{
+    size_t n = 3 * plan->dst_width, b = 0;
+    int16_t h0[32], h1[32];
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    uintptr_t fetched0 = 0, fetched1 = 0;
+    const __m512i b0 = _mm512_set1_epi16(beta0), b1 = _mm512_set1_epi16(beta1), two = _mm512_set1_epi16(2);
+    for (; b < plan->blocks; b++) {
+        if (next0 != NULL)
+            resize_h_linear_prefetch(next0, plan, b, &fetched0);
+        if (next1 != NULL)
+            resize_h_linear_prefetch(next1, plan, b, &fetched1);
+        if (plan->block_base[b] == -2)
+            break;
+        __m512i a = _mm512_mulhi_epi16(resize_h_linear_block(row0, plan, b), b0);
+        __m512i c = _mm512_mulhi_epi16(resize_h_linear_block(row1, plan, b), b1);
+        __m512i v = _mm512_srai_epi16(_mm512_add_epi16(_mm512_add_epi16(a, c), two), 2);
+        v = _mm512_max_epi16(v, _mm512_setzero_si512());
+        _mm256_storeu_si256((__m256i *)(void *)(dst + 32 * b), _mm512_cvtusepi16_epi8(v));
+    }
+#else
+    (void)next0;
+    (void)next1;
+#endif
+    for (size_t i = 32 * b; i < n; i += 32) {
+        size_t last = i + 32 < n ? i + 32 : n;
+        resize_h_linear_elements(row0, h0, plan, i, last);
+        resize_h_linear_elements(row1, h1, plan, i, last);
+        for (size_t k = 0; k < last - i; k++) {
+            int16_t a = (int16_t)(((int32_t)h0[k] * beta0) >> 16);
+            int16_t c = (int16_t)(((int32_t)h1[k] * beta1) >> 16);
+            int16_t v = (int16_t)((a + c + 2) >> 2);
+            dst[i + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+    }
 }
 
 /* Vertical linear pass, as OpenCV's vector code computes it: each row's

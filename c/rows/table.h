@@ -24,6 +24,7 @@ const pk_kernels PK_KERNELS_TABLE = {
     .copy_row = row_copy,
     .histogram = row_histogram,
     .resize_h_linear = row_resize_h_linear,
+    .resize_linear_fused = row_resize_linear_fused,
     .resize_v_linear = row_resize_v_linear,
     .area_v_u32 = row_area_v_u32,
     .area_h_f32 = row_area_h_f32,
