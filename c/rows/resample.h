@@ -74,10 +74,12 @@ static inline __m512i resize_h_linear_block(const uint8_t *restrict src, const p
     return _mm512_packs_epi32(x, y);
 }
 
-/* Prefetches the lines of `next` that block b reads, from the line after `*fetched` on. */
+/* Prefetches the lines of `next` that block b reads, from the line after `*fetched` on (dense blocks). */
 static inline void resize_h_linear_prefetch(const uint8_t *next, const pk_linear_h_plan *plan, size_t b,
                                             uintptr_t *fetched)
 {
+    if (plan->block_base[b] < 0)
+        return; /* sparse blocks: the few lines they read are left to the caches */
     uintptr_t from = (uintptr_t)(next + plan->xofs[2 * (32 * b / 3)]) & ~(uintptr_t)63;
     uintptr_t to = (uintptr_t)(next + plan->xofs[2 * ((32 * b + 31) / 3) + 1] + 2);
     for (uintptr_t line = from > *fetched ? from : *fetched + 64; line <= to; line += 64)
