@@ -41,6 +41,22 @@ typedef struct {
     const int16_t *block_weight;
 } pk_linear_h_plan;
 
+/*
+ * Nearest neighbour along a row: output pixel x is the source pixel at
+ * byte offset xofs[x].  In blocks of 64 output bytes: block b copies
+ * bytes block_base[b] + block_index[64 b + j] of the source (a 128-byte
+ * window); the blocks are the leading ones that fit a window, the rest of
+ * the row goes pixel by pixel.
+ */
+typedef struct {
+    const int32_t *xofs;
+    size_t dst_width;
+    size_t src_width;
+    size_t blocks; /* leading blocks of 64 output bytes */
+    const int32_t *block_base;
+    const uint8_t *block_index;
+} pk_nearest_plan;
+
 typedef struct {
     const char *name;
     /* point */
@@ -76,8 +92,7 @@ typedef struct {
     void (*double_h)(const uint8_t *src, uint16_t *dst, size_t src_width);
     void (*double_v)(const uint16_t *a, const uint16_t *b, uint8_t *dst, size_t n, uint16_t w0, uint16_t w1);
     void (*half)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst, size_t dst_width);
-    void (*nearest_row)(const uint8_t *src, uint8_t *dst, size_t dst_width, const int32_t *xofs,
-                        size_t src_width);
+    void (*nearest_row)(const uint8_t *src, uint8_t *dst, const pk_nearest_plan *plan);
     /* integer-factor area: sums of `factor` pixels of a row of column sums,
      * and their means rounded half to even */
     void (*area_sum_h16)(const uint16_t *src, uint32_t *dst, size_t dst_width, size_t factor);

@@ -33,6 +33,7 @@ typedef struct {
     /* linear: xofs pairs, alpha pairs; yidx pairs, beta pairs */
     int16_t *alpha, *beta;
     pk_linear_h_plan hplan;
+    pk_nearest_plan nplan;
     /* area: per-axis cells */
     int32_t *xstart, *xcount, *ystart, *ycount;
     float *xweights, *yscale;
@@ -65,9 +66,47 @@ static uint8_t *pk_dst_row(const pk_resize_job *job, size_t y)
 static void pk_nearest_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    for (size_t y = begin; y < end; y++)
-        job->kernels->nearest_row(pk_src_row(job, (size_t)job->yidx[y]), pk_dst_row(job, y), job->dst->width,
-                                  job->xofs, job->src->width);
+    for (size_t y = begin; y < end; y++) {
+        /* An output row from the same source row as the one above it is a copy of that row. */
+        if (y > begin && job->yidx[y] == job->yidx[y - 1])
+            memcpy(pk_dst_row(job, y), pk_dst_row(job, y - 1), 3 * job->dst->width);
+        else
+            job->kernels->nearest_row(pk_src_row(job, (size_t)job->yidx[y]), pk_dst_row(job, y), &job->nplan);
+    }
+}
+
+/* The 64-byte blocks of a nearest row (see pk_nearest_plan). */
+static pk_status pk_nearest_blocks(pk_nearest_plan *plan, void **memory)
+{
+    size_t blocks = 3 * plan->dst_width / 64;
+    uint8_t *all = pk_scratch((blocks ? blocks : 1) * (sizeof(int32_t) + 64));
+    *memory = all;
+    if (all == NULL)
+        return PK_ERR_NO_MEMORY;
+    int32_t *base = (int32_t *)(void *)all;
+    uint8_t *index = all + blocks * sizeof(int32_t);
+    for (size_t b = 0; b < blocks; b++) {
+        int32_t lo = INT32_MAX, hi = INT32_MIN;
+        for (size_t j = 0; j < 64; j++) {
+            size_t i = 64 * b + j;
+            int32_t o = plan->xofs[i / 3] + (int32_t)(i % 3);
+            lo = o < lo ? o : lo;
+            hi = o > hi ? o : hi;
+        }
+        if (hi - lo >= 128) {
+            blocks = b;
+            break;
+        }
+        base[b] = lo;
+        for (size_t j = 0; j < 64; j++) {
+            size_t i = 64 * b + j;
+            index[64 * b + j] = (uint8_t)(plan->xofs[i / 3] + (int32_t)(i % 3) - lo);
+        }
+    }
+    plan->blocks = blocks;
+    plan->block_base = base;
+    plan->block_index = index;
+    return PK_OK;
 }
 
 /* Source index of outputs first .. first + n - 1 (of dst_size along the axis). */
@@ -603,7 +642,16 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
             pk_shift(job.xofs, dw, tile->src.x, 3);
             pk_nearest_table(SH, DH, tile->dst.y, dh, job.yidx);
             pk_shift(job.yidx, dh, tile->src.y, 1);
-            pk_parallel_for(dh, work, pk_nearest_band, &job);
+            job.nplan.xofs = job.xofs;
+            job.nplan.dst_width = dw;
+            job.nplan.src_width = sw;
+            void *blocks = NULL;
+            /* Each output pixel is one small copy: count the output bytes only. */
+            if (pk_nearest_blocks(&job.nplan, &blocks) == PK_OK)
+                pk_parallel_for(dh, 3 * dw * dh, pk_nearest_band, &job);
+            else
+                pk_band_failed(&job);
+            pk_scratch_free(blocks);
         } else {
             pk_band_failed(&job);
         }

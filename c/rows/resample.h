@@ -248,15 +248,47 @@ static void row_area_div_even(const uint32_t *restrict sum, uint8_t *restrict ds
     }
 }
 
-/* Nearest neighbour: output pixel x is the source pixel at byte offset xofs[x].
- * Pixels move as 4-byte words (the extra byte stored is rewritten by the
- * next pixel); the source row's last pixel, whose fourth byte may not
- * exist, and the output row's last pixel move as 3 bytes. */
-static void row_nearest(const uint8_t *restrict src, uint8_t *restrict dst, size_t dst_width,
-                        const int32_t *restrict xofs, size_t src_width)
+/* Nearest neighbour, output bytes first .. last - 1, one by one. */
+static inline void nearest_bytes(const uint8_t *restrict src, uint8_t *restrict dst, const int32_t *restrict xofs,
+                                 size_t first, size_t last)
 {
-    const int32_t last = (int32_t)(3 * (src_width - 1));
-    size_t x = 0;
+    for (size_t i = first; i < last; i++)
+        dst[i] = src[xofs[i / 3] + (int32_t)(i % 3)];
+}
+
+/* Nearest neighbour (see pk_nearest_plan).  Pixel by pixel, pixels move as
+ * 4-byte words (the extra byte stored is rewritten by the next pixel); the
+ * source row's last pixel, whose fourth byte may not exist, and the output
+ * row's last pixel move as 3 bytes. */
+static void row_nearest(const uint8_t *restrict src, uint8_t *restrict dst, const pk_nearest_plan *plan)
+{
+    const int32_t *restrict xofs = plan->xofs;
+    size_t dst_width = plan->dst_width, x = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    size_t b = 0, src_bytes = 3 * plan->src_width;
+    for (; b < plan->blocks; b++) {
+        int32_t base = plan->block_base[b];
+        const uint8_t *p = src + base;
+        size_t avail = src_bytes - (size_t)base;
+        __m512i lo, hi;
+        if (avail >= 128) {
+            lo = _mm512_loadu_si512((const void *)p);
+            hi = _mm512_loadu_si512((const void *)(p + 64));
+        } else {
+            lo = _mm512_maskz_loadu_epi8(avail >= 64 ? ~0ULL : (1ULL << avail) - 1, p);
+            hi = avail > 64 ? _mm512_maskz_loadu_epi8((1ULL << (avail - 64)) - 1, p + 64) : _mm512_setzero_si512();
+        }
+        __m512i ix = _mm512_loadu_si512((const void *)(plan->block_index + 64 * b));
+        _mm512_storeu_si512((void *)(dst + 64 * b), _mm512_permutex2var_epi8(lo, ix, hi));
+    }
+    if (b > 0) {
+        /* Finish the pixel the last block ended inside, then go on pixel by pixel. */
+        size_t done = 64 * b;
+        x = (done + 2) / 3;
+        nearest_bytes(src, dst, xofs, done, 3 * x < 3 * dst_width ? 3 * x : 3 * dst_width);
+    }
+#endif
+    const int32_t last = (int32_t)(3 * (plan->src_width - 1));
     for (; x + 1 < dst_width; x++) {
         int32_t offset = xofs[x];
         uint32_t word;
@@ -266,10 +298,12 @@ static void row_nearest(const uint8_t *restrict src, uint8_t *restrict dst, size
             word = (uint32_t)src[offset] | (uint32_t)src[offset + 1] << 8 | (uint32_t)src[offset + 2] << 16;
         memcpy(dst + 3 * x, &word, 4);
     }
-    const uint8_t *p = src + xofs[x];
-    dst[3 * x] = p[0];
-    dst[3 * x + 1] = p[1];
-    dst[3 * x + 2] = p[2];
+    if (x < dst_width) {
+        const uint8_t *p = src + xofs[x];
+        dst[3 * x] = p[0];
+        dst[3 * x + 1] = p[1];
+        dst[3 * x + 2] = p[2];
+    }
 }
 
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
