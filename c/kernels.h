@@ -84,11 +84,13 @@ typedef struct {
                                 const uint8_t *next0, const uint8_t *next1);
     void (*resize_v_linear)(const int16_t *row0, const int16_t *row1, uint8_t *dst,
                             size_t n, int16_t beta0, int16_t beta1);
-    /* area: acc = (first ? 0 : acc) + row * weight; then per output pixel the
-     * weighted sum of acc's pixels start[x] .. + count[x] - 1, times scale */
+    /* area: acc = (first ? 0 : acc) + row * weight; then output element i is
+     * the sum over taps k of row[element[i] + 3 k] * weights[k n + i], times
+     * scale, rounded (sums: scratch of n) */
     void (*area_v_u32)(const uint8_t *row, uint32_t *acc, size_t n, uint32_t weight, int first);
-    void (*area_h_f32)(const uint32_t *acc, uint8_t *dst, size_t dst_width, const int32_t *start,
-                       const int32_t *count, const float *weights, size_t taps, float scale);
+    void (*u32_to_f32)(const uint32_t *src, float *dst, size_t n);
+    void (*area_h_f32)(const float *row, uint8_t *dst, size_t n, const int32_t *element, const float *weights,
+                       size_t taps, float scale, float *sums);
     void (*double_h)(const uint8_t *src, uint16_t *dst, size_t src_width);
     void (*double_v)(const uint16_t *a, const uint16_t *b, uint8_t *dst, size_t n, uint16_t w0, uint16_t w1);
     void (*half)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst, size_t dst_width);

@@ -37,6 +37,9 @@ typedef struct {
     /* area: per-axis cells */
     int32_t *xstart, *xcount, *ystart, *ycount;
     float *xweights, *yscale;
+    /* area, per output element i: first source element, weights of tap k at [k n + i] */
+    int32_t *xelement;
+    float *xelement_weights;
     uint32_t *ycover;
     size_t xtaps, ytaps;
     /* integer area */
@@ -355,21 +358,31 @@ static size_t pk_area_table(size_t src_size, size_t dst_size, size_t first_outpu
 static void pk_area_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    size_t wide = 3 * job->src->width, n = 3 * job->dst->width;
+    size_t wide = 3 * job->src->width, n = 3 * job->dst->width, pad = 3 * job->xtaps + 64;
     uint32_t *acc = pk_scratch(wide * sizeof *acc);
-    if (acc == NULL) {
+    float *row = pk_scratch((wide + pad) * sizeof *row);
+    float *sums = pk_scratch(n * sizeof *sums);
+    if (acc == NULL || row == NULL || sums == NULL) {
+        pk_scratch_free(acc);
+        pk_scratch_free(row);
+        pk_scratch_free(sums);
         pk_band_failed(job);
         return;
     }
-    (void)n;
+    /* Taps past a cell's pixels have weight 0 and may read past the row: zeros there. */
+    for (size_t i = wide; i < wide + pad; i++)
+        row[i] = 0.0f;
     for (size_t y = begin; y < end; y++) {
         const uint32_t *cover = job->ycover + y * job->ytaps;
         for (int32_t k = 0; k < job->ycount[y]; k++)
             job->kernels->area_v_u32(pk_src_row(job, (size_t)(job->ystart[y] + k)), acc, wide, cover[k], k == 0);
-        job->kernels->area_h_f32(acc, pk_dst_row(job, y), job->dst->width, job->xstart, job->xcount, job->xweights,
-                                 job->xtaps, job->yscale[y]);
+        job->kernels->u32_to_f32(acc, row, wide);
+        job->kernels->area_h_f32(row, pk_dst_row(job, y), n, job->xelement, job->xelement_weights, job->xtaps,
+                                 job->yscale[y], sums);
     }
     pk_scratch_free(acc);
+    pk_scratch_free(row);
+    pk_scratch_free(sums);
 }
 
 /* Halving both sides: the 2x2 mean, which is what both the bilinear and
@@ -671,19 +684,27 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
         job.yscale = pk_scratch(dh * sizeof(float));
         double *ycells = pk_scratch(dh * sizeof(double));
         job.xweights = pk_mul_size(dw, job.xtaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
+        job.xelement = pk_scratch(3 * dw * sizeof(int32_t));
+        job.xelement_weights = pk_mul_size(3 * dw, job.xtaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
         float *yweights = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
         double *ycover = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(double)) : NULL;
         job.ycover = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(uint32_t)) : NULL;
         work = 3 * (dw * dh + sw * sh);
         if (job.xstart && job.xcount && job.ystart && job.ycount && job.xweights && yweights && ycover && ycells
+            && job.xelement && job.xelement_weights
             && job.ycover && job.yscale) {
             pk_area_table(SW, DW, tile->dst.x, dw, job.xstart, job.xcount, job.xweights, job.xtaps, NULL, NULL);
             pk_shift(job.xstart, dw, tile->src.x, 1);
+            for (size_t i = 0; i < 3 * dw; i++) {
+                job.xelement[i] = 3 * job.xstart[i / 3] + (int32_t)(i % 3);
+                for (size_t k = 0; k < job.xtaps; k++)
+                    job.xelement_weights[k * 3 * dw + i] = job.xweights[(i / 3) * job.xtaps + k];
+            }
             pk_area_table(SH, DH, tile->dst.y, dh, job.ystart, job.ycount, yweights, job.ytaps, ycover, ycells);
             pk_shift(job.ystart, dh, tile->src.y, 1);
-            /* Fixed-point coverage: as many bits (up to 16) as keep 255 * the sum of a cell in 32 bits. */
+            /* Fixed-point coverage: as many bits (up to 16) as keep 255 * the sum of a cell below 2^31. */
             int bits = 16;
-            while (bits > 0 && 255.0 * (double)(job.ytaps + 1) * (double)(1u << bits) >= 4294967295.0)
+            while (bits > 0 && 255.0 * (double)(job.ytaps + 1) * (double)(1u << bits) >= 2147483647.0)
                 bits--;
             for (size_t i = 0; i < dh * job.ytaps; i++)
                 job.ycover[i] = (uint32_t)lrint(ycover[i] * (double)(1u << bits));
@@ -730,6 +751,8 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
     pk_scratch_free(job.ystart);
     pk_scratch_free(job.ycount);
     pk_scratch_free(job.xweights);
+    pk_scratch_free(job.xelement);
+    pk_scratch_free(job.xelement_weights);
     pk_scratch_free(job.yscale);
     pk_scratch_free(job.ycover);
     return (pk_status)atomic_load(&job.status);

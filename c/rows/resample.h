@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -178,24 +178,60 @@ static void row_area_v_u32(const uint8_t *restrict row, uint32_t *restrict acc, 
     }
 }
 
-/* Area, along the row: output x is the sum of count[x] pixels of acc from
- * start[x] with weights[x * taps + k], times scale, rounded. */
-static void row_area_h_f32(const uint32_t *restrict acc, uint8_t *restrict dst, size_t dst_width,
-                           const int32_t *restrict start, const int32_t *restrict count,
-                           const float *restrict weights, size_t taps, float scale)
+/* Sums below 2^31 to float (a signed conversion on every instruction set). */
+static void row_u32_to_f32(const uint32_t *restrict src, float *restrict dst, size_t n)
 {
-    for (size_t x = 0; x < dst_width; x++) {
-        const uint32_t *p = acc + 3 * (size_t)start[x];
-        const float *w = weights + x * taps;
-        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
-        for (int32_t k = 0; k < count[x]; k++) {
-            s0 += (float)p[3 * k] * w[k];
-            s1 += (float)p[3 * k + 1] * w[k];
-            s2 += (float)p[3 * k + 2] * w[k];
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (float)(int32_t)src[i];
+}
+
+/* Area, along the row: output element i sums row[element[i] + 3 k] *
+ * weights[k n + i] over the taps k in order, times scale, rounded.  `row`
+ * is readable 64 floats past the last element any tap reads. */
+static void row_area_h_f32(const float *restrict row, uint8_t *restrict dst, size_t n,
+                           const int32_t *restrict element, const float *restrict weights, size_t taps, float scale,
+                           float *restrict sums)
+{
+    size_t first = 0;
+#if defined(__AVX512F__)
+    /* 16 outputs at a time whose taps all lie in a window of 64 floats: permutes instead of gathers. */
+    const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.0f), half = _mm512_set1_ps(0.5f);
+    const __m512 factor = _mm512_set1_ps(scale);
+    const int32_t reach = 3 * (int32_t)(taps - 1);
+    for (; first + 16 <= n; first += 16) {
+        int32_t base = element[first];
+        if (element[first + 15] - base + reach >= 64)
+            break;
+        const float *p = row + base;
+        __m512 r0 = _mm512_loadu_ps(p), r1 = _mm512_loadu_ps(p + 16);
+        __m512 r2 = _mm512_loadu_ps(p + 32), r3 = _mm512_loadu_ps(p + 48);
+        __m512i at = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(element + first)), _mm512_set1_epi32(base));
+        __m512 sum = zero;
+        for (size_t k = 0; k < taps; k++) {
+            __m512i j = _mm512_add_epi32(at, _mm512_set1_epi32(3 * (int32_t)k));
+            __m512 low = _mm512_permutex2var_ps(r0, j, r1), high = _mm512_permutex2var_ps(r2, j, r3);
+            __m512 v = _mm512_mask_blend_ps(_mm512_cmpge_epi32_mask(j, _mm512_set1_epi32(32)), low, high);
+            __m512 product = _mm512_mul_ps(v, _mm512_loadu_ps(weights + k * n + first));
+            sum = k == 0 ? product : _mm512_add_ps(sum, product);
         }
-        float v[3] = {s0 * scale + 0.5f, s1 * scale + 0.5f, s2 * scale + 0.5f};
-        for (size_t c = 0; c < 3; c++)
-            dst[3 * x + c] = (uint8_t)(v[c] <= 0.0f ? 0 : v[c] >= 255.0f ? 255 : (int32_t)v[c]);
+        __m512 v = _mm512_add_ps(_mm512_mul_ps(sum, factor), half);
+        v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
+        _mm_storeu_si128((__m128i *)(void *)(dst + first), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
+    }
+#endif
+    for (size_t i = first; i < n; i++)
+        sums[i] = row[element[i]] * weights[i];
+    for (size_t k = 1; k < taps; k++) {
+        const float *restrict w = weights + k * n;
+        const float *restrict r = row + 3 * k;
+        for (size_t i = first; i < n; i++)
+            sums[i] += r[element[i]] * w[i];
+    }
+    for (size_t i = first; i < n; i++) {
+        float v = sums[i] * scale + 0.5f;
+        v = v < 0.0f ? 0.0f : v;
+        v = v > 255.0f ? 255.0f : v;
+        dst[i] = (uint8_t)(int32_t)v;
     }
 }
 

@@ -27,6 +27,7 @@ const pk_kernels PK_KERNELS_TABLE = {
     .resize_linear_fused = row_resize_linear_fused,
     .resize_v_linear = row_resize_v_linear,
     .area_v_u32 = row_area_v_u32,
+    .u32_to_f32 = row_u32_to_f32,
     .area_h_f32 = row_area_h_f32,
     .half = row_half,
     .double_h = row_double_h,
