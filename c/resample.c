@@ -1,16 +1,22 @@
 /*
  * resample.c: resizing with OpenCV's conventions, so that results match
  * cv2.resize: INTER_NEAREST exactly, INTER_LINEAR and INTER_AREA to within
- * one level.
+ * one level, and unbiased (rounded as OpenCV rounds).
  *
  *  - nearest: source index floor(dst_index * (1 / (dst_size / src_size))),
  *    computed in double as OpenCV does.
  *  - bilinear: pixel centres aligned ((d + 0.5) * scale - 0.5), weights in
- *    11-bit fixed point, edges clamped.
+ *    11-bit fixed point, edges clamped.  Each needed source row is resampled
+ *    along x once (to Q7, 16 bits), then rows are blended the way OpenCV's
+ *    vector code does: high halves of the 16-bit products, rounded by 2 bits.
  *  - area, shrinking on both axes: each output is the mean of the source
- *    cell it covers (partial pixels weighted by coverage); whole-number
- *    factors take an exact integer path.
+ *    cell it covers (partial pixels weighted by coverage): rows first with
+ *    fixed-point coverage, then along the row in float; whole-number factors
+ *    take an exact integer path rounded half to even.
  *  - area, enlarging on some axis: linear with OpenCV's area-mode weights.
+ *
+ * Along x, the kernels gather with byte or float permutes from tables made
+ * here once per call (see pk_linear_h_plan, pk_nearest_plan in kernels.h).
  */
 #include "internal.h"
 #include "kernels.h"
@@ -733,10 +739,12 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
             job.hplan.alpha = job.alpha;
             job.hplan.dst_width = dw;
             job.hplan.src_bytes = 3 * sw;
-            if (pk_linear_h_blocks(&job.hplan, &blocks) == PK_OK)
-                pk_parallel_for(dh, work, SH >= 2 * DH ? pk_linear_fused_band : pk_linear_band, &job);
-            else
+            if (pk_linear_h_blocks(&job.hplan, &blocks) != PK_OK)
                 pk_band_failed(&job);
+            else if (SH >= 2 * DH) /* two short runs of source pixels per output pixel */
+                pk_parallel_for(dh, 3 * 3 * dw * dh, pk_linear_fused_band, &job);
+            else
+                pk_parallel_for(dh, work, pk_linear_band, &job);
         } else {
             pk_band_failed(&job);
         }
