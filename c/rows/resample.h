@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__AVX2__)
+#if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -174,7 +174,44 @@ static void row_resize_linear_fused(const uint8_t *restrict row0, const uint8_t 
 static void row_resize_v_linear(const int16_t *restrict row0, const int16_t *restrict row1, uint8_t *restrict dst,
                                 size_t n, int16_t beta0, int16_t beta1)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#if defined(__AVX512BW__)
+    const __m512i b0 = _mm512_set1_epi16(beta0), b1 = _mm512_set1_epi16(beta1), two = _mm512_set1_epi16(2);
+    const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+    for (; i + 64 <= n; i += 64) {
+        __m512i v[2];
+        for (int h = 0; h < 2; h++) {
+            __m512i a = _mm512_mulhi_epi16(_mm512_loadu_si512((const void *)(row0 + i + 32 * h)), b0);
+            __m512i c = _mm512_mulhi_epi16(_mm512_loadu_si512((const void *)(row1 + i + 32 * h)), b1);
+            v[h] = _mm512_srai_epi16(_mm512_add_epi16(_mm512_add_epi16(a, c), two), 2);
+        }
+        _mm512_storeu_si512((void *)(dst + i), _mm512_permutexvar_epi64(order, _mm512_packus_epi16(v[0], v[1])));
+    }
+#elif defined(__AVX2__)
+    const __m256i b0 = _mm256_set1_epi16(beta0), b1 = _mm256_set1_epi16(beta1), two = _mm256_set1_epi16(2);
+    for (; i + 32 <= n; i += 32) {
+        __m256i v[2];
+        for (int h = 0; h < 2; h++) {
+            __m256i a = _mm256_mulhi_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(row0 + i + 16 * h)), b0);
+            __m256i c = _mm256_mulhi_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(row1 + i + 16 * h)), b1);
+            v[h] = _mm256_srai_epi16(_mm256_add_epi16(_mm256_add_epi16(a, c), two), 2);
+        }
+        __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(v[0], v[1]), 0xd8);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i), packed);
+    }
+#elif defined(__SSE2__)
+    const __m128i b0 = _mm_set1_epi16(beta0), b1 = _mm_set1_epi16(beta1), two = _mm_set1_epi16(2);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v[2];
+        for (int h = 0; h < 2; h++) {
+            __m128i a = _mm_mulhi_epi16(_mm_loadu_si128((const __m128i *)(const void *)(row0 + i + 8 * h)), b0);
+            __m128i c = _mm_mulhi_epi16(_mm_loadu_si128((const __m128i *)(const void *)(row1 + i + 8 * h)), b1);
+            v[h] = _mm_srai_epi16(_mm_add_epi16(_mm_add_epi16(a, c), two), 2);
+        }
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_packus_epi16(v[0], v[1]));
+    }
+#endif
+    for (; i < n; i++) {
         int16_t a = (int16_t)(((int32_t)row0[i] * beta0) >> 16);
         int16_t b = (int16_t)(((int32_t)row1[i] * beta1) >> 16);
         int16_t v = (int16_t)((a + b + 2) >> 2);
