@@ -378,6 +378,18 @@ static void row_nearest(const uint8_t *restrict src, uint8_t *restrict dst, cons
     }
 #endif
     const int32_t last = (int32_t)(3 * (plan->src_width - 1));
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    /* Sparse rows: 16 pixels gathered as 4-byte words (all before the source's last
+     * pixel, whose fourth byte may not exist), their 48 bytes packed by a permute. */
+    uint8_t order[64];
+    for (int j = 0; j < 64; j++)
+        order[j] = (uint8_t)(j < 48 ? 4 * (j / 3) + j % 3 : 0);
+    const __m512i compact = _mm512_loadu_si512((const void *)order);
+    for (; x + 16 <= dst_width && xofs[x + 15] < last; x += 16) {
+        __m512i words = _mm512_i32gather_epi32(_mm512_loadu_si512((const void *)(xofs + x)), (const void *)src, 1);
+        _mm512_mask_storeu_epi8(dst + 3 * x, 0xffffffffffffULL, _mm512_permutexvar_epi8(compact, words));
+    }
+#endif
     for (; x + 1 < dst_width; x++) {
         int32_t offset = xofs[x];
         uint32_t word;
