@@ -17,17 +17,17 @@
 #include <stdint.h>
 
 /*
- * Horizontal linear pass of resize: output element i (pixel i / 3,
+ * Horizontal linear pass of resize: output element i (pixel x = i / 3,
  * channel i % 3) is (src[o0] * w0 + src[o1] * w1) >> 4 with the pixel's
  * offsets xofs[2x], xofs[2x + 1] (+ channel) and weights alpha[2x],
  * alpha[2x + 1].  The same outputs are also described in blocks of 32
- * elements for byte-shuffle gathers: block b reads the 128 bytes from
- * src + block_base[b], or when block_base[b] is -1 the 16 pieces of 8 bytes
- * at src + block_gather[16 b + j] one after another (-2: compute the block
- * directly),
- * block_index[128 b ..] gives each 16-bit lane its byte (odd lanes are
- * zero), block_weight[64 b ..] the weight of each lane; lane pairs summed,
- * shifted by 4 and packed give the block's 32 outputs in order.
+ * elements for byte-shuffle gathers.  Block b reads a window of 128 bytes:
+ * those from src + block_base[b]; or, when block_base[b] is -1, the pieces
+ * of 8 bytes at src + block_gather[16 b + j] one after another; -2: the
+ * block is computed element by element.  block_index[128 b ..] gives each
+ * 16-bit lane its window byte (odd bytes are zero), block_weight[64 b ..]
+ * each lane's weight; lane pairs summed, shifted by 4 and packed (per
+ * 128-bit lane) give the block's 32 outputs in order.
  */
 typedef struct {
     const int32_t *xofs;

@@ -94,8 +94,15 @@ static inline __m512i resize_h_linear_block(const uint8_t *restrict src, const p
 static inline void resize_h_linear_prefetch(const uint8_t *next, const pk_linear_h_plan *plan, size_t b,
                                             uintptr_t *fetched)
 {
+    if (plan->block_base[b] == -1) {
+        /* Sparse blocks: each pixel's line. */
+        const int32_t *g = plan->block_gather + 16 * b;
+        for (int j = 0; j < 12; j += 2)
+            _mm_prefetch((const char *)(next + g[j]), _MM_HINT_T0);
+        return;
+    }
     if (plan->block_base[b] < 0)
-        return; /* sparse blocks: the few lines they read are left to the caches */
+        return;
     uintptr_t from = (uintptr_t)(next + plan->xofs[2 * (32 * b / 3)]) & ~(uintptr_t)63;
     uintptr_t to = (uintptr_t)(next + plan->xofs[2 * ((32 * b + 31) / 3) + 1] + 2);
     for (uintptr_t line = from > *fetched ? from : *fetched + 64; line <= to; line += 64)
