@@ -43,16 +43,16 @@ typedef struct {
 
 /*
  * Nearest neighbour along a row: output pixel x is the source pixel at
- * byte offset xofs[x].  In blocks of 64 output bytes: block b copies
- * bytes block_base[b] + block_index[64 b + j] of the source (a 128-byte
- * window); the blocks are the leading ones that fit a window, the rest of
- * the row goes pixel by pixel.
+ * byte offset xofs[x].  In blocks of block_pixels pixels: block b's
+ * 3 block_pixels bytes are bytes block_index[64 b + j] of the 128 from
+ * src + block_base[b]; the rest of the row goes pixel by pixel.
  */
 typedef struct {
     const int32_t *xofs;
     size_t dst_width;
     size_t src_width;
-    size_t blocks; /* leading blocks of 64 output bytes */
+    size_t blocks;       /* leading blocks, 0 when too sparse */
+    size_t block_pixels; /* 8 .. 21 */
     const int32_t *block_base;
     const uint8_t *block_index;
 } pk_nearest_plan;

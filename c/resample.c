@@ -84,10 +84,23 @@ static void pk_nearest_band(void *context, size_t begin, size_t end)
     }
 }
 
-/* The 64-byte blocks of a nearest row (see pk_nearest_plan). */
+/* The blocks of a nearest row (see pk_nearest_plan): as many pixels a
+ * block (8 .. 21; sparser rows gather) as let every block's source bytes
+ * fit 128. */
 static pk_status pk_nearest_blocks(pk_nearest_plan *plan, void **memory)
 {
-    size_t blocks = 3 * plan->dst_width / 64;
+    const int32_t *xofs = plan->xofs;
+    size_t pixels = 21, blocks = 0;
+    for (; pixels >= 8; pixels--) {
+        blocks = plan->dst_width / pixels;
+        size_t b = 0;
+        while (b < blocks && xofs[pixels * b + pixels - 1] + 2 - xofs[pixels * b] < 128)
+            b++;
+        if (b == blocks)
+            break;
+    }
+    if (pixels < 8)
+        blocks = 0;
     uint8_t *all = pk_scratch((blocks ? blocks : 1) * (sizeof(int32_t) + 64));
     *memory = all;
     if (all == NULL)
@@ -95,24 +108,14 @@ static pk_status pk_nearest_blocks(pk_nearest_plan *plan, void **memory)
     int32_t *base = (int32_t *)(void *)all;
     uint8_t *index = all + blocks * sizeof(int32_t);
     for (size_t b = 0; b < blocks; b++) {
-        int32_t lo = INT32_MAX, hi = INT32_MIN;
+        base[b] = xofs[pixels * b];
         for (size_t j = 0; j < 64; j++) {
-            size_t i = 64 * b + j;
-            int32_t o = plan->xofs[i / 3] + (int32_t)(i % 3);
-            lo = o < lo ? o : lo;
-            hi = o > hi ? o : hi;
-        }
-        if (hi - lo >= 128) {
-            blocks = b;
-            break;
-        }
-        base[b] = lo;
-        for (size_t j = 0; j < 64; j++) {
-            size_t i = 64 * b + j;
-            index[64 * b + j] = (uint8_t)(plan->xofs[i / 3] + (int32_t)(i % 3) - lo);
+            size_t k = j / 3 < pixels ? j / 3 : pixels - 1;
+            index[64 * b + j] = (uint8_t)(xofs[pixels * b + k] + (int32_t)(j % 3) - base[b]);
         }
     }
     plan->blocks = blocks;
+    plan->block_pixels = pixels;
     plan->block_base = base;
     plan->block_index = index;
     return PK_OK;
@@ -620,9 +623,11 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
     if (src->width != tile->src.width || src->height != tile->src.height || dst->width != tile->dst.width
         || dst->height != tile->dst.height)
         return PK_ERR_SHAPE;
-    /* The provided source part must hold everything the tile reads. */
+    /* The provided source part must hold everything the tile reads (the whole source always does). */
+    int whole_source = tile->src.x == 0 && tile->src.y == 0 && tile->src.width == tile->src_width
+                       && tile->src.height == tile->src_height;
     pk_resize_tile needed = *tile;
-    if ((status = pk_resize_tile_source(&needed, method)) != PK_OK)
+    if (!whole_source && (status = pk_resize_tile_source(&needed, method)) != PK_OK)
         return status;
     if (needed.src.x < tile->src.x || needed.src.y < tile->src.y
         || needed.src.x + needed.src.width > tile->src.x + tile->src.width

@@ -344,14 +344,6 @@ static void row_area_div_even(const uint32_t *restrict sum, uint8_t *restrict ds
     }
 }
 
-/* Nearest neighbour, output bytes first .. last - 1, one by one. */
-static inline void nearest_bytes(const uint8_t *restrict src, uint8_t *restrict dst, const int32_t *restrict xofs,
-                                 size_t first, size_t last)
-{
-    for (size_t i = first; i < last; i++)
-        dst[i] = src[xofs[i / 3] + (int32_t)(i % 3)];
-}
-
 /* Nearest neighbour (see pk_nearest_plan).  Pixel by pixel, pixels move as
  * 4-byte words (the extra byte stored is rewritten by the next pixel); the
  * source row's last pixel, whose fourth byte may not exist, and the output
@@ -361,7 +353,8 @@ static void row_nearest(const uint8_t *restrict src, uint8_t *restrict dst, cons
     const int32_t *restrict xofs = plan->xofs;
     size_t dst_width = plan->dst_width, x = 0;
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-    size_t b = 0, src_bytes = 3 * plan->src_width;
+    size_t b = 0, src_bytes = 3 * plan->src_width, pixels = plan->block_pixels;
+    const __mmask64 bytes = (1ULL << (3 * pixels)) - 1;
     for (; b < plan->blocks; b++) {
         int32_t base = plan->block_base[b];
         const uint8_t *p = src + base;
@@ -375,14 +368,9 @@ static void row_nearest(const uint8_t *restrict src, uint8_t *restrict dst, cons
             hi = avail > 64 ? _mm512_maskz_loadu_epi8((1ULL << (avail - 64)) - 1, p + 64) : _mm512_setzero_si512();
         }
         __m512i ix = _mm512_loadu_si512((const void *)(plan->block_index + 64 * b));
-        _mm512_storeu_si512((void *)(dst + 64 * b), _mm512_permutex2var_epi8(lo, ix, hi));
+        _mm512_mask_storeu_epi8(dst + 3 * pixels * b, bytes, _mm512_permutex2var_epi8(lo, ix, hi));
     }
-    if (b > 0) {
-        /* Finish the pixel the last block ended inside, then go on pixel by pixel. */
-        size_t done = 64 * b;
-        x = (done + 2) / 3;
-        nearest_bytes(src, dst, xofs, done, 3 * x < 3 * dst_width ? 3 * x : 3 * dst_width);
-    }
+    x = pixels * b;
 #endif
     const int32_t last = (int32_t)(3 * (plan->src_width - 1));
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
