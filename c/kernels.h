@@ -16,6 +16,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Horizontal linear pass of resize: output element i (pixel x = i / 3,
+ * channel i % 3) is (src[o0] * w0 + src[o1] * w1) >> 4 with the pixel's
+ * offsets xofs[2x], xofs[2x + 1] (+ channel) and weights alpha[2x],
+ * alpha[2x + 1].  The same outputs are also described in blocks of 32
+ * elements for byte-shuffle gathers.  Block b reads a window of 128 bytes:
+ * those from src + block_base[b]; or, when block_base[b] is -1, the pieces
+ * of 8 bytes at src + block_gather[16 b + j] one after another; -2: the
+ * block is computed element by element.  block_index[128 b ..] gives each
+ * 16-bit lane its window byte (odd bytes are zero), block_weight[64 b ..]
+ * each lane's weight; lane pairs summed, shifted by 4 and packed (per
+ * 128-bit lane) give the block's 32 outputs in order.
+ */
+typedef struct {
+    const int32_t *xofs;
+    const int16_t *alpha;
+    size_t dst_width;
+    size_t src_bytes; /* readable bytes of a source row */
+    size_t blocks;    /* whole blocks of 32 outputs */
+    const int32_t *block_base;
+    const int32_t *block_gather;
+    const uint8_t *block_index;
+    const int16_t *block_weight;
+} pk_linear_h_plan;
+
+/*
+ * Nearest neighbour along a row: output pixel x is the source pixel at
+ * byte offset xofs[x].  In blocks of block_pixels pixels: block b's
+ * 3 block_pixels bytes are bytes block_index[64 b + j] of the 128 from
+ * src + block_base[b]; the rest of the row goes pixel by pixel.
+ */
+typedef struct {
+    const int32_t *xofs;
+    size_t dst_width;
+    size_t src_width;
+    size_t blocks;       /* leading blocks, 0 when too sparse */
+    size_t block_pixels; /* 8 .. 21 */
+    const int32_t *block_base;
+    const uint8_t *block_index;
+} pk_nearest_plan;
+
 typedef struct {
     const char *name;
     /* point */
@@ -36,21 +77,28 @@ typedef struct {
     /* histogram: adds one row to four interleaved tables of 3 * 256 counters */
     void (*histogram)(const uint8_t *src, size_t width, uint32_t *counts4);
     /* resample */
-    void (*resize_h_linear)(const uint8_t *src, int32_t *dst, size_t dst_width,
-                            const int32_t *xofs, const int16_t *alpha);
-    void (*resize_v_linear)(const int32_t *row0, const int32_t *row1, uint8_t *dst,
-                            size_t n, int32_t beta0, int32_t beta1);
-    void (*resize_area_h)(const uint8_t *src, float *dst, size_t dst_width,
-                          const int32_t *start, const int32_t *count, const float *weights,
-                          size_t taps);
+    /* next: the source row the following call will read (prefetched), or NULL */
+    void (*resize_h_linear)(const uint8_t *src, int16_t *dst, const pk_linear_h_plan *plan, const uint8_t *next);
+    void (*resize_linear_fused)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst,
+                                const pk_linear_h_plan *plan, int16_t beta0, int16_t beta1,
+                                const uint8_t *next0, const uint8_t *next1);
+    void (*resize_v_linear)(const int16_t *row0, const int16_t *row1, uint8_t *dst,
+                            size_t n, int16_t beta0, int16_t beta1);
+    /* area: acc = (first ? 0 : acc) + row * weight; then output element i is
+     * the sum over taps k of row[element[i] + 3 k] * weights[k n + i], times
+     * scale, rounded (sums: scratch of n) */
+    void (*area_v_u32)(const uint8_t *row, uint32_t *acc, size_t n, uint32_t weight, int first);
+    void (*u32_to_f32)(const uint32_t *src, float *dst, size_t n);
+    void (*area_h_f32)(const float *row, uint8_t *dst, size_t n, const int32_t *element, const float *weights,
+                       size_t taps, float scale, float *sums);
     void (*double_h)(const uint8_t *src, uint16_t *dst, size_t src_width);
     void (*double_v)(const uint16_t *a, const uint16_t *b, uint8_t *dst, size_t n, uint16_t w0, uint16_t w1);
     void (*half)(const uint8_t *row0, const uint8_t *row1, uint8_t *dst, size_t dst_width);
-    void (*area_sum_h)(const uint8_t *src, uint32_t *dst, size_t dst_width, size_t factor);
-    void (*nearest_row)(const uint8_t *src, uint8_t *dst, size_t dst_width, const int32_t *xofs,
-                        size_t src_width);
-    void (*axpy_f32)(const float *src, float *acc, size_t n, float weight);
-    void (*round_f32)(const float *src, uint8_t *dst, size_t n);
+    void (*nearest_row)(const uint8_t *src, uint8_t *dst, const pk_nearest_plan *plan);
+    /* integer-factor area: sums of `factor` pixels of a row of column sums,
+     * and their means rounded half to even */
+    void (*area_sum_h16)(const uint16_t *src, uint32_t *dst, size_t dst_width, size_t factor);
+    void (*area_div_even)(const uint32_t *sum, uint8_t *dst, size_t n, uint32_t area, uint32_t magic);
     /* filter */
     void (*add_u8)(uint16_t *acc, const uint8_t *row, size_t n);
     void (*slide_u8)(uint16_t *acc, const uint8_t *entering, const uint8_t *leaving, size_t n);

@@ -1,21 +1,28 @@
 /*
  * resample.c: resizing with OpenCV's conventions, so that results match
  * cv2.resize: INTER_NEAREST exactly, INTER_LINEAR and INTER_AREA to within
- * one level.
+ * one level, and unbiased (rounded as OpenCV rounds).
  *
  *  - nearest: source index floor(dst_index * (1 / (dst_size / src_size))),
  *    computed in double as OpenCV does.
  *  - bilinear: pixel centres aligned ((d + 0.5) * scale - 0.5), weights in
- *    11-bit fixed point, edges clamped.
+ *    11-bit fixed point, edges clamped.  Each needed source row is resampled
+ *    along x once (to Q7, 16 bits), then rows are blended the way OpenCV's
+ *    vector code does: high halves of the 16-bit products, rounded by 2 bits.
  *  - area, shrinking on both axes: each output is the mean of the source
- *    cell it covers (partial pixels weighted by coverage); whole-number
- *    factors take an exact integer path.
+ *    cell it covers (partial pixels weighted by coverage): rows first with
+ *    fixed-point coverage, then along the row in float; whole-number factors
+ *    take an exact integer path rounded half to even.
  *  - area, enlarging on some axis: linear with OpenCV's area-mode weights.
+ *
+ * Along x, the kernels gather with byte or float permutes from tables made
+ * here once per call (see pk_linear_h_plan, pk_nearest_plan in kernels.h).
  */
 #include "internal.h"
 #include "kernels.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +38,15 @@ typedef struct {
     int32_t *yidx;
     /* linear: xofs pairs, alpha pairs; yidx pairs, beta pairs */
     int16_t *alpha, *beta;
+    pk_linear_h_plan hplan;
+    pk_nearest_plan nplan;
     /* area: per-axis cells */
     int32_t *xstart, *xcount, *ystart, *ycount;
-    float *xweights, *yweights;
+    float *xweights, *yscale;
+    /* area, per output element i: first source element, weights of tap k at [k n + i] */
+    int32_t *xelement;
+    float *xelement_weights;
+    uint32_t *ycover;
     size_t xtaps, ytaps;
     /* integer area */
     size_t fx, fy;
@@ -62,9 +75,50 @@ static uint8_t *pk_dst_row(const pk_resize_job *job, size_t y)
 static void pk_nearest_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    for (size_t y = begin; y < end; y++)
-        job->kernels->nearest_row(pk_src_row(job, (size_t)job->yidx[y]), pk_dst_row(job, y), job->dst->width,
-                                  job->xofs, job->src->width);
+    for (size_t y = begin; y < end; y++) {
+        /* An output row from the same source row as the one above it is a copy of that row. */
+        if (y > begin && job->yidx[y] == job->yidx[y - 1])
+            memcpy(pk_dst_row(job, y), pk_dst_row(job, y - 1), 3 * job->dst->width);
+        else
+            job->kernels->nearest_row(pk_src_row(job, (size_t)job->yidx[y]), pk_dst_row(job, y), &job->nplan);
+    }
+}
+
+/* The blocks of a nearest row (see pk_nearest_plan): as many pixels a
+ * block (8 .. 21; sparser rows gather) as let every block's source bytes
+ * fit 128. */
+static pk_status pk_nearest_blocks(pk_nearest_plan *plan, void **memory)
+{
+    const int32_t *xofs = plan->xofs;
+    size_t pixels = 21, blocks = 0;
+    for (; pixels >= 8; pixels--) {
+        blocks = plan->dst_width / pixels;
+        size_t b = 0;
+        while (b < blocks && xofs[pixels * b + pixels - 1] + 2 - xofs[pixels * b] < 128)
+            b++;
+        if (b == blocks)
+            break;
+    }
+    if (pixels < 8)
+        blocks = 0;
+    uint8_t *all = pk_scratch((blocks ? blocks : 1) * (sizeof(int32_t) + 64));
+    *memory = all;
+    if (all == NULL)
+        return PK_ERR_NO_MEMORY;
+    int32_t *base = (int32_t *)(void *)all;
+    uint8_t *index = all + blocks * sizeof(int32_t);
+    for (size_t b = 0; b < blocks; b++) {
+        base[b] = xofs[pixels * b];
+        for (size_t j = 0; j < 64; j++) {
+            size_t k = j / 3 < pixels ? j / 3 : pixels - 1;
+            index[64 * b + j] = (uint8_t)(xofs[pixels * b + k] + (int32_t)(j % 3) - base[b]);
+        }
+    }
+    plan->blocks = blocks;
+    plan->block_pixels = pixels;
+    plan->block_base = base;
+    plan->block_index = index;
+    return PK_OK;
 }
 
 /* Source index of outputs first .. first + n - 1 (of dst_size along the axis). */
@@ -118,8 +172,8 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
     size_t n = 3 * job->dst->width;
-    int32_t *rows = pk_scratch(2 * n * sizeof *rows);
-    int32_t *row[2] = {rows, rows + n};
+    int16_t *rows = pk_scratch(2 * n * sizeof *rows);
+    int16_t *row[2] = {rows, rows + n};
     long cached[2] = {-1, -1};
     if (rows == NULL) {
         pk_band_failed(job);
@@ -129,7 +183,7 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
         long want[2] = {job->yidx[2 * y], job->yidx[2 * y + 1]};
         /* Reuse horizontally resampled rows that the previous output row used. */
         if (cached[0] != want[0] && cached[1] == want[0]) {
-            int32_t *t = row[0];
+            int16_t *t = row[0];
             row[0] = row[1];
             row[1] = t;
             cached[0] = want[0];
@@ -137,8 +191,10 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
         }
         for (int k = 0; k < 2; k++) {
             if (cached[k] != want[k]) {
-                job->kernels->resize_h_linear(pk_src_row(job, (size_t)want[k]), row[k], job->dst->width,
-                                              job->xofs, job->alpha);
+                /* The row computed after this one: the other of this pair, or the next output's last. */
+                long after = k == 0 && want[1] != want[0] ? want[1] : y + 1 < end ? job->yidx[2 * y + 3] : -1;
+                const uint8_t *next = after >= 0 && after != want[k] ? pk_src_row(job, (size_t)after) : NULL;
+                job->kernels->resize_h_linear(pk_src_row(job, (size_t)want[k]), row[k], &job->hplan, next);
                 cached[k] = want[k];
             }
         }
@@ -146,6 +202,90 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
                                       job->beta[2 * y + 1]);
     }
     pk_scratch_free(rows);
+}
+
+/* Shrinking rows by 2 or more: no source row serves two output rows, so
+ * each output row takes both passes at once. */
+static void pk_linear_fused_band(void *context, size_t begin, size_t end)
+{
+    pk_resize_job *job = context;
+    for (size_t y = begin; y < end; y++) {
+        const uint8_t *next0 = NULL, *next1 = NULL;
+        if (y + 1 < end) {
+            next0 = pk_src_row(job, (size_t)job->yidx[2 * y + 2]);
+            next1 = pk_src_row(job, (size_t)job->yidx[2 * y + 3]);
+        }
+        job->kernels->resize_linear_fused(pk_src_row(job, (size_t)job->yidx[2 * y]),
+                                          pk_src_row(job, (size_t)job->yidx[2 * y + 1]), pk_dst_row(job, y),
+                                          &job->hplan, job->beta[2 * y], job->beta[2 * y + 1], next0, next1);
+    }
+}
+
+/*
+ * The shuffle blocks of the horizontal linear pass (see pk_linear_h_plan):
+ * within a block, lane pair s of the first half holds output 8 (s / 4) +
+ * s % 4, of the second half output 8 (s / 4) + 4 + s % 4, so that packing
+ * the two halves' sums (per 128-bit lane) puts the outputs in order.
+ */
+static pk_status pk_linear_h_blocks(pk_linear_h_plan *plan, void **memory)
+{
+    size_t blocks = 3 * plan->dst_width / 32;
+    /* per block: base, 16 gather offsets, 128 index bytes, 64 weights */
+    size_t per_block = 17 * sizeof(int32_t) + 128 + 64 * sizeof(int16_t);
+    uint8_t *all = pk_scratch((blocks ? blocks : 1) * per_block);
+    *memory = all;
+    if (all == NULL)
+        return PK_ERR_NO_MEMORY;
+    int32_t *base = (int32_t *)(void *)all;
+    int32_t *gather = base + blocks;
+    int16_t *weight = (int16_t *)(void *)(gather + 16 * blocks);
+    uint8_t *index = (uint8_t *)(weight + 64 * blocks);
+    for (size_t b = 0; b < blocks; b++) {
+        int32_t lo = INT32_MAX, hi = INT32_MIN;
+        size_t first_pixel = 32 * b / 3, last_pixel = (32 * b + 31) / 3;
+        int gatherable = 1;
+        for (size_t e = 0; e < 32; e++) {
+            size_t i = 32 * b + e, x = i / 3;
+            int32_t o0 = plan->xofs[2 * x] + (int32_t)(i % 3), o1 = plan->xofs[2 * x + 1] + (int32_t)(i % 3);
+            lo = o0 < lo ? o0 : lo;
+            lo = o1 < lo ? o1 : lo;
+            hi = o0 > hi ? o0 : hi;
+            hi = o1 > hi ? o1 : hi;
+        }
+        /* Gathering: 8 bytes from each pixel's first offset hold both of its samples. */
+        for (size_t x = first_pixel; x <= last_pixel; x++) {
+            int32_t o0 = plan->xofs[2 * x], o1 = plan->xofs[2 * x + 1];
+            if (o1 < o0 || o1 > o0 + 3 || (size_t)o0 + 8 > plan->src_bytes)
+                gatherable = 0;
+            gather[16 * b + (x - first_pixel)] = o0;
+        }
+        for (size_t j = last_pixel - first_pixel + 1; j < 16; j++)
+            gather[16 * b + j] = gather[16 * b];
+        base[b] = hi - lo < 128 ? lo : gatherable ? -1 : -2;
+        for (size_t half = 0; half < 2; half++) {
+            for (size_t s = 0; s < 16; s++) {
+                size_t e = 8 * (s / 4) + 4 * half + s % 4, i = 32 * b + e, x = i / 3;
+                for (size_t tap = 0; tap < 2; tap++) {
+                    size_t lane = 64 * half + 2 * (2 * s + tap);
+                    int32_t o = plan->xofs[2 * x + tap] + (int32_t)(i % 3);
+                    uint8_t at = 0;
+                    if (base[b] >= 0)
+                        at = (uint8_t)(o - lo);
+                    else if (base[b] == -1)
+                        at = (uint8_t)(8 * (x - first_pixel) + (size_t)(o - plan->xofs[2 * x]));
+                    index[128 * b + lane] = at;
+                    index[128 * b + lane + 1] = 0;
+                    weight[64 * b + 32 * half + 2 * s + tap] = plan->alpha[2 * x + tap];
+                }
+            }
+        }
+    }
+    plan->blocks = blocks;
+    plan->block_base = base;
+    plan->block_gather = gather;
+    plan->block_index = index;
+    plan->block_weight = weight;
+    return PK_OK;
 }
 
 /* ---- area (shrinking) ------------------------------------------------------ */
@@ -158,7 +298,7 @@ static void pk_linear_band(void *context, size_t begin, size_t end)
  * that many).
  */
 static size_t pk_area_table(size_t src_size, size_t dst_size, size_t first_output, size_t n, int32_t *start,
-                            int32_t *count, float *weights, size_t taps)
+                            int32_t *count, float *weights, size_t taps, double *cover, double *cell_sizes)
 {
     double scale = (double)src_size / (double)dst_size;
     size_t most = 0;
@@ -180,45 +320,78 @@ static size_t pk_area_table(size_t src_size, size_t dst_size, size_t first_outpu
         if (weights == NULL)
             continue;
         float *w = weights + i * taps;
-        size_t k = 0;
+        double part[3];
+        size_t k = 0, kept = 0;
         start[i] = (int32_t)(head ? s1 - 1 : s1);
         if (head)
-            w[k++] = (float)(((double)s1 - first) / cell);
-        for (long s = s1; s < s2; s++)
+            w[k++] = (float)((part[kept++] = (double)s1 - first) / cell);
+        for (long s = s1; s < s2; s++) {
             w[k++] = (float)(1.0 / cell);
-        if (tail) {
-            double part = last - (double)s2 < 1.0 ? last - (double)s2 : 1.0;
-            w[k++] = (float)((part < cell ? part : cell) / cell);
+            if (cover != NULL)
+                cover[i * taps + k - 1] = 1.0;
         }
-        if (k == 0)
+        if (tail) {
+            double p = last - (double)s2 < 1.0 ? last - (double)s2 : 1.0;
+            p = p < cell ? p : cell;
+            w[k++] = (float)(p / cell);
+            part[kept++] = p;
+        }
+        if (k == 0) {
             w[k++] = 1.0f;
+            part[kept++] = cell;
+        }
         count[i] = (int32_t)k;
-        for (; k < taps; k++)
+        if (cover != NULL) {
+            /* The pixels' coverage (1 inside the cell), and the cell's size. */
+            size_t used = 0;
+            if (head)
+                cover[i * taps] = part[used++];
+            if (used < kept)
+                cover[i * taps + k - 1] = part[used];
+            cell_sizes[i] = cell;
+        }
+        for (; k < taps; k++) {
             w[k] = 0.0f;
+            if (cover != NULL)
+                cover[i * taps + k] = 0.0;
+        }
     }
     return most;
 }
 
+/*
+ * Shrinking on both axes, rows first: each output row's source rows are
+ * summed with their coverage in fixed point (ycover, 1 << ybits for whole
+ * pixels), then the sums are resampled along the row in float.
+ */
 static void pk_area_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    size_t n = 3 * job->dst->width;
-    float *buffers = pk_scratch(2 * n * sizeof *buffers);
-    if (buffers == NULL) {
+    size_t wide = 3 * job->src->width, n = 3 * job->dst->width, pad = 3 * job->xtaps + 64;
+    uint32_t *acc = pk_scratch(wide * sizeof *acc);
+    float *row = pk_scratch((wide + pad) * sizeof *row);
+    float *sums = pk_scratch(n * sizeof *sums);
+    if (acc == NULL || row == NULL || sums == NULL) {
+        pk_scratch_free(acc);
+        pk_scratch_free(row);
+        pk_scratch_free(sums);
         pk_band_failed(job);
         return;
     }
-    float *acc = buffers, *row = buffers + n;
+    /* Taps past a cell's pixels have weight 0 and may read past the row: zeros there. */
+    for (size_t i = wide; i < wide + pad; i++)
+        row[i] = 0.0f;
     for (size_t y = begin; y < end; y++) {
-        memset(acc, 0, n * sizeof *acc);
-        for (int32_t k = 0; k < job->ycount[y]; k++) {
-            job->kernels->resize_area_h(pk_src_row(job, (size_t)(job->ystart[y] + k)), row, job->dst->width,
-                                        job->xstart, job->xcount, job->xweights, job->xtaps);
-            job->kernels->axpy_f32(row, acc, n, job->yweights[y * job->ytaps + (size_t)k]);
-        }
-        job->kernels->round_f32(acc, pk_dst_row(job, y), n);
+        const uint32_t *cover = job->ycover + y * job->ytaps;
+        for (int32_t k = 0; k < job->ycount[y]; k++)
+            job->kernels->area_v_u32(pk_src_row(job, (size_t)(job->ystart[y] + k)), acc, wide, cover[k], k == 0);
+        job->kernels->u32_to_f32(acc, row, wide);
+        job->kernels->area_h_f32(row, pk_dst_row(job, y), n, job->xelement, job->xelement_weights, job->xtaps,
+                                 job->yscale[y], sums);
     }
-    pk_scratch_free(buffers);
+    pk_scratch_free(acc);
+    pk_scratch_free(row);
+    pk_scratch_free(sums);
 }
 
 /* Halving both sides: the 2x2 mean, which is what both the bilinear and
@@ -280,30 +453,34 @@ static void pk_double_band(void *context, size_t begin, size_t end)
     pk_scratch_free(rows);
 }
 
-/* Whole-number factors: exact integer means, rounded half up. */
+/* Whole-number factors: exact integer means, rounded half to even.  Each
+ * output row first sums its source rows (16-bit column sums), then sums
+ * those along the row. */
 static void pk_area_int_band(void *context, size_t begin, size_t end)
 {
     pk_resize_job *job = context;
-    size_t n = 3 * job->dst->width;
-    uint32_t *buffers = pk_scratch(2 * n * sizeof *buffers);
-    if (buffers == NULL) {
+    size_t n = 3 * job->dst->width, wide = n * job->fx;
+    uint16_t *columns = pk_scratch(wide * sizeof *columns);
+    uint32_t *sums = pk_scratch(n * sizeof *sums);
+    if (columns == NULL || sums == NULL) {
+        pk_scratch_free(columns);
+        pk_scratch_free(sums);
         pk_band_failed(job);
         return;
     }
-    uint32_t *acc = buffers, *row = buffers + n;
     uint32_t area = (uint32_t)(job->fx * job->fy);
     uint32_t magic = (uint32_t)(((uint64_t)1 << 32) / (2u * area) + 1);
     size_t x = 3 * (job->dst_x * job->fx - job->src_x);
     for (size_t y = begin; y < end; y++) {
         size_t first = (job->dst_y + y) * job->fy - job->src_y;
-        job->kernels->area_sum_h(pk_src_row(job, first) + x, acc, job->dst->width, job->fx);
-        for (size_t k = 1; k < job->fy; k++) {
-            job->kernels->area_sum_h(pk_src_row(job, first + k) + x, row, job->dst->width, job->fx);
-            job->kernels->add_u32(acc, row, n);
-        }
-        job->kernels->box_div(acc, pk_dst_row(job, y), n, area, magic);
+        memset(columns, 0, wide * sizeof *columns);
+        for (size_t k = 0; k < job->fy; k++)
+            job->kernels->add_u8(columns, pk_src_row(job, first + k) + x, wide);
+        job->kernels->area_sum_h16(columns, sums, job->dst->width, job->fx);
+        job->kernels->area_div_even(sums, pk_dst_row(job, y), n, area, magic);
     }
-    pk_scratch_free(buffers);
+    pk_scratch_free(columns);
+    pk_scratch_free(sums);
 }
 
 /* ---- planning ----------------------------------------------------------- */
@@ -361,11 +538,11 @@ static pk_status pk_axis_span(pk_plan plan, int method, size_t src_size, size_t 
             status = PK_ERR_NO_MEMORY;
         }
     } else {
-        size_t taps = pk_area_table(src_size, dst_size, first, n, NULL, NULL, NULL, 0), cells;
+        size_t taps = pk_area_table(src_size, dst_size, first, n, NULL, NULL, NULL, 0, NULL, NULL), cells;
         float *weights = pk_mul_size(n, taps, &cells) ? pk_scratch(cells * sizeof *weights) : NULL;
         count = pk_scratch(n * sizeof *count);
         if (weights != NULL && count != NULL) {
-            pk_area_table(src_size, dst_size, first, n, index, count, weights, taps);
+            pk_area_table(src_size, dst_size, first, n, index, count, weights, taps, NULL, NULL);
             /* Cell i reads index[i] .. index[i] + count[i] - 1: store both ends. */
             for (size_t i = n; i-- > 0;) {
                 index[2 * i + 1] = index[i] + count[i] - 1;
@@ -446,9 +623,11 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
     if (src->width != tile->src.width || src->height != tile->src.height || dst->width != tile->dst.width
         || dst->height != tile->dst.height)
         return PK_ERR_SHAPE;
-    /* The provided source part must hold everything the tile reads. */
+    /* The provided source part must hold everything the tile reads (the whole source always does). */
+    int whole_source = tile->src.x == 0 && tile->src.y == 0 && tile->src.width == tile->src_width
+                       && tile->src.height == tile->src_height;
     pk_resize_tile needed = *tile;
-    if ((status = pk_resize_tile_source(&needed, method)) != PK_OK)
+    if (!whole_source && (status = pk_resize_tile_source(&needed, method)) != PK_OK)
         return status;
     if (needed.src.x < tile->src.x || needed.src.y < tile->src.y
         || needed.src.x + needed.src.width > tile->src.x + tile->src.width
@@ -487,7 +666,16 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
             pk_shift(job.xofs, dw, tile->src.x, 3);
             pk_nearest_table(SH, DH, tile->dst.y, dh, job.yidx);
             pk_shift(job.yidx, dh, tile->src.y, 1);
-            pk_parallel_for(dh, work, pk_nearest_band, &job);
+            job.nplan.xofs = job.xofs;
+            job.nplan.dst_width = dw;
+            job.nplan.src_width = sw;
+            void *blocks = NULL;
+            /* Each output pixel is one small copy: count the output bytes only. */
+            if (pk_nearest_blocks(&job.nplan, &blocks) == PK_OK)
+                pk_parallel_for(dh, 3 * dw * dh, pk_nearest_band, &job);
+            else
+                pk_band_failed(&job);
+            pk_scratch_free(blocks);
         } else {
             pk_band_failed(&job);
         }
@@ -498,39 +686,74 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
         job.fy = SH / DH;
         pk_parallel_for(dh, work, pk_area_int_band, &job);
     } else if (plan == PK_PLAN_AREA) {
-        job.xtaps = pk_area_table(SW, DW, tile->dst.x, dw, NULL, NULL, NULL, 0);
-        job.ytaps = pk_area_table(SH, DH, tile->dst.y, dh, NULL, NULL, NULL, 0);
+        job.xtaps = pk_area_table(SW, DW, tile->dst.x, dw, NULL, NULL, NULL, 0, NULL, NULL);
+        job.ytaps = pk_area_table(SH, DH, tile->dst.y, dh, NULL, NULL, NULL, 0, NULL, NULL);
         job.xstart = pk_scratch(dw * sizeof(int32_t));
         job.xcount = pk_scratch(dw * sizeof(int32_t));
         job.ystart = pk_scratch(dh * sizeof(int32_t));
         job.ycount = pk_scratch(dh * sizeof(int32_t));
+        job.yscale = pk_scratch(dh * sizeof(float));
+        double *ycells = pk_scratch(dh * sizeof(double));
         job.xweights = pk_mul_size(dw, job.xtaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
-        job.yweights = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
+        job.xelement = pk_scratch(3 * dw * sizeof(int32_t));
+        job.xelement_weights = pk_mul_size(3 * dw, job.xtaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
+        float *yweights = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(float)) : NULL;
+        double *ycover = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(double)) : NULL;
+        job.ycover = pk_mul_size(dh, job.ytaps, &work) ? pk_scratch(work * sizeof(uint32_t)) : NULL;
         work = 3 * (dw * dh + sw * sh);
-        if (job.xstart && job.xcount && job.ystart && job.ycount && job.xweights && job.yweights) {
-            pk_area_table(SW, DW, tile->dst.x, dw, job.xstart, job.xcount, job.xweights, job.xtaps);
+        if (job.xstart && job.xcount && job.ystart && job.ycount && job.xweights && yweights && ycover && ycells
+            && job.xelement && job.xelement_weights
+            && job.ycover && job.yscale) {
+            pk_area_table(SW, DW, tile->dst.x, dw, job.xstart, job.xcount, job.xweights, job.xtaps, NULL, NULL);
             pk_shift(job.xstart, dw, tile->src.x, 1);
-            pk_area_table(SH, DH, tile->dst.y, dh, job.ystart, job.ycount, job.yweights, job.ytaps);
+            for (size_t i = 0; i < 3 * dw; i++) {
+                job.xelement[i] = 3 * job.xstart[i / 3] + (int32_t)(i % 3);
+                for (size_t k = 0; k < job.xtaps; k++)
+                    job.xelement_weights[k * 3 * dw + i] = job.xweights[(i / 3) * job.xtaps + k];
+            }
+            pk_area_table(SH, DH, tile->dst.y, dh, job.ystart, job.ycount, yweights, job.ytaps, ycover, ycells);
             pk_shift(job.ystart, dh, tile->src.y, 1);
+            /* Fixed-point coverage: as many bits (up to 16) as keep 255 * the sum of a cell below 2^31. */
+            int bits = 16;
+            while (bits > 0 && 255.0 * (double)(job.ytaps + 1) * (double)(1u << bits) >= 2147483647.0)
+                bits--;
+            for (size_t i = 0; i < dh * job.ytaps; i++)
+                job.ycover[i] = (uint32_t)lrint(ycover[i] * (double)(1u << bits));
+            for (size_t i = 0; i < dh; i++)
+                job.yscale[i] = (float)(1.0 / (ycells[i] * (double)(1u << bits)));
             pk_parallel_for(dh, work, pk_area_band, &job);
         } else {
             pk_band_failed(&job);
         }
+        pk_scratch_free(yweights);
+        pk_scratch_free(ycover);
+        pk_scratch_free(ycells);
     } else {
         int area_mode = method == PK_RESIZE_AREA;
         job.xofs = pk_scratch(2 * dw * sizeof *job.xofs);
         job.yidx = pk_scratch(2 * dh * sizeof *job.yidx);
         job.alpha = pk_scratch(2 * dw * sizeof *job.alpha);
         job.beta = pk_scratch(2 * dh * sizeof *job.beta);
+        void *blocks = NULL;
         if (job.xofs && job.yidx && job.alpha && job.beta) {
             pk_linear_table(SW, DW, area_mode, tile->dst.x, dw, job.xofs, job.alpha);
             pk_shift(job.xofs, 2 * dw, tile->src.x, 3);
             pk_linear_table(SH, DH, area_mode, tile->dst.y, dh, job.yidx, job.beta);
             pk_shift(job.yidx, 2 * dh, tile->src.y, 1);
-            pk_parallel_for(dh, work, pk_linear_band, &job);
+            job.hplan.xofs = job.xofs;
+            job.hplan.alpha = job.alpha;
+            job.hplan.dst_width = dw;
+            job.hplan.src_bytes = 3 * sw;
+            if (pk_linear_h_blocks(&job.hplan, &blocks) != PK_OK)
+                pk_band_failed(&job);
+            else if (SH >= 2 * DH) /* two short runs of source pixels per output pixel */
+                pk_parallel_for(dh, 3 * 3 * dw * dh, pk_linear_fused_band, &job);
+            else
+                pk_parallel_for(dh, work, pk_linear_band, &job);
         } else {
             pk_band_failed(&job);
         }
+        pk_scratch_free(blocks);
     }
     pk_scratch_free(job.xofs);
     pk_scratch_free(job.yidx);
@@ -541,7 +764,10 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
     pk_scratch_free(job.ystart);
     pk_scratch_free(job.ycount);
     pk_scratch_free(job.xweights);
-    pk_scratch_free(job.yweights);
+    pk_scratch_free(job.xelement);
+    pk_scratch_free(job.xelement_weights);
+    pk_scratch_free(job.yscale);
+    pk_scratch_free(job.ycover);
     return (pk_status)atomic_load(&job.status);
 }
 
