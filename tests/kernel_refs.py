@@ -77,6 +77,14 @@ def as_layout(data: NDArray[np.uint8], layout: str) -> ImageLike:
     raise AssertionError(layout)
 
 
+def split_of(call: Callable[[], Any]) -> pixelkit.runtime.PoolStats:
+    """How ``call()`` was split over threads: the change of this thread's pool counters across it."""
+    before = pixelkit.runtime.pool_stats()
+    call()
+    after = pixelkit.runtime.pool_stats()
+    return pixelkit.runtime.PoolStats(*(a - b for a, b in zip(after, before, strict=True)))
+
+
 def pixels(result: Any) -> NDArray[Any]:
     """The numpy view of a result (Image or array)."""
     return np.asarray(result)

@@ -7,7 +7,10 @@ threads.  Every configuration must give bit-identical results, equal to the refe
 one level of it where the operation's documentation allows (resize bilinear/area, box_blur,
 gaussian_blur and blend against OpenCV; to_tensor within float32 rounding).  Dispatch settings are
 restored after each example.  Small images always stay on one thread, so a second test feeds
-images of 200..420 pixels a side, where the kernels split rows over both threads.
+images of 420..640 pixels a side (resized to 300..700), above the split threshold of every kernel
+(``pixelkit.runtime.MIN_BAND_WORK``, 256 KiB of work per band; the histogram, with the least work
+per pixel, needs 174,763 pixels for two bands): the test asserts that each call was cut into two
+bands with 2 threads.
 
 Cases per run: 2500 (point operations) + 2000 (geometry) + 2500 (resample/filter) + 120 (large
 images) hypothesis examples, each run on every configuration (about 20-30 s).  As in test_fuzz_readers.py
@@ -42,6 +45,7 @@ from kernel_refs import (
     ref_resize,
     ref_rot90,
     ref_tensor,
+    split_of,
 )
 from pixelkit.ops import ResizeMethod
 
@@ -260,7 +264,7 @@ def test_resample_and_filter_operations(case: Case) -> None:
 
 @st.composite
 def large_cases(draw: st.DrawFn) -> Case:
-    data = draw(image_data(max_size=420, min_size=200))
+    data = draw(image_data(max_size=640, min_size=420))
     img = draw(laid_out(data))
     op = draw(st.sampled_from(["gray", "tensor", "flip", "rotate", "histogram", "box", "gaussian", "resize"]))
     if op == "gray":
@@ -276,13 +280,13 @@ def large_cases(draw: st.DrawFn) -> Case:
     if op == "histogram":
         return op, lambda: pixelkit.histogram(img), ref_histogram(data), 0
     if op == "box":
-        radius = draw(st.integers(0, 20))
+        radius = draw(st.integers(1, 20))  # radius 0 is a row copy on one thread (fuzzed on small images)
         return f"box_blur({radius})", lambda: pixelkit.box_blur(img, radius), ref_box(data, radius), 1
     if op == "gaussian":
         sigma = draw(st.floats(0.1, 6.0))
         return f"gaussian_blur({sigma!r})", lambda: pixelkit.gaussian_blur(img, sigma), ref_gaussian(data, sigma), 1
     method: ResizeMethod = draw(st.sampled_from(["nearest", "bilinear", "area"]))
-    width, height = draw(st.integers(150, 500)), draw(st.integers(150, 500))
+    width, height = draw(st.integers(300, 700)), draw(st.integers(300, 700))
     return (
         f"resize({width}, {height}, {method})",
         lambda: pixelkit.resize(img, width, height, method),
@@ -294,4 +298,12 @@ def large_cases(draw: st.DrawFn) -> Case:
 @fuzz_settings(120)
 @given(case=large_cases())
 def test_large_images_on_two_threads(case: Case) -> None:
+    name, call, _, _ = case
+    before = pixelkit.get_num_threads()
+    pixelkit.set_num_threads(2)
+    try:
+        split = split_of(call)
+    finally:
+        pixelkit.set_num_threads(before)
+    assert split.calls >= 1 and split.bands == 2 * split.calls, f"{name} was not split over 2 threads: {split}"
     check_case(case)

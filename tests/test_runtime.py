@@ -37,6 +37,7 @@ from kernel_refs import (
     ref_gaussian,
     ref_resize,
     ref_tensor,
+    split_of,
 )
 from pixelkit import Image, runtime
 from pixelkit.runtime import IsaName
@@ -165,8 +166,16 @@ def large_input(data: NDArray[np.uint8], which: str) -> tuple[Callable[[], Any],
     if which == "odd-crop":
         window = data[5:782, 3:1004]  # 1001x777, rows 3600 bytes apart
         return lambda: Image.from_array(data.copy()).crop(3, 5, 1001, 777), window
-    strip = data[:200, :400].reshape(5, 16000, 3) if which == "wide" else data[:200, :400].reshape(16000, 5, 3)
+    # 180,000 pixels: enough work for two bands even for the histogram (3 bytes of work a pixel).
+    strip = data[:300, :600].reshape(5, 36000, 3) if which == "wide" else data[:300, :600].reshape(36000, 5, 3)
     return lambda: Image.from_array(strip.copy()), strip
+
+
+# Operations that make no pass over the thread pool: plain row copies on the calling thread.
+UNSPLIT = {
+    "paste": "pk_paste copies rows with memcpy on the calling thread (c/geometry.c)",
+    "box_blur-0": "radius 0 is a row copy on the calling thread (c/filter.c)",
+}
 
 
 @pytest.mark.parametrize("which", ["full", "odd-crop", "wide", "tall"])
@@ -178,7 +187,12 @@ def test_every_isa_and_thread_count_gives_the_same_bits(name: str, which: str, l
     first: Any = None
     for isa, threads in settings():
         img = fresh()
+        before = runtime.pool_stats()
         result = op.call(img)
+        calls, bands, _ = (a - b for a, b in zip(runtime.pool_stats(), before, strict=True))
+        if threads > 1 and name not in UNSPLIT:
+            # The size is above the split threshold: every pass really was cut into bands.
+            assert calls >= 1 and bands >= 2 * calls, (isa, threads, calls, bands)
         digests[isa, threads] = digest(result)
         if first is None:
             first = np.array(pixels(result))
@@ -186,6 +200,58 @@ def test_every_isa_and_thread_count_gives_the_same_bits(name: str, which: str, l
             assert np.array_equal(pixels(img), data), f"the input changed under {isa}, {threads} threads"
     assert len(set(digests.values())) == 1, f"results differ: {digests}"
     assert_matches(first, op.reference(data), op.tolerance)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=UNSPLIT[name])) if name in UNSPLIT else name
+        for name in OPS
+    ],
+)
+def test_large_images_are_split_over_both_threads(name: str, large: NDArray[np.uint8]) -> None:
+    """With 2 threads, a 1200x900 image is cut into 2 bands per pass, run by both threads.
+
+    The band count is deterministic (PK_MIN_BAND_WORK bytes of work per band at least); which
+    thread takes a band is not, so the kernel runs until one call had bands run by the calling
+    thread and by the pool's worker (normally within a few calls; at most 1,000).
+    """
+    op = OPS[name]
+    pixelkit.set_num_threads(2)
+    img = Image.from_array(large.copy())
+    assert runtime.MIN_BAND_WORK == 256 * 1024
+    splits = []
+    for _ in range(1000):
+        split = split_of(lambda: op.call(img))
+        assert split.calls >= 1, "the kernel made no pass over the thread pool"
+        assert split.bands == 2 * split.calls, split
+        splits.append(split)
+        if 0 < split.worker_bands < split.bands:  # the calling thread and the worker both ran bands
+            break
+    else:
+        pytest.fail(f"no call ran bands on both threads; worker bands per call: {[s.worker_bands for s in splits]}")
+
+
+def test_small_images_stay_on_the_calling_thread() -> None:
+    pixelkit.set_num_threads(2)
+    # invert: 6 bytes of work a pixel; 2 bands need 2 * 256 KiB.
+    below = np.zeros((100, 200, 3), np.uint8)
+    assert split_of(lambda: pixelkit.invert(below)) == (1, 1, 0)
+    above = np.zeros((300, 300, 3), np.uint8)
+    assert split_of(lambda: pixelkit.invert(above)).bands == 2
+    pixelkit.set_num_threads(1)
+    assert split_of(lambda: pixelkit.invert(above)) == (1, 1, 0)
+
+
+def test_pool_counters_belong_to_the_calling_thread(large: NDArray[np.uint8]) -> None:
+    pixelkit.set_num_threads(2)
+    seen: list[runtime.PoolStats] = []
+    before = runtime.pool_stats()
+    thread = threading.Thread(target=lambda: seen.append(split_of(lambda: pixelkit.invert(large))))
+    thread.start()
+    thread.join()
+    assert runtime.pool_stats() == before
+    assert seen[0].calls == 1 and seen[0].bands == 2
 
 
 @pytest.mark.parametrize("isa", AVAILABLE)
