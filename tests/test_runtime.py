@@ -36,6 +36,7 @@ from kernel_refs import (
     ref_box,
     ref_gaussian,
     ref_resize,
+    ref_resize_exact,
     ref_tensor,
     split_of,
 )
@@ -199,7 +200,7 @@ def test_every_isa_and_thread_count_gives_the_same_bits(name: str, which: str, l
         if name != "fill":
             assert np.array_equal(pixels(img), data), f"the input changed under {isa}, {threads} threads"
     assert len(set(digests.values())) == 1, f"results differ: {digests}"
-    assert_matches(first, op.reference(data), op.tolerance)
+    assert_matches(first, op.reference(data), op.tolerance, op.exact_of(data))
 
 
 @pytest.mark.parametrize(
@@ -262,7 +263,7 @@ def test_every_isa_on_small_and_odd_sizes(name: str, isa: IsaName, random_rgb: R
     pixelkit.set_isa(isa)
     for width, height in [(1, 1), (5, 3), (21, 2), (22, 4), (43, 3), (64, 2), (65, 5), (129, 4)]:
         data = random_rgb(width, height)
-        assert_matches(op.call(as_layout(data, "padded")), op.reference(data), op.tolerance)
+        assert_matches(op.call(as_layout(data, "padded")), op.reference(data), op.tolerance, op.exact_of(data))
 
 
 def test_in_place_and_out_under_every_setting(large: NDArray[np.uint8]) -> None:
@@ -516,7 +517,10 @@ def test_kernels_reference_for_concurrency(four_images: list[NDArray[np.uint8]])
     assert_matches(CONCURRENT_OPS["gaussian_blur"](img, outs["gaussian_blur"]), ref_gaussian(data, 2.0), 1)
     assert_matches(CONCURRENT_OPS["box_blur"](img, outs["box_blur"]), ref_box(data, 3), 1)
     assert_matches(
-        CONCURRENT_OPS["resize-bilinear"](img, outs["resize-bilinear"]), ref_resize(data, 517, 333, "bilinear"), 1
+        CONCURRENT_OPS["resize-bilinear"](img, outs["resize-bilinear"]),
+        ref_resize(data, 517, 333, "bilinear"),
+        1,
+        ref_resize_exact(data, 517, 333, "bilinear"),
     )
     assert_matches(
         CONCURRENT_OPS["resize-area"](img, outs["resize-area"]), ref_resize(data[:400, :600], 300, 200, "area"), 1
