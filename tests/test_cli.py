@@ -32,7 +32,7 @@ from PIL import Image as PILImage
 
 import pixelkit
 import pixelkit.netpbm
-from conftest import CHILD_PEAK_RSS, require_tool, run_tool, subprocess_env
+from conftest import CHILD_PEAK_RSS, require_module, require_tool, run_tool, subprocess_env
 from kernel_refs import assert_close_unbiased
 from pixelkit.cli import main
 
@@ -469,7 +469,7 @@ def test_apply_in_place_replaces_each_file_atomically(capsys: pytest.CaptureFixt
 
 
 def test_apply_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
-    pytest.importorskip("tqdm")
+    require_module("tqdm")
     originals = make_folder(tmp_path / "in")
     (tmp_path / "in" / "bad.pgm").write_bytes(b"P5 1 1 255")
     inputs = sorted(glob.glob(str(tmp_path / "in" / "*")))
@@ -552,7 +552,7 @@ def test_frames_formats_and_a_trailing_partial_frame(tmp_path: Path, fmt: str) -
 
 
 def test_frames_progress_bar_on_a_terminal(tmp_path: Path) -> None:
-    pytest.importorskip("tqdm")
+    require_module("tqdm")
     video = ffmpeg_video(32, 24, 5)
     status, stdout, terminal = cli_with_terminal(
         "frames", "--size", "32x24", "--every", "2", "-o", str(tmp_path), stdin=video

@@ -57,3 +57,17 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     # The Dask section's outputs.
     assert (tmp_path / "scan-gray.raw").stat().st_size == 20000 * 15000
     assert pixelkit.read_ppm(tmp_path / "scan-half.ppm").shape == (7500, 10000, 3)
+
+
+def test_the_reliability_figures_are_the_ones_the_tests_assert() -> None:
+    """The README's fault-injection figures are the constants tests/test_fault_injection.py asserts."""
+    import test_fault_injection as faults
+
+    text = " ".join(README.split())
+    assert f"{faults.FAULT_CASES} injected OS errors" in text
+    kills = faults.KILLS
+    assert (
+        f"SIGKILL at random moments of {sum(kills.values())} writes of 48 MB "
+        f"({kills['raw']} `write_raw`, {kills['ppm']} `write_ppm`, {kills['w+']} `open_raw`"
+    ) in text
+    assert faults.BIG_W * faults.BIG_H * 3 == 48_000_000
