@@ -1158,21 +1158,28 @@ def readme_table(payload: dict[str, Any]) -> list[str]:
         for r in overhead:
             peer = r.best_peer
             versus = f" against {peer}'s {r.median_s[peer] * 1e6:.2f} µs" if peer else ""
-            lines.append(f"- `{r.op}`: {r.median_s[PIXELKIT] * 1e6:.2f} µs{versus}")
+            thread_text = f"{r.threads} thread{'s' if r.threads > 1 else ''}"
+            lines.append(f"- `{r.op}` ({thread_text}): {r.median_s[PIXELKIT] * 1e6:.2f} µs{versus}")
         lines.append("")
     behind = [r for r in frames if r.ratio is not None and r.ratio > 1.0]
-    behind.sort(key=lambda r: (MODES.index(r.mode), -_pixel_count(r.size), r.op, r.threads))
+    behind.sort(key=lambda r: (MODES.index(r.mode), ops.index(r.op), -_pixel_count(r.size), r.threads))
     if behind:
+        rated = sum(r.ratio is not None for r in frames)
         lines += [
-            f"Where pixelkit is not ahead ({len(behind)} of {sum(r.ratio is not None for r in frames)} rows):",
+            f"Where pixelkit is not ahead: {len(behind)} of the {rated} rows of this run, every one listed "
+            "(ratio against the fastest comparable peer):",
             "",
         ]
-        lines += [
-            f"- `{r.op}`, {_size_name(r.size)}, {r.threads} thread{'s' if r.threads > 1 else ''}, "
-            f"{MODE_TITLES[r.mode]}: {r.ratio:.2f} against {r.best_peer}"
-            for r in behind
-            if r.ratio is not None
-        ]
+        grouped: dict[tuple[str, str], list[Result]] = {}
+        for r in behind:
+            grouped.setdefault((r.op, r.mode), []).append(r)
+        for (op, mode), group in grouped.items():
+            cases = "; ".join(
+                f"{_size_name(r.size)}, {r.threads} thread{'s' if r.threads > 1 else ''}: {r.ratio:.2f} ({r.best_peer})"
+                for r in group
+                if r.ratio is not None
+            )
+            lines.append(f"- `{op}`, {MODE_TITLES[mode]}: {cases}")
     else:
         lines.append("pixelkit is ahead of the fastest comparable peer in every row.")
     lines += ["", README_END]

@@ -155,7 +155,12 @@ def test_set_num_threads_refuses(count: Any, error: type[Exception]) -> None:
 
 @pytest.fixture(scope="module")
 def large() -> NDArray[np.uint8]:
-    """1200x900: ~1 MP, large enough that two or three threads really split every kernel."""
+    """1200x900: ~1 MP, large enough that two or three threads really split every kernel.
+
+    A kernel splits an image only into bands of at least runtime.MIN_BAND_WORK (256 KiB) bytes
+    read plus written; the histogram, with the least work per pixel (3 bytes), needs 174,763
+    pixels for two bands.  The identity test below asserts the split with pool_stats.
+    """
     return np.random.default_rng(99).integers(0, 256, (900, 1200, 3), dtype=np.uint8)
 
 
