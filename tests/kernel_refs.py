@@ -303,14 +303,30 @@ def _linear_taps(n_src: int, n_dst: int, area: bool) -> tuple[NDArray[np.intp], 
     return first, np.minimum(first + 1, n_src - 1), weight
 
 
-def ref_resize_exact(a: NDArray[np.uint8], width: int, height: int, method: ResizeMethod) -> NDArray[np.float64] | None:
-    """The unrounded value of cv2.resize's bilinear (and of its area with an axis scaled up), in numpy.
+def _coverage(n_src: int, n_dst: int) -> NDArray[np.float64]:
+    """(n_dst, n_src) weights: how much of each output pixel's box each source pixel covers."""
+    scale = n_src / n_dst
+    starts = np.arange(n_dst)[:, None] * scale
+    left = np.arange(n_src)[None, :].astype(np.float64)
+    overlap = np.clip(np.minimum(left + 1, starts + scale) - np.maximum(left, starts), 0, None)
+    weights: NDArray[np.float64] = overlap / scale
+    return weights
 
-    None where OpenCV's 8-bit result is itself exact: nearest, and area shrinking both axes.
+
+def ref_resize_exact(a: NDArray[np.uint8], width: int, height: int, method: ResizeMethod) -> NDArray[np.float64] | None:
+    """The unrounded value of cv2.resize's bilinear and area, in numpy (None for nearest).
+
+    Area shrinking both axes: the mean over each output pixel's box (OpenCV rounds its ties to
+    even, pixelkit half up: both are right).  Bilinear, and area with an axis scaled up: two taps.
     """
     src_h, src_w = a.shape[:2]
-    if method == "nearest" or (method == "area" and width <= src_w and height <= src_h):
+    if method == "nearest":
         return None
+    if method == "area" and width <= src_w and height <= src_h:
+        rows = _coverage(src_h, height) @ a.reshape(src_h, src_w * 3).astype(np.float64)
+        boxes = rows.reshape(height, src_w, 3).transpose(1, 0, 2).reshape(src_w, height * 3)
+        mean: NDArray[np.float64] = (_coverage(src_w, width) @ boxes).reshape(width, height, 3).transpose(1, 0, 2)
+        return mean
     y0, y1, fy = _linear_taps(src_h, height, method == "area")
     x0, x1, fx = _linear_taps(src_w, width, method == "area")
     f = a.astype(np.float64)

@@ -2,7 +2,9 @@
 
 A tile computed from a piece of the source must equal the same pixels of the
 whole-image resize, which in turn is checked against cv2.resize; here each
-tile is also compared with cv2.resize's output directly.
+tile is also compared with cv2.resize's output directly.  Each piece is copied
+into a fresh buffer with random bytes all around it, so a kernel reading
+outside the rectangle resize_source reports would change the tile.
 """
 
 from __future__ import annotations
