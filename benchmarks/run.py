@@ -6,9 +6,23 @@ Usage::
     python benchmarks/run.py                      # 1920x1080 and 4000x3000, 1 and 2 threads
     python benchmarks/run.py --quick              # small frames, 2 repetitions (CI smoke run)
     python benchmarks/run.py --sizes 1280x720 --ops invert blend --threads 1 2 4
-    python benchmarks/run.py --preallocated       # pass out=/dst= where a library accepts one
+    python benchmarks/run.py --modes out          # only into preallocated out=/dst= (default: both modes)
+    python benchmarks/run.py --readme             # rewrite README.md's table from benchmarks/results/results.json
 
-For every (frame size, operation, thread count) each library that has the
+Before an operation is timed at a frame size, every peer's pixels are
+compared with pixelkit's: exact, or within the tolerance the operation
+declares (one level for the filters against OpenCV; Pillow where it
+computes the same thing, away from the borders where its border rule
+differs).  A peer that computes something else (Pillow's antialiased
+BILINEAR when shrinking, its centre-sampling NEAREST, its box-approximated
+GaussianBlur) is timed but marked "timed only" (†) and never counted in the
+ratio; a peer that should agree and does not stops that operation from being
+timed, and the run exits with status 1.
+
+Each operation runs in two modes: fresh outputs (every call returns a new
+result) and preallocated outputs (out= for pixelkit, dst=/out= for OpenCV
+and numpy; Pillow has none).  For every (frame size, operation, mode, thread
+count) each library that has the
 operation runs once as a warm-up, then all of them are measured
 round-robin (pixelkit, numpy, OpenCV, Pillow, memcpy, then the same again
 starting one further) so that machine noise hits them alike; the table
@@ -23,8 +37,11 @@ is pixelkit's time over the best peer's (below 1.0 pixelkit is faster).
 ``pk GB/s`` counts the bytes pixelkit reads plus the bytes it writes;
 ``memcpy GB/s`` counts 2x the frame.
 
-Results go to ``DIR/results.json``, ``DIR/results.md`` (Markdown for the
-README) and ``DIR/benchmark.png`` (needs matplotlib).  ``DIR`` defaults
+Results go to ``DIR/results.json``, ``DIR/results.md`` (every row, both
+modes) and ``DIR/benchmark.png`` (needs matplotlib; fresh outputs).
+``--readme`` then rewrites the summary in README.md between its markers
+from ``DIR/results.json``, including the list of every row where pixelkit
+is not ahead.  ``DIR`` defaults
 to ``benchmarks/results`` (a temporary directory with ``--quick``, so
 that smoke runs never overwrite published figures).  OpenCV, Pillow and
 matplotlib are optional; whatever is missing is skipped with a note.
@@ -84,10 +101,11 @@ PILImageFilter: Any = _optional_module("PIL.ImageFilter")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 BLEND_ALPHA = 0.3
-GAUSSIAN_SIGMA = 2.0
-BOX_RADIUS = 1
+BOX_RADII = (1, 3, 7, 15)
+GAUSSIAN_SIGMAS = (1.3, 2.0, 5.0)
 
 Call = Callable[[], object]
+Builder = Callable[["Frame", bool], dict[str, Call]]
 
 
 def library_versions() -> dict[str, str | None]:
@@ -124,6 +142,9 @@ class Frame:
     img_b: pk.Image = field(init=False)
     pil: Any = field(init=False)
     pil_b: Any = field(init=False)
+    a3: NDArray[np.uint8] = field(init=False)  # the frame cropped to whole 3x3 blocks (contiguous)
+    img3: pk.Image = field(init=False)
+    pil3: Any = field(init=False)
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng(self.width * 100_003 + self.height)
@@ -133,6 +154,12 @@ class Frame:
         self.img_b = pk.Image.from_array(self.b)
         self.pil = PILImage.fromarray(self.a) if self.use_pillow else None
         self.pil_b = PILImage.fromarray(self.b) if self.use_pillow else None
+        third_w, third_h = max(1, self.width // 3), max(1, self.height // 3)
+        self.a3 = (
+            np.ascontiguousarray(self.a[: 3 * third_h, : 3 * third_w]) if min(self.width, self.height) >= 3 else self.a
+        )
+        self.img3 = pk.Image.from_array(self.a3)
+        self.pil3 = PILImage.fromarray(self.a3) if self.use_pillow else None
         self._files: dict[str, Path] = {}
         self._outputs: dict[tuple[str, tuple[int, ...]], NDArray[Any]] = {}
 
@@ -180,6 +207,23 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """How a peer's result must compare with pixelkit's before an operation is timed."""
+
+    tolerance: int | None  # largest difference in levels; None: another computation, timed only
+    why: str = ""  # what a timed-only peer computes instead
+    border: int = 0  # compare only pixels at least this far from the edges (other border rules)
+
+
+EXACT = Agreement(0)
+WITHIN_1 = Agreement(1)  # the documented tolerance of pixelkit's filters against OpenCV
+
+
+def time_only(why: str) -> Agreement:
+    return Agreement(None, why)
+
+
+@dataclass(frozen=True)
 class Op:
     """One benchmarked operation and how each library spells it."""
 
@@ -187,8 +231,19 @@ class Op:
     description: str
     # bytes pixelkit reads plus bytes it writes, for (width, height); None: not meaningful
     traffic: Callable[[int, int], int] | None
-    build: Callable[[Frame, bool], dict[str, Call]]
+    build: Builder
     overhead: bool = False  # a 1x1 call-overhead measurement (reported in microseconds)
+    # How each peer's pixels compare with pixelkit's (a peer left out must be exact); None: the
+    # results are of different kinds (files, lists of counts, float tensors) and are not compared.
+    agreement: dict[str, Agreement] | None = None
+    has_out: bool = True  # pixelkit has an out= variant (else the op runs in the fresh-output mode only)
+
+    def agreement_of(self, peer: str) -> Agreement | None:
+        return None if self.agreement is None else self.agreement.get(peer, EXACT)
+
+    def timed_only(self, peer: str) -> bool:
+        agreement = self.agreement_of(peer)
+        return agreement is not None and agreement.tolerance is None
 
 
 def _same(n: int) -> Callable[[int, int], int]:
@@ -336,70 +391,103 @@ def _histogram(f: Frame, pre: bool) -> dict[str, Call]:
     return calls
 
 
-def _resize(scale: float, method: pk.ops.ResizeMethod) -> Callable[[Frame, bool], dict[str, Call]]:
+Target = Callable[["Frame"], tuple[int, int]]
+
+
+def _scaled(scale: float) -> Target:
+    return lambda f: (max(1, int(f.width * scale)), max(1, int(f.height * scale)))
+
+
+def _third(f: Frame) -> tuple[int, int]:
+    return max(1, f.a3.shape[1] // 3), max(1, f.a3.shape[0] // 3)
+
+
+def _resize(target: Target, method: pk.ops.ResizeMethod, pillow: str | None, third: bool = False) -> Builder:
+    """pixelkit.resize to ``target`` against cv2.resize and, as ``pillow`` says, Pillow.
+
+    ``pillow``: "resize" (Image.resize with the same filter), "reduce" (Image.reduce(k), a k x k
+    mean), "box" (Image.resize with BOX) or None.  ``third``: the input is the frame cropped to
+    whole 3x3 blocks.
+    """
+    cv_flag = {"nearest": "INTER_NEAREST", "bilinear": "INTER_LINEAR", "area": "INTER_AREA"}[method]
+
     def build(f: Frame, pre: bool) -> dict[str, Call]:
-        w, h = max(1, int(f.width * scale)), max(1, int(f.height * scale))
+        a, img, pil = (f.a3, f.img3, f.pil3) if third else (f.a, f.img, f.pil)
+        w, h = target(f)
+        src_h, src_w = a.shape[:2]
         calls: dict[str, Call] = {}
-        if method == "nearest" and scale == 0.5:
-            calls["numpy"] = lambda: f.a[::2, ::2].copy()
-        elif method == "area" and scale == 0.5 and f.width >= 2 and f.height >= 2:
-            # mean of each 2x2 block, rounded (float64, as numpy's mean computes)
-            blocks = f.a[: 2 * h, : 2 * w].reshape(h, 2, w, 2, 3)
+        factor = src_w // w if src_w == w * (src_w // w) and src_h == h * (src_w // w) else 0
+        if method == "nearest" and factor == 2:
+            calls["numpy"] = lambda: a[::2, ::2].copy()
+        elif method != "nearest" and factor in (2, 3):
+            # mean of each k x k block, rounded (float64, as numpy's mean computes)
+            blocks = a[: factor * h, : factor * w].reshape(h, factor, w, factor, 3)
             calls["numpy"] = lambda: np.rint(blocks.mean(axis=(1, 3))).astype(np.uint8)
-        cv_flag = {"nearest": "INTER_NEAREST", "bilinear": "INTER_LINEAR", "area": "INTER_AREA"}[method]
+        interpolation = getattr(cv2, cv_flag) if f.use_opencv else None
         if pre:
             out, out_img = f.output((h, w, 3)), f.pk_output(w, h)
-            calls[PIXELKIT] = lambda: pk.resize(f.img, w, h, method, out=out_img)
+            calls[PIXELKIT] = lambda: pk.resize(img, w, h, method, out=out_img)
             if f.use_opencv:
-                calls["opencv"] = lambda: cv2.resize(f.a, (w, h), dst=out, interpolation=getattr(cv2, cv_flag))
+                calls["opencv"] = lambda: cv2.resize(a, (w, h), dst=out, interpolation=interpolation)
         else:
-            calls[PIXELKIT] = lambda: pk.resize(f.img, w, h, method)
+            calls[PIXELKIT] = lambda: pk.resize(img, w, h, method)
             if f.use_opencv:
-                calls["opencv"] = lambda: cv2.resize(f.a, (w, h), interpolation=getattr(cv2, cv_flag))
-        if f.use_pillow:
-            if method == "area" and scale == 0.5:
-                calls["pillow"] = lambda: f.pil.reduce(2)  # mean of 2x2 boxes
+                calls["opencv"] = lambda: cv2.resize(a, (w, h), interpolation=interpolation)
+        if f.use_pillow and pillow is not None:
+            if pillow == "reduce":
+                k = src_w // w
+                calls["pillow"] = lambda: pil.reduce(k)
             else:
-                resample = PILImage.Resampling.NEAREST if method == "nearest" else PILImage.Resampling.BILINEAR
-                calls["pillow"] = lambda: f.pil.resize((w, h), resample)
+                resample = {
+                    "nearest": PILImage.Resampling.NEAREST,
+                    "bilinear": PILImage.Resampling.BILINEAR,
+                    "area": PILImage.Resampling.BOX,
+                }[method]
+                calls["pillow"] = lambda: pil.resize((w, h), resample)
         return calls
 
     return build
 
 
-def _box_blur(f: Frame, pre: bool) -> dict[str, Call]:
-    k = 2 * BOX_RADIUS + 1
-    calls: dict[str, Call] = {}
-    if pre:
-        out, out_img = f.output(f.a.shape), f.pk_output(f.width, f.height)
-        calls[PIXELKIT] = lambda: pk.box_blur(f.img, BOX_RADIUS, out=out_img)
-        if f.use_opencv:
-            calls["opencv"] = lambda: cv2.blur(f.a, (k, k), dst=out)
-    else:
-        calls[PIXELKIT] = lambda: pk.box_blur(f.img, BOX_RADIUS)
-        if f.use_opencv:
-            calls["opencv"] = lambda: cv2.blur(f.a, (k, k))
-    if f.use_pillow:
-        box = PILImageFilter.BoxBlur(BOX_RADIUS)
-        calls["pillow"] = lambda: f.pil.filter(box)
-    return calls
+def _box_blur(radius: int) -> Builder:
+    def build(f: Frame, pre: bool) -> dict[str, Call]:
+        k = 2 * radius + 1
+        calls: dict[str, Call] = {}
+        if pre:
+            out, out_img = f.output(f.a.shape), f.pk_output(f.width, f.height)
+            calls[PIXELKIT] = lambda: pk.box_blur(f.img, radius, out=out_img)
+            if f.use_opencv:
+                calls["opencv"] = lambda: cv2.blur(f.a, (k, k), dst=out)
+        else:
+            calls[PIXELKIT] = lambda: pk.box_blur(f.img, radius)
+            if f.use_opencv:
+                calls["opencv"] = lambda: cv2.blur(f.a, (k, k))
+        if f.use_pillow:
+            box = PILImageFilter.BoxBlur(radius)
+            calls["pillow"] = lambda: f.pil.filter(box)
+        return calls
+
+    return build
 
 
-def _gaussian_blur(f: Frame, pre: bool) -> dict[str, Call]:
-    calls: dict[str, Call] = {}
-    if pre:
-        out, out_img = f.output(f.a.shape), f.pk_output(f.width, f.height)
-        calls[PIXELKIT] = lambda: pk.gaussian_blur(f.img, GAUSSIAN_SIGMA, out=out_img)
-        if f.use_opencv:
-            calls["opencv"] = lambda: cv2.GaussianBlur(f.a, (0, 0), GAUSSIAN_SIGMA, dst=out)
-    else:
-        calls[PIXELKIT] = lambda: pk.gaussian_blur(f.img, GAUSSIAN_SIGMA)
-        if f.use_opencv:
-            calls["opencv"] = lambda: cv2.GaussianBlur(f.a, (0, 0), GAUSSIAN_SIGMA)
-    if f.use_pillow:
-        gaussian = PILImageFilter.GaussianBlur(GAUSSIAN_SIGMA)  # box-filter approximation
-        calls["pillow"] = lambda: f.pil.filter(gaussian)
-    return calls
+def _gaussian_blur(sigma: float) -> Builder:
+    def build(f: Frame, pre: bool) -> dict[str, Call]:
+        calls: dict[str, Call] = {}
+        if pre:
+            out, out_img = f.output(f.a.shape), f.pk_output(f.width, f.height)
+            calls[PIXELKIT] = lambda: pk.gaussian_blur(f.img, sigma, out=out_img)
+            if f.use_opencv:
+                calls["opencv"] = lambda: cv2.GaussianBlur(f.a, (0, 0), sigma, dst=out)
+        else:
+            calls[PIXELKIT] = lambda: pk.gaussian_blur(f.img, sigma)
+            if f.use_opencv:
+                calls["opencv"] = lambda: cv2.GaussianBlur(f.a, (0, 0), sigma)
+        if f.use_pillow:
+            gaussian = PILImageFilter.GaussianBlur(sigma)  # three box passes: an approximation
+            calls["pillow"] = lambda: f.pil.filter(gaussian)
+        return calls
+
+    return build
 
 
 def _blend(f: Frame, pre: bool) -> dict[str, Call]:
@@ -528,64 +616,147 @@ def _overhead(kind: str) -> Callable[[Frame, bool], dict[str, Call]]:
     return build
 
 
+def _resized(scale: float) -> Callable[[int, int], int]:
+    """Traffic of a resize by ``scale``: the source read once, the result written."""
+    return lambda w, h: 3 * w * h + 3 * max(1, int(w * scale)) * max(1, int(h * scale))
+
+
+ALL_EXACT: dict[str, Agreement] = {}
+PILLOW_ANTIALIASES = time_only("Pillow's BILINEAR widens its filter when shrinking (antialiasing): other pixels")
+PILLOW_NEAREST = time_only("Pillow's NEAREST samples pixel centres, OpenCV and pixelkit the top-left corners")
+PILLOW_BOX = time_only("Pillow's BOX aligns its boxes differently from OpenCV's INTER_AREA at non-integer factors")
+PILLOW_GAUSSIAN = time_only("Pillow's GaussianBlur is three box passes, an approximation")
+
+
+def _box_agreement(radius: int) -> dict[str, Agreement]:
+    # Pillow repeats the edge pixel where OpenCV and pixelkit reflect (BORDER_REFLECT_101).
+    return {"opencv": EXACT, "pillow": Agreement(1, border=radius + 1)}
+
+
 OPS: tuple[Op, ...] = (
-    Op("invert", "255 - v", _same(2), _invert),
-    Op("copy", "Image.copy() / ndarray.copy() / PIL copy()", _same(2), _copy),
-    Op("to_gray", "BT.601 luma", lambda w, h: 4 * w * h, _to_gray),
-    Op("swap_rb", "RGB -> BGR", _same(2), _swap_rb),
-    Op("flip_horizontal", "mirror left-right", _same(2), _flip(True)),
-    Op("flip_vertical", "mirror top-bottom", _same(2), _flip(False)),
-    Op("rotate90", "k=1, counter-clockwise", _same(2), _rotate90),
-    Op("apply_lut", "one 256-entry table", _same(2), _apply_lut),
-    Op("histogram", "3 x 256 counts", _same(1), _histogram),
+    Op("invert", "255 - v", _same(2), _invert, agreement=ALL_EXACT),
+    Op("copy", "Image.copy() / ndarray.copy() / PIL copy()", _same(2), _copy, has_out=False),
+    Op("to_gray", "BT.601 luma", lambda w, h: 4 * w * h, _to_gray, agreement={"opencv": WITHIN_1}),
+    Op("swap_rb", "RGB -> BGR", _same(2), _swap_rb, agreement=ALL_EXACT),
+    Op("flip_horizontal", "mirror left-right", _same(2), _flip(True), agreement=ALL_EXACT),
+    Op("flip_vertical", "mirror top-bottom", _same(2), _flip(False), agreement=ALL_EXACT),
+    Op("rotate90", "k=1, counter-clockwise", _same(2), _rotate90, agreement=ALL_EXACT),
+    Op("apply_lut", "one 256-entry table", _same(2), _apply_lut, agreement=ALL_EXACT),
+    Op("histogram", "3 x 256 counts", _same(1), _histogram, has_out=False),
     Op(
         "resize_half_bilinear",
-        "bilinear to 1/2 (Pillow: its own antialiased filter)",
-        lambda w, h: 3 * w * h + 3 * (w // 2) * (h // 2),
-        _resize(0.5, "bilinear"),
+        "bilinear to exactly 1/2: the 2x2 mean, the same kernel as area at 1/2 (numpy: 2x2 mean; Pillow: reduce(2))",
+        _resized(0.5),
+        _resize(_scaled(0.5), "bilinear", "reduce"),
+        agreement={"numpy": WITHIN_1},  # numpy's rint rounds halves to even
     ),
     Op(
         "resize_2x_bilinear",
-        "bilinear to 2x (Pillow: its own filter)",
-        lambda w, h: 3 * w * h + 12 * w * h,
-        _resize(2.0, "bilinear"),
+        "bilinear to exactly 2x",
+        _resized(2.0),
+        _resize(_scaled(2.0), "bilinear", "resize"),
+        agreement={"opencv": WITHIN_1, "pillow": WITHIN_1},
     ),
     Op(
-        "resize_half_area",
-        "area to 1/2 (numpy: 2x2 mean; Pillow: reduce(2))",
-        lambda w, h: 3 * w * h + 3 * (w // 2) * (h // 2),
-        _resize(0.5, "area"),
+        "resize_70pct_bilinear",
+        "bilinear to 70% (general factor; Pillow antialiases: timed only)",
+        _resized(0.7),
+        _resize(_scaled(0.7), "bilinear", "resize"),
+        agreement={"opencv": WITHIN_1, "pillow": PILLOW_ANTIALIASES},
+    ),
+    Op(
+        "resize_130pct_bilinear",
+        "bilinear to 130% (general factor)",
+        _resized(1.3),
+        _resize(_scaled(1.3), "bilinear", "resize"),
+        agreement={"opencv": WITHIN_1, "pillow": WITHIN_1},
     ),
     Op(
         "resize_half_nearest",
-        "nearest to 1/2 (numpy: a[::2, ::2]; Pillow samples other pixels, the centres of 2x2 blocks)",
+        "nearest to exactly 1/2 (numpy: a[::2, ::2]; Pillow samples other pixels: timed only)",
         lambda w, h: 3 * w * h // 4 + 3 * (w // 2) * (h // 2),  # reads every other row
-        _resize(0.5, "nearest"),
+        _resize(_scaled(0.5), "nearest", "resize"),
+        agreement={"pillow": PILLOW_NEAREST},
     ),
-    Op("box_blur", f"radius {BOX_RADIUS}, 3x3 mean (Pillow: other border handling)", _same(2), _box_blur),
-    Op("gaussian_blur", f"sigma {GAUSSIAN_SIGMA:g} (Pillow: box approximation)", _same(2), _gaussian_blur),
-    Op("blend", f"alpha {BLEND_ALPHA}", _same(3), _blend),
+    Op(
+        "resize_70pct_nearest",
+        "nearest to 70% (general factor; Pillow samples other pixels: timed only)",
+        lambda w, h: 2 * 3 * max(1, int(w * 0.7)) * max(1, int(h * 0.7)),
+        _resize(_scaled(0.7), "nearest", "resize"),
+        agreement={"pillow": PILLOW_NEAREST},
+    ),
+    Op(
+        "resize_third_area",
+        "area to exactly 1/3 of the frame cropped to whole 3x3 blocks (numpy: 3x3 mean; Pillow: reduce(3))",
+        lambda w, h: 3 * w * h + 3 * (w // 3) * (h // 3),
+        _resize(_third, "area", "reduce", third=True),
+        agreement={"numpy": WITHIN_1, "opencv": WITHIN_1, "pillow": WITHIN_1},
+    ),
+    Op(
+        "resize_224_area",
+        "area to 224x224 (non-integer factors; Pillow BOX places its boxes otherwise: timed only)",
+        lambda w, h: 3 * w * h + 3 * 224 * 224,
+        _resize(lambda f: (224, 224), "area", "box"),
+        agreement={"opencv": WITHIN_1, "pillow": PILLOW_BOX},
+    ),
+    *(
+        Op(
+            f"box_blur_r{radius}",
+            f"radius {radius}, {2 * radius + 1}x{2 * radius + 1} mean (Pillow: compared away from the borders)",
+            _same(2),
+            _box_blur(radius),
+            agreement=_box_agreement(radius),
+        )
+        for radius in BOX_RADII
+    ),
+    *(
+        Op(
+            f"gaussian_s{sigma:g}",
+            f"sigma {sigma:g} (Pillow: a box approximation, timed only)",
+            _same(2),
+            _gaussian_blur(sigma),
+            agreement={"opencv": WITHIN_1, "pillow": PILLOW_GAUSSIAN},
+        )
+        for sigma in GAUSSIAN_SIGMAS
+    ),
+    Op(
+        "blend",
+        f"alpha {BLEND_ALPHA}",
+        _same(3),
+        _blend,
+        agreement={"numpy": WITHIN_1, "opencv": WITHIN_1, "pillow": WITHIN_1},
+    ),
     Op("to_tensor", "CHW float32, ImageNet mean/std", lambda w, h: 3 * w * h + 12 * w * h, _to_tensor),
     Op(
         "read_raw",
         "raw file in the page cache (OpenCV: imread of the same pixels as BMP)",
         _same(2),
         _read_raw,
+        has_out=False,
     ),
     Op(
         "read_ppm",
         "binary PPM in the page cache (numpy: np.fromfile of the raw file)",
         _same(2),
         _read_ppm,
+        has_out=False,
     ),
-    Op("invert_1x1_out", "call overhead: 1x1 Image, out= preallocated", None, _overhead("out"), overhead=True),
-    Op("invert_1x1_new", "call overhead: 1x1 Image, new result", None, _overhead("new"), overhead=True),
+    Op(
+        "invert_1x1_out",
+        "call overhead: 1x1 Image, out= preallocated",
+        None,
+        _overhead("out"),
+        overhead=True,
+        has_out=False,
+    ),
+    Op("invert_1x1_new", "call overhead: 1x1 Image, new result", None, _overhead("new"), overhead=True, has_out=False),
     Op(
         "invert_1x1_ndarray_out",
         "call overhead: 1x1 ndarray in, ndarray out=",
         None,
         _overhead("ndarray"),
         overhead=True,
+        has_out=False,
     ),
 )
 OPS_BY_NAME = {op.name: op for op in OPS}
@@ -604,11 +775,16 @@ class Settings:
     overhead_sample: float  # the same for the 1x1 call-overhead ops
 
 
+MODES = ("new", "out")  # fresh results as a user calls them; results into preallocated out=/dst=
+MODE_TITLES = {"new": "fresh outputs", "out": "preallocated outputs (out= / dst=)"}
+
+
 @dataclass
 class Result:
     size: str
     op: str
     threads: int
+    mode: str  # one of MODES
     description: str
     traffic_bytes: int | None
     median_s: dict[str, float]
@@ -619,6 +795,8 @@ class Result:
     best_peer: str | None
     ratio: float | None
     overhead: bool
+    # peers timed but left out of the ratio: another computation (Op.agreement) or a failed check
+    timed_only: dict[str, str] = field(default_factory=dict)
 
 
 def measure(
@@ -664,22 +842,74 @@ def set_threads(count: int, use_opencv: bool) -> None:
         cv2.setNumThreads(count)
 
 
-def run_case(frame: Frame, op: Op, threads: int, settings: Settings, preallocated: bool) -> Result:
+class Disagreement(Exception):
+    """A peer's pixels differ from pixelkit's by more than the operation allows."""
+
+
+def _pixels(value: object) -> NDArray[Any] | None:
+    """An output as a numpy array (pixelkit Image, ndarray, PIL image); None for anything else."""
+    if isinstance(value, pk.Image | np.ndarray):
+        return np.asarray(value)
+    if PILImage is not None and isinstance(value, PILImage.Image):
+        return np.asarray(value)
+    return None
+
+
+def check_agreement(frame: Frame, op: Op) -> dict[str, str]:
+    """Compare every peer's fresh output with pixelkit's before any timing.
+
+    Returns the peers timed only (another computation), with why.  Raises Disagreement when a
+    peer that should compute the same pixels is further from pixelkit than its Agreement allows.
+    """
+    if op.agreement is None or op.overhead:
+        return {}
+    calls = op.build(frame, False)
+    ours = _pixels(calls[PIXELKIT]())
+    assert ours is not None, op.name
+    timed_only: dict[str, str] = {}
+    for peer in PEERS:
+        agreement = op.agreement_of(peer)
+        if peer not in calls or agreement is None:
+            continue
+        if agreement.tolerance is None:
+            timed_only[peer] = agreement.why
+            continue
+        theirs = _pixels(calls[peer]())
+        where = f"{op.name} at {frame.label}: {peer}"
+        if theirs is None or theirs.shape != ours.shape:
+            shape = None if theirs is None else theirs.shape
+            raise Disagreement(f"{where} returned {shape}, pixelkit {ours.shape}")
+        b = agreement.border
+        inner = (slice(b, ours.shape[0] - b), slice(b, ours.shape[1] - b))
+        difference = np.abs(ours[inner].astype(np.int16) - theirs[inner].astype(np.int16))
+        worst = int(difference.max(initial=0))
+        if worst > agreement.tolerance:
+            share = float(np.count_nonzero(difference > agreement.tolerance)) / max(1, difference.size)
+            raise Disagreement(
+                f"{where} differs from pixelkit by up to {worst} levels in {share:.2%} of the samples"
+                + (f" (away from a {b}-pixel border)" if b else "")
+                + f"; at most {agreement.tolerance} is allowed"
+            )
+    return timed_only
+
+
+def run_case(frame: Frame, op: Op, threads: int, settings: Settings, mode: str, timed_only: dict[str, str]) -> Result:
     set_threads(threads, frame.use_opencv)
-    calls = op.build(frame, preallocated)
+    calls = op.build(frame, mode == "out")
     if not op.overhead:
         reference = frame.output(frame.a.shape)
         calls[MEMCPY] = lambda: np.copyto(reference, frame.a)
     ordered = {name: calls[name] for name in COLUMNS if name in calls}
     samples, numbers = measure(ordered, settings, settings.overhead_sample if op.overhead else settings.min_sample)
     median = {name: statistics.median(values) for name, values in samples.items()}
-    peers = {name: t for name, t in median.items() if name in PEERS}
+    peers = {name: t for name, t in median.items() if name in PEERS and name not in timed_only}
     best = min(peers, key=peers.__getitem__) if peers else None
     traffic = None if op.traffic is None else op.traffic(frame.width, frame.height)
     return Result(
         size=frame.label,
         op=op.name,
         threads=threads,
+        mode=mode,
         description=op.description,
         traffic_bytes=traffic,
         median_s=median,
@@ -690,13 +920,14 @@ def run_case(frame: Frame, op: Op, threads: int, settings: Settings, preallocate
         best_peer=best,
         ratio=None if best is None else median[PIXELKIT] / median[best],
         overhead=op.overhead,
+        timed_only={name: why for name, why in timed_only.items() if name in median},
     )
 
 
 # ---- reporting ----------------------------------------------------------------------------------
 
-HEADER = ("size", "op", "thr", *COLUMNS, "pk GB/s", "memcpy GB/s", "ratio", "best peer")
-WIDTHS = (10, 22, 3, 9, 9, 9, 9, 9, 8, 11, 9, 9)
+HEADER = ("size", "op", "thr", "out", *COLUMNS, "pk GB/s", "memcpy GB/s", "ratio", "best peer")
+WIDTHS = (10, 22, 3, 3, 9, 9, 9, 9, 9, 8, 11, 9, 9)
 
 
 def _time(seconds: float | None, overhead: bool) -> str:
@@ -716,12 +947,19 @@ def _ratio(result: Result) -> str:
     return f"{result.ratio:.2f}" + (" win" if result.ratio < 1.0 else "")
 
 
+def _peer_time(result: Result, name: str) -> str:
+    """A column's time; a peer timed only (not compared) is marked with a dagger."""
+    text = _time(result.median_s.get(name), result.overhead)
+    return text + "†" if name in result.timed_only else text
+
+
 def row_cells(result: Result) -> list[str]:
-    times = [_time(result.median_s.get(name), result.overhead) for name in COLUMNS]
+    times = [_peer_time(result, name) for name in COLUMNS]
     return [
         result.size,
         result.op,
         str(result.threads),
+        "yes" if result.mode == "out" else "",
         *times,
         _number(result.pixelkit_gbps, 1),
         _number(result.memcpy_gbps, 1),
@@ -739,7 +977,10 @@ def format_row(cells: Sequence[str]) -> str:
 
 
 def print_header(unit: str) -> None:
-    print(f"\n[{unit} per call, median; ratio = pixelkit / best peer, below 1.0 = pixelkit wins]")
+    print(
+        f"\n[{unit} per call, median; ratio = pixelkit / best peer, below 1.0 = pixelkit wins; "
+        "† = timed only, another computation]"
+    )
     print(format_row(HEADER))
     print(format_row(["-" * width for width in WIDTHS]))
 
@@ -792,22 +1033,28 @@ def write_markdown(path: Path, results: list[Result], machine: dict[str, Any], c
         "",
         f"Machine: {machine_line(machine)}.",
         "",
-        f"Command: `{command}`. Median time per call over round-robin repetitions after a warm-up; every library",
-        "returns a new result. numpy and Pillow are single-threaded in both thread settings; pixelkit and OpenCV",
-        "use the given thread count. `memcpy` is `np.copyto` of the frame into a preallocated array (a bandwidth",
-        "reference, not a peer). `ratio` = pixelkit time / best peer time: **bold** below 1.0 (pixelkit faster).",
+        f"Command: `{command}`. Median time per call over round-robin repetitions after a warm-up, once with",
+        "fresh outputs (every library returns a new result) and once into preallocated outputs (`out=` for",
+        "pixelkit, `dst=`/`out=` for OpenCV and numpy; Pillow has none and allocates in both). numpy and Pillow",
+        "are single-threaded in every thread setting; pixelkit and OpenCV use the given thread count. `memcpy`",
+        "is `np.copyto` of the frame into a preallocated array (a bandwidth reference, not a peer). Before",
+        "timing, every peer's pixels were compared with pixelkit's (exact, or within the tolerance the",
+        "operation states); a peer marked † computes something else and is timed only, never counted in the",
+        "ratio. `ratio` = pixelkit time / best comparable peer time: **bold** below 1.0 (pixelkit faster).",
         "",
     ]
     lines += [f"Note: {note}" for note in notes]
     if notes:
         lines.append("")
-    groups: dict[str, list[Result]] = {}
+    groups: dict[tuple[str, str], list[Result]] = {}
     for result in results:
-        groups.setdefault("call overhead (1x1)" if result.overhead else result.size, []).append(result)
-    for title, group in groups.items():
+        title = "call overhead (1x1)" if result.overhead else result.size
+        groups.setdefault((result.mode, title), []).append(result)
+    for (mode, title), group in groups.items():
         overhead = group[0].overhead
         unit = "µs" if overhead else "ms"
-        lines += [f"## {title} ({unit} per call)", ""]
+        heading = title if overhead else f"{title}, {MODE_TITLES[mode]}"
+        lines += [f"## {heading} ({unit} per call)", ""]
         head = ["op", "threads", *COLUMNS, "pixelkit GB/s", "memcpy GB/s", "ratio", "best peer"]
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join(["---", "--:"] + ["--:"] * (len(head) - 3) + ["---"]) + "|")
@@ -818,7 +1065,7 @@ def write_markdown(path: Path, results: list[Result], machine: dict[str, Any], c
             cells = [
                 result.op,
                 str(result.threads),
-                *(_time(result.median_s.get(name), overhead) for name in COLUMNS),
+                *(_peer_time(result, name) for name in COLUMNS),
                 _number(result.pixelkit_gbps, 1),
                 _number(result.memcpy_gbps, 1),
                 ratio,
@@ -828,8 +1075,125 @@ def write_markdown(path: Path, results: list[Result], machine: dict[str, Any], c
         lines.append("")
     lines += ["Operations:", ""]
     seen = {result.op for result in results}
-    lines += [f"- `{op.name}`: {op.description}" for op in OPS if op.name in seen]
+    for op in OPS:
+        if op.name in seen:
+            lines.append(f"- `{op.name}`: {op.description}")
+            whys = sorted({f"{peer}: {why}" for r in results if r.op == op.name for peer, why in r.timed_only.items()})
+            lines += [f"  - † {why}" for why in whys]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# ---- the README's table --------------------------------------------------------------------------
+
+README_START = "<!-- benchmark table: generated by `python benchmarks/run.py --readme`, do not edit -->"
+README_END = "<!-- end of benchmark table -->"
+SIZE_NAMES = {"4000x3000": "12 MP", "1920x1080": "1080p"}
+
+
+def _size_name(size: str) -> str:
+    return SIZE_NAMES.get(size, size)
+
+
+def _pixel_count(size: str) -> int:
+    return math.prod(int(v) for v in size.split("x"))
+
+
+def readme_table(payload: dict[str, Any]) -> list[str]:
+    """The README's summary of a results.json: ratio tables and every row where pixelkit is not ahead."""
+    results = [Result(**entry) for entry in payload["results"]]
+    machine = payload["machine"]
+    versions = machine["versions"]
+    frames = [r for r in results if not r.overhead]
+    sizes = sorted({r.size for r in frames}, key=_pixel_count, reverse=True)
+    threads = sorted({r.threads for r in frames})
+    libs = ", ".join(
+        f"{name} {versions[key]}"
+        for name, key in (("numpy", "numpy"), ("OpenCV", "opencv"), ("Pillow", "pillow"))
+        if versions.get(key)
+    )
+    lines = [
+        README_START,
+        "",
+        f"Figures of `{payload['command']}` ({machine['date']}; {machine['cpu']}, {machine['usable_cpus']} usable",
+        f"CPUs, {machine['pixelkit_cpu_features']['selected']} kernels, Python {versions['python']}, {libs}).",
+        "Ratio = pixelkit time / the fastest peer that computes the same pixels (checked before timing);",
+        "**bold** where pixelkit is faster. All rows, the peers' times and the peers timed only (†, another",
+        "computation): [benchmarks/results/results.md](benchmarks/results/results.md).",
+        "",
+    ]
+    by_key = {(r.op, r.size, r.threads, r.mode): r for r in frames}
+    ops = list(dict.fromkeys(r.op for r in frames))
+    largest = sizes[0] if sizes else ""
+    for mode in MODES:
+        mode_ops = [op for op in ops if any(k[0] == op and k[3] == mode for k in by_key)]
+        if not mode_ops:
+            continue
+        columns = [(size, count) for size in sizes for count in threads]
+        head = [
+            "op",
+            f"{_size_name(largest)} ms ({threads[0]} thread{'s' if threads[0] > 1 else ''})",
+            "best peer",
+            *(f"{_size_name(s)}, {c} thr" for s, c in columns),
+        ]
+        lines += [f"{MODE_TITLES[mode].capitalize()}:", ""]
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|---|--:|---|" + "--:|" * len(columns))
+        for op in mode_ops:
+            first = by_key.get((op, largest, threads[0], mode))
+            cells = [
+                op,
+                _time(first.median_s.get(PIXELKIT), False) if first else "-",
+                (first.best_peer or "-") if first else "-",
+            ]
+            for size, count in columns:
+                result = by_key.get((op, size, count, mode))
+                ratio = None if result is None else result.ratio
+                text = "-" if ratio is None else f"{ratio:.2f}"
+                cells.append(f"**{text}**" if ratio is not None and ratio < 1.0 else text)
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    overhead = [r for r in results if r.overhead]
+    if overhead:
+        lines += ["Call overhead (1x1 image, median per call):", ""]
+        for r in overhead:
+            peer = r.best_peer
+            versus = f" against {peer}'s {r.median_s[peer] * 1e6:.2f} µs" if peer else ""
+            thread_text = f"{r.threads} thread{'s' if r.threads > 1 else ''}"
+            lines.append(f"- `{r.op}` ({thread_text}): {r.median_s[PIXELKIT] * 1e6:.2f} µs{versus}")
+        lines.append("")
+    behind = [r for r in frames if r.ratio is not None and r.ratio > 1.0]
+    behind.sort(key=lambda r: (MODES.index(r.mode), ops.index(r.op), -_pixel_count(r.size), r.threads))
+    if behind:
+        rated = sum(r.ratio is not None for r in frames)
+        lines += [
+            f"Where pixelkit is not ahead: {len(behind)} of the {rated} rows of this run, every one listed "
+            "(ratio against the fastest comparable peer):",
+            "",
+        ]
+        grouped: dict[tuple[str, str], list[Result]] = {}
+        for r in behind:
+            grouped.setdefault((r.op, r.mode), []).append(r)
+        for (op, mode), group in grouped.items():
+            cases = "; ".join(
+                f"{_size_name(r.size)}, {r.threads} thread{'s' if r.threads > 1 else ''}: {r.ratio:.2f} ({r.best_peer})"
+                for r in group
+                if r.ratio is not None
+            )
+            lines.append(f"- `{op}`, {MODE_TITLES[mode]}: {cases}")
+    else:
+        lines.append("pixelkit is ahead of the fastest comparable peer in every row.")
+    lines += ["", README_END]
+    return lines
+
+
+def update_readme(readme: Path, payload: dict[str, Any]) -> None:
+    """Replace the README's text between README_START and README_END with the table of ``payload``."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{readme} has no benchmark table markers ({README_START!r} ... {README_END!r})")
+    table = "\n".join(readme_table(payload))
+    readme.write_text(text[:start] + table + text[end + len(README_END) :], encoding="utf-8")
 
 
 CHART_TICKS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0)
@@ -845,6 +1209,8 @@ def write_chart(path: Path, results: list[Result], machine: dict[str, Any], want
     frames = [r for r in results if not r.overhead and r.ratio is not None]
     if not frames:
         return "no ratios to chart"
+    mode = "new" if any(r.mode == "new" for r in frames) else "out"
+    frames = [r for r in frames if r.mode == mode]
     largest = max(frames, key=lambda r: math.prod(int(v) for v in r.size.split("x"))).size
     chosen = [r for r in frames if r.size == largest]
     ops = list(dict.fromkeys(r.op for r in chosen))
@@ -888,7 +1254,10 @@ def write_chart(path: Path, results: list[Result], machine: dict[str, Any], want
     axes.set_yticks(range(len(ops)), ops)
     axes.invert_yaxis()
     axes.set_xlabel("pixelkit time / best peer time (log scale; left of 1.0 = pixelkit faster)")
-    axes.set_title(f"pixelkit vs best of numpy / OpenCV / Pillow, {largest} RGB, median", fontsize=10)
+    axes.set_title(
+        f"pixelkit vs the fastest comparable peer (numpy / OpenCV / Pillow), {largest} RGB, {MODE_TITLES[mode]}",
+        fontsize=9,
+    )
     axes.legend(loc="lower right", fontsize=8)
     features = machine["pixelkit_cpu_features"]
     figure.text(
@@ -948,9 +1317,25 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--budget", type=float, default=2.0, help="seconds of measurement per op, size and thread count (default: 2)"
     )
     parser.add_argument(
-        "--preallocated",
+        "--modes",
+        nargs="+",
+        choices=MODES,
+        default=list(MODES),
+        help="new: every call returns a fresh result; out: into a preallocated out=/dst= where the library "
+        "accepts one (default: both, one after the other for each operation)",
+    )
+    parser.add_argument("--preallocated", action="store_true", help="the same as --modes out")
+    parser.add_argument(
+        "--readme",
         action="store_true",
-        help="pass a preallocated out=/dst= where the library accepts one (default: new results)",
+        help="measure nothing: rewrite the benchmark table of README.md (between its markers) from "
+        "DIR/results.json, listing every row where pixelkit is not ahead",
+    )
+    parser.add_argument(
+        "--readme-file",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "README.md",
+        help="the README that --readme rewrites (default: the checkout's README.md)",
     )
     parser.add_argument(
         "--without", nargs="+", choices=OPTIONAL, default=[], help="leave out an optional library as if missing"
@@ -961,6 +1346,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"--threads must be between 1 and {pk.runtime.MAX_THREADS}, got {count}")
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.preallocated:
+        args.modes = ["out"]
     return args
 
 
@@ -982,6 +1369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir = Path(tempfile.gettempdir()) / "pixelkit-benchmark-quick"
     else:
         out_dir = Path(__file__).resolve().parent / "results"
+    if args.readme:
+        readme: Path = args.readme_file
+        update_readme(readme, json.loads((out_dir / "results.json").read_text(encoding="utf-8")))
+        print(f"rewrote the benchmark table of {readme} from {out_dir / 'results.json'}")
+        return 0
 
     use_opencv = cv2 is not None and "opencv" not in args.without
     use_pillow = PILImage is not None and "pillow" not in args.without
@@ -990,8 +1382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes.append("OpenCV (cv2) is not used: its column is empty" + ("" if cv2 is None else " (--without)"))
     if not use_pillow:
         notes.append("Pillow is not used: its column is empty" + ("" if PILImage is None else " (--without)"))
-    if args.preallocated:
-        notes.append("--preallocated: pixelkit, OpenCV and numpy write into preallocated outputs where they can")
+    if "out" in args.modes:
+        notes.append(
+            "preallocated outputs: pixelkit, OpenCV and numpy write into out=/dst= where they can; Pillow allocates"
+        )
     for note in notes:
         print(f"note: {note}")
 
@@ -1004,6 +1398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     initial_cv_threads = cv2.getNumThreads() if use_opencv else 0
 
     results: list[Result] = []
+    disagreements: list[str] = []
     frame_ops = [op for op in selected if not op.overhead]
     overhead_ops = [op for op in selected if op.overhead]
     try:
@@ -1015,10 +1410,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 frame = Frame(width, height, Path(folder), use_opencv, use_pillow)
                 print_header("µs" if ops[0].overhead else "ms")
                 for op in ops:
-                    for threads in args.threads:
-                        result = run_case(frame, op, threads, settings, args.preallocated)
-                        results.append(result)
-                        print(format_row(row_cells(result)), flush=True)
+                    try:
+                        timed_only = check_agreement(frame, op)
+                    except Disagreement as exc:
+                        disagreements.append(str(exc))
+                        print(f"DISAGREEMENT: {exc}", flush=True)
+                        continue
+                    modes = [m for m in args.modes if m == "new" or op.has_out] or ["new"]
+                    for mode in dict.fromkeys(modes):
+                        for threads in args.threads:
+                            result = run_case(frame, op, threads, settings, mode, timed_only)
+                            results.append(result)
+                            print(format_row(row_cells(result)), flush=True)
                 del frame
                 gc.collect()
     finally:
@@ -1031,14 +1434,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload = {
         "machine": machine,
         "command": command,
-        "settings": {**asdict(settings), "preallocated": args.preallocated, "threads": args.threads},
+        "settings": {**asdict(settings), "modes": args.modes, "threads": args.threads},
         "notes": notes,
+        "disagreements": disagreements,
         "units": {"median_s": "seconds per call", "samples_s": "seconds per call", "gbps": "1e9 bytes / s"},
         "elapsed_s": round(elapsed, 2),
         "results": [asdict(result) for result in results],
     }
     (out_dir / "results.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    write_markdown(out_dir / "results.md", results, machine, command, notes)
+    write_markdown(
+        out_dir / "results.md", results, machine, command, notes + [f"not timed: {d}" for d in disagreements]
+    )
     skipped = write_chart(out_dir / "benchmark.png", results, machine, "matplotlib" not in args.without)
     if skipped:
         print(f"note: {skipped}")
@@ -1047,6 +1453,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\npixelkit is faster than the best peer in {len(wins)} of {len(rated)} rows.")
     written = ["results.json", "results.md"] + ([] if skipped else ["benchmark.png"])
     print(f"wrote {', '.join(str(out_dir / name) for name in written)} in {elapsed:.1f} s")
+    if disagreements:
+        print(f"\n{len(disagreements)} operation(s) not timed: a peer's pixels disagree with pixelkit's:")
+        for message in disagreements:
+            print(f"  {message}")
+        return 1
     return 0
 
 

@@ -17,8 +17,9 @@
 #define PK_HAVE_PTHREADS 1
 #endif
 
-/* Below this many bytes of work per band, threads cost more than they give. */
-#define PK_MIN_BAND_WORK ((size_t)256 << 10)
+/* Below PK_MIN_BAND_WORK (pixelkit.h) bytes of work per band, threads cost
+ * more than they give. */
+_Static_assert(PK_MIN_BAND_WORK == 256 << 10, "the split threshold the docs state");
 
 typedef struct {
     pk_band_fn fn;
@@ -28,17 +29,32 @@ typedef struct {
     atomic_size_t next;  /* next band to take */
     int helpers;         /* workers inside this job (under pk_lock) */
     int max_helpers;
+    atomic_size_t worker_bands; /* bands the workers ran (pk_pool_stats) */
 } pk_job;
 
-static void pk_run_bands(pk_job *job)
+/* pk_pool_stats' counters of the calling thread. */
+static _Thread_local pk_pool_counts pk_counts;
+
+/* Runs bands until none is left; returns how many this thread ran. */
+static size_t pk_run_bands(pk_job *job)
 {
-    size_t band;
+    size_t band, ran = 0;
     while ((band = atomic_fetch_add(&job->next, 1)) < job->bands) {
         size_t begin = job->count * band / job->bands;
         size_t end = job->count * (band + 1) / job->bands;
         if (end > begin)
             job->fn(job->ctx, begin, end);
+        ran++;
     }
+    return ran;
+}
+
+pk_status pk_pool_stats(pk_pool_counts *out)
+{
+    if (out == NULL)
+        return PK_ERR_NULL;
+    *out = pk_counts;
+    return PK_OK;
 }
 
 #ifdef PK_HAVE_PTHREADS
@@ -91,7 +107,7 @@ static void *pk_worker(void *unused)
         seen = pk_generation;
         job->helpers++;
         pthread_mutex_unlock(&pk_lock);
-        pk_run_bands(job);
+        atomic_fetch_add(&job->worker_bands, pk_run_bands(job));
         pthread_mutex_lock(&pk_lock);
         if (--job->helpers == 0)
             pthread_cond_broadcast(&pk_idle);
@@ -157,11 +173,15 @@ void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t s
         job.bands = max_bands;
     job.helpers = 0;
     atomic_init(&job.next, 0);
+    atomic_init(&job.worker_bands, 0);
+    pk_counts.calls++;
     if (job.bands <= 1) {
+        pk_counts.bands++;
         if (count > 0)
             fn(ctx, 0, count);
         return;
     }
+    pk_counts.bands += job.bands;
 #ifdef PK_HAVE_PTHREADS
     /* Registered before pk_busy is first taken, so that a fork at any
      * moment leaves the child a usable pool. */
@@ -187,6 +207,7 @@ void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t s
             pthread_cond_wait(&pk_idle, &pk_lock);
         pthread_mutex_unlock(&pk_lock);
         pthread_mutex_unlock(&pk_busy);
+        pk_counts.worker_bands += atomic_load(&job.worker_bands);
         return;
     }
 #endif

@@ -18,7 +18,8 @@
  *    a pointer to the first row, the size in pixels and the row stride in
  *    bytes (>= the bytes of one row; rows never overlap).
  *  - No function calls into Python, none keeps global mutable state other
- *    than the documented atomics, allocator cache and thread pool, so all
+ *    than the documented atomics, allocator cache, thread pool and
+ *    pk_pool_stats' thread-local counters, so all
  *    of them may run without the GIL and from several threads at once.
  *
  * Your own kernels: an extension module built with pixelkit.build
@@ -259,6 +260,24 @@ int pk_num_threads(void);
  * also from inside a band (that call runs on its own thread).
  */
 pk_status pk_parallel_rows(size_t rows, size_t bytes_per_row, pk_rows_fn fn, void *context);
+
+/* ---- parallel.c: how kernels were split ----------------------------------
+ * Counters of the band splits made by kernels called from the calling
+ * thread, cumulative since that thread's first kernel call.  They live in
+ * thread-local storage, so each thread reads its own and none needs a lock.
+ * `calls`: kernel passes over an image (a kernel makes one or more);
+ * `bands`: the row bands those passes were cut into (a pass that stays on
+ * one thread counts one band); `worker_bands`: how many of those bands a
+ * pool worker ran rather than the calling thread.  Threads only split an
+ * image when each band has at least PK_MIN_BAND_WORK bytes of work.
+ */
+#define PK_MIN_BAND_WORK 262144
+typedef struct {
+    uint64_t calls;
+    uint64_t bands;
+    uint64_t worker_bands;
+} pk_pool_counts;
+pk_status pk_pool_stats(pk_pool_counts *out);
 
 /* ---- point.c: per-pixel operations -----------------------------------
  * Unless said otherwise, dst may be src itself (same pixels and stride)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Literal, TypedDict, cast
+from typing import Literal, NamedTuple, TypedDict, cast
 
 from pixelkit._native import ffi, lib
 from pixelkit.errors import check
@@ -20,6 +20,8 @@ from pixelkit.errors import check
 IsaName = Literal["portable", "avx2", "avx512"]
 ISA_NAMES: tuple[IsaName, ...] = ("portable", "avx2", "avx512")
 MAX_THREADS: int = lib.PK_MAX_THREADS
+# A kernel only splits an image into bands of at least this many bytes of work (read plus written).
+MIN_BAND_WORK: int = lib.PK_MIN_BAND_WORK
 
 
 class CpuFeatures(TypedDict):
@@ -85,6 +87,30 @@ def set_num_threads(count: int | None = None) -> None:
 
 def get_num_threads() -> int:
     return int(lib.pk_num_threads())
+
+
+class PoolStats(NamedTuple):
+    """How the kernels called from one thread were split (cumulative; see :func:`pool_stats`)."""
+
+    calls: int  # passes over an image (a kernel makes one or more)
+    bands: int  # row bands those passes were cut into (one for a pass that stayed on one thread)
+    worker_bands: int  # bands a pool worker ran instead of the calling thread
+
+
+def pool_stats() -> PoolStats:
+    """The band splits of every kernel this Python thread has called so far.
+
+    The counters belong to the calling thread (other threads' kernels do not change them), so
+    the difference between two readings around a call tells how that call was split::
+
+        before = pool_stats()
+        pixelkit.gaussian_blur(img, 2.0)
+        after = pool_stats()
+        split = after.bands - before.bands > after.calls - before.calls
+    """
+    counts = ffi.new("pk_pool_counts *")
+    check(lib.pk_pool_stats(counts), "pool_stats")
+    return PoolStats(int(counts.calls), int(counts.bands), int(counts.worker_bands))
 
 
 def configure_from_environment() -> None:

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -35,9 +36,22 @@ def require_tool(name: str) -> str:
         name, "netpbm"
     )
     message = f"{name} is not installed (Debian package: {package}; tools/system_requirements.py checks them all)"
+    skip_unless_ci(message)
+
+
+def skip_unless_ci(message: str) -> NoReturn:
+    """Skip a test that cannot run here; in CI, where everything it needs is installed, fail."""
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_module(name: str) -> None:
+    """Import a test dependency of pyproject.toml's test extra, or skip (fail in CI) without it."""
+    try:
+        __import__(name)
+    except ImportError:
+        skip_unless_ci(f"{name} is not installed (pip install -e '.[test]')")
 
 
 def run_tool(*args: str, stdin: bytes | None = None) -> bytes:

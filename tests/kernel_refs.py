@@ -77,6 +77,14 @@ def as_layout(data: NDArray[np.uint8], layout: str) -> ImageLike:
     raise AssertionError(layout)
 
 
+def split_of(call: Callable[[], Any]) -> pixelkit.runtime.PoolStats:
+    """How ``call()`` was split over threads: the change of this thread's pool counters across it."""
+    before = pixelkit.runtime.pool_stats()
+    call()
+    after = pixelkit.runtime.pool_stats()
+    return pixelkit.runtime.PoolStats(*(a - b for a, b in zip(after, before, strict=True)))
+
+
 def pixels(result: Any) -> NDArray[Any]:
     """The numpy view of a result (Image or array)."""
     return np.asarray(result)
@@ -111,8 +119,16 @@ def ffmpeg_frame(source: str, width: int = 320, height: int = 240) -> NDArray[np
     return frame
 
 
-def assert_matches(result: Any, expected: NDArray[Any], tolerance: float = 0) -> None:
-    """Same shape and dtype (float32 for a float reference); equal, or within ``tolerance``."""
+def assert_matches(
+    result: Any, expected: NDArray[Any], tolerance: float = 0, exact: NDArray[np.float64] | None = None
+) -> None:
+    """Same shape and dtype (float32 for a float reference); equal, or within ``tolerance``.
+
+    An 8-bit result allowed within one level of ``expected`` must also be unbiased and nearly always
+    right (assert_close_unbiased): measured against ``exact``, the unrounded float64 value, where
+    the 8-bit reference is itself biased (OpenCV's fixed-point bilinear truncates), else against
+    ``expected``.
+    """
     got = pixels(result)
     assert got.shape == expected.shape, (got.shape, expected.shape)
     assert got.dtype == (np.dtype(np.float32) if expected.dtype.kind == "f" else expected.dtype)
@@ -122,6 +138,8 @@ def assert_matches(result: Any, expected: NDArray[Any], tolerance: float = 0) ->
             f"{np.count_nonzero(differ)} of {expected.size} samples differ, first at "
             f"{tuple(int(i) for i in np.argwhere(differ)[0])}: {got[differ][0]} instead of {expected[differ][0]}"
         )
+    elif tolerance == 1 and expected.dtype.kind in "iu":
+        assert_close_unbiased(got, expected, exact=exact)
     else:
         diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
         worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
@@ -129,6 +147,69 @@ def assert_matches(result: Any, expected: NDArray[Any], tolerance: float = 0) ->
             f"max difference {diff.max()} > {tolerance} at {tuple(int(i) for i in worst)}: "
             f"{got[worst]} instead of {expected[worst]}"
         )
+
+
+# Below this many samples the bias and the share of exact samples say little (one sample off by
+# one in a 3-sample image is a 0.33 bias): only the largest difference is checked.  Every kernel
+# is also compared on images far larger than this.
+MIN_STATISTICS_SAMPLES = 1000
+# How far past x.5 a tie may land when the weights are rounded to fixed point (levels).
+TIE_SLACK = 1 / 32
+
+
+def assert_close_unbiased(
+    actual: Any,
+    expected: NDArray[Any],
+    max_abs: float = 1,
+    max_mean_bias: float = 0.05,
+    min_exact: float = 0.95,
+    exact: NDArray[np.float64] | None = None,
+) -> None:
+    """Within ``max_abs`` of ``expected`` everywhere, and with no systematic error.
+
+    A kernel within one level of the reference could still be off by one nearly everywhere, or
+    truncate where the reference rounds (a mean error near -0.5): so the mean signed difference
+    must lie within ``max_mean_bias`` and at least ``min_exact`` of the samples must be right (for
+    images of at least MIN_STATISTICS_SAMPLES samples).  Against an integer reference "right" is
+    equal; given ``exact``, the unrounded value, "right" is a correct rounding of it (within 0.5,
+    either way at a tie) and the bias is the mean error beyond correct rounding.
+    """
+    got = pixels(actual)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    signed = got.astype(np.float64) - expected.astype(np.float64)
+    diff = np.abs(signed)
+    if diff.size == 0:
+        return
+    worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    assert diff.max() <= max_abs, (
+        f"max difference {diff.max()} > {max_abs} at {tuple(int(i) for i in worst)}: "
+        f"{got[worst]} instead of {expected[worst]}"
+    )
+    if diff.size < MIN_STATISTICS_SAMPLES:
+        return
+    against = "the reference"
+    if exact is not None:
+        # Right: a correct rounding of the exact value, either way at a tie (tie rules differ: OpenCV
+        # rounds to even, pixelkit's fixed point half up), give or take the rounding of the weights
+        # to fixed point (a tie computed with rounded weights lands a little off x.5, either side).
+        # The bias is that of the wrong samples against the nearest level: truncation gives about
+        # -0.5, an off-by-one everywhere +1.
+        assert exact.shape == expected.shape, (exact.shape, expected.shape)
+        value = got.astype(np.float64)
+        right = np.abs(value - exact) <= 0.5 + TIE_SLACK
+        signed = np.where(right, 0.0, value - np.floor(exact + 0.5))
+        against = "the exact value"
+    else:
+        right = diff == 0
+    bias = float(signed.mean())
+    share = float(np.count_nonzero(right)) / diff.size
+    assert abs(bias) <= max_mean_bias, (
+        f"mean signed error {bias:+.4f} against {against} outside +-{max_mean_bias} "
+        f"({share:.2%} of {diff.size} samples right)"
+    )
+    assert share >= min_exact, (
+        f"only {share:.2%} of {diff.size} samples right against {against} (at least {min_exact:.0%} wanted)"
+    )
 
 
 # ---- references ----------------------------------------------------------------------------
@@ -192,6 +273,72 @@ CV2_RESIZE: dict[ResizeMethod, int] = {
 
 def ref_resize(a: NDArray[np.uint8], width: int, height: int, method: ResizeMethod) -> NDArray[Any]:
     return cv2.resize(np.ascontiguousarray(a), (width, height), interpolation=CV2_RESIZE[method])
+
+
+def _linear_taps(n_src: int, n_dst: int, area: bool) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """Two taps and the second one's weight per output position, as OpenCV places them.
+
+    Bilinear: centres aligned, x = (d + 0.5) * scale - 0.5.  Area with an axis scaled up: OpenCV's
+    INTER_AREA then weighs the two source pixels an output pixel overlaps by their overlap.
+    The coordinate arithmetic follows OpenCV's (float32 weights; scale = 1 / (dst / src)), so the
+    taps are the same; the weighted sum is exact (float64), not rounded to 11 bits as OpenCV's is.
+    """
+    inv = n_dst / n_src
+    scale = 1.0 / inv
+    d = np.arange(n_dst, dtype=np.float64)
+    if area:
+        start = np.floor(d * scale)
+        weight = ((d + 1) - (start + 1) * inv).astype(np.float32).astype(np.float64)
+        weight = np.where(weight <= 0, 0.0, weight - np.floor(weight))
+    else:
+        x = ((d + 0.5) * scale - 0.5).astype(np.float32).astype(np.float64)
+        start = np.floor(x)
+        weight = x - start
+        weight = np.where(start < 0, 0.0, weight)
+        start = np.maximum(start, 0)
+    first = start.astype(np.intp)
+    last = first >= n_src - 1
+    first = np.where(last, n_src - 1, first)
+    weight = np.where(last, 0.0, weight)
+    return first, np.minimum(first + 1, n_src - 1), weight
+
+
+def _coverage(n_src: int, n_dst: int) -> NDArray[np.float64]:
+    """(n_dst, n_src) weights: how much of each output pixel's box each source pixel covers."""
+    scale = n_src / n_dst
+    starts = np.arange(n_dst)[:, None] * scale
+    left = np.arange(n_src)[None, :].astype(np.float64)
+    overlap = np.clip(np.minimum(left + 1, starts + scale) - np.maximum(left, starts), 0, None)
+    weights: NDArray[np.float64] = overlap / scale
+    return weights
+
+
+def ref_resize_exact(a: NDArray[np.uint8], width: int, height: int, method: ResizeMethod) -> NDArray[np.float64] | None:
+    """The unrounded value of cv2.resize's bilinear and area, in numpy (None for nearest).
+
+    Area shrinking both axes: the mean over each output pixel's box (OpenCV rounds its ties to
+    even, pixelkit half up: both are right).  Bilinear, and area with an axis scaled up: two taps.
+    """
+    src_h, src_w = a.shape[:2]
+    if method == "nearest":
+        return None
+    if method == "area" and width <= src_w and height <= src_h:
+        rows = _coverage(src_h, height) @ a.reshape(src_h, src_w * 3).astype(np.float64)
+        boxes = rows.reshape(height, src_w, 3).transpose(1, 0, 2).reshape(src_w, height * 3)
+        mean: NDArray[np.float64] = (_coverage(src_w, width) @ boxes).reshape(width, height, 3).transpose(1, 0, 2)
+        return mean
+    y0, y1, fy = _linear_taps(src_h, height, method == "area")
+    x0, x1, fx = _linear_taps(src_w, width, method == "area")
+    f = a.astype(np.float64)
+    rows = f[y0] * (1 - fy)[:, None, None] + f[y1] * fy[:, None, None]
+    exact: NDArray[np.float64] = rows[:, x0] * (1 - fx)[None, :, None] + rows[:, x1] * fx[None, :, None]
+    return exact
+
+
+def ref_blend_exact(a: NDArray[np.uint8], b: NDArray[np.uint8], alpha: float) -> NDArray[np.float64]:
+    """a * (1 - alpha) + b * alpha, unrounded (cv2.addWeighted rounds ties to even)."""
+    exact: NDArray[np.float64] = a.astype(np.float64) * (1.0 - alpha) + b.astype(np.float64) * alpha
+    return exact
 
 
 def ref_box(a: NDArray[np.uint8], radius: int) -> NDArray[Any]:
@@ -273,6 +420,11 @@ class Op:
     call: Callable[[ImageLike], Any]
     reference: Callable[[NDArray[np.uint8]], NDArray[Any]]
     tolerance: float = 0
+    # The unrounded value, where the reference's own rounding is biased (see assert_matches).
+    exact: Callable[[NDArray[np.uint8]], NDArray[np.float64] | None] | None = None
+
+    def exact_of(self, data: NDArray[np.uint8]) -> NDArray[np.float64] | None:
+        return None if self.exact is None else self.exact(data)
 
 
 POINT_AND_GEOMETRY_OPS = [
@@ -283,7 +435,13 @@ POINT_AND_GEOMETRY_OPS = [
     Op("adjust-brighter", lambda img: pixelkit.adjust(img, 0.1, 1.3, 0.8), lambda a: ref_adjust(a, 0.1, 1.3, 0.8)),
     Op("adjust-darker", lambda img: pixelkit.adjust(img, -0.2, 0.7, 2.2), lambda a: ref_adjust(a, -0.2, 0.7, 2.2)),
     Op("swap_rb", pixelkit.swap_rb, lambda a: a[..., ::-1]),
-    Op("blend", lambda img: pixelkit.blend(img, partner(pixels(img)), 0.3), lambda a: ref_blend(a, partner(a), 0.3), 1),
+    Op(
+        "blend",
+        lambda img: pixelkit.blend(img, partner(pixels(img)), 0.3),
+        lambda a: ref_blend(a, partner(a), 0.3),
+        1,
+        lambda a: ref_blend_exact(a, partner(a), 0.3),
+    ),
     Op("to_gray", pixelkit.to_gray, ref_gray),
     Op(
         "to_tensor-CHW-imagenet",
@@ -318,6 +476,7 @@ def resize_op(method: ResizeMethod, width_scale: float, height_scale: float) -> 
         lambda img: pixelkit.resize(img, *target(pixels(img).shape), method),
         lambda a: ref_resize(a, *target(a.shape), method),
         0 if method == "nearest" else 1,
+        lambda a: ref_resize_exact(a, *target(a.shape), method),
     )
 
 

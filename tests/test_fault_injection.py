@@ -176,6 +176,12 @@ def _fault_points(counts: dict[str, int], total: int) -> Iterator[tuple[str, int
 
 
 CASES = [0]  # fault cases run, for the summary
+RUNS = [0]  # fault tests that ran to the end
+# The README's figures, asserted below: fault cases of a whole run of the two tests that follow
+# (36 + 6 parametrizations), and the writers sent SIGKILL.
+FAULT_CASES = 840
+FAULT_TESTS = 3 * 2 * 3 * 2 + 3 * 2
+KILLS = {"raw": 30, "ppm": 10, "w+": 10}
 
 
 @pytest.mark.parametrize("writer", ["raw", "ppm", "pgm"])
@@ -229,6 +235,7 @@ def test_writer_survives_errors_at_every_point(
         _check_outcome(work, path, old, new, raised, expected_mode)
         cases += 1
     CASES[0] += cases
+    RUNS[0] += 1
     assert cases >= 15
 
 
@@ -277,17 +284,20 @@ def test_open_raw_w_plus_survives_errors_at_every_point(
         expected_mode = 0o604 if old is not None else 0o666 & ~pixelkit._fileio.current_umask()
         _check_outcome(work, path, None if old is None else old[:exists], zeros, raised, expected_mode)
         CASES[0] += 1
+    RUNS[0] += 1
 
 
 def test_fault_case_count() -> None:
-    """Runs last in this module: reports how many fault cases the tests above ran."""
-    print(f"\nfault injection: {CASES[0]} cases checked")
+    """Runs after the tests above: they checked exactly the README's number of fault cases."""
+    print(f"\nfault injection: {CASES[0]} cases checked by {RUNS[0]} tests")
+    if RUNS[0] != FAULT_TESTS:
+        pytest.skip(f"only {RUNS[0]} of the {FAULT_TESTS} fault tests ran (a selection): nothing to count")
+    assert CASES[0] == FAULT_CASES, f"{CASES[0]} fault cases, the README says {FAULT_CASES}: update both"
 
 
 # ---- SIGKILL -------------------------------------------------------------------------------
 
 BIG_W, BIG_H = 4000, 4000  # 48 MB of pixels
-TRIALS = 30
 
 CHILD = r"""
 import sys
@@ -337,7 +347,7 @@ def _start(writer: str, path: pathlib.Path, seed: int) -> subprocess.Popen[bytes
     return child
 
 
-@pytest.mark.parametrize(("writer", "trials"), [("raw", TRIALS), ("ppm", 10)])
+@pytest.mark.parametrize(("writer", "trials"), [("raw", KILLS["raw"]), ("ppm", KILLS["ppm"])])
 def test_sigkilled_writer_leaves_old_or_new_file(tmp_path: pathlib.Path, writer: str, trials: int) -> None:
     old = _content(writer, _pattern(3))
     new = _content(writer, _pattern(7))
@@ -392,7 +402,7 @@ def test_sigkilled_open_raw_w_plus_has_right_size(tmp_path: pathlib.Path) -> Non
     chooser = random.Random(99)
     outcomes = {"old": 0, "zeros": 0, "mixed": 0, "new": 0}
     leftovers = 0
-    for _ in range(10):
+    for _ in range(KILLS["w+"]):
         path.write_bytes(old)
         child = _start("w+", path, 7)
         time.sleep(chooser.uniform(0.0, 0.25))

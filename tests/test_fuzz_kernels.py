@@ -7,7 +7,10 @@ threads.  Every configuration must give bit-identical results, equal to the refe
 one level of it where the operation's documentation allows (resize bilinear/area, box_blur,
 gaussian_blur and blend against OpenCV; to_tensor within float32 rounding).  Dispatch settings are
 restored after each example.  Small images always stay on one thread, so a second test feeds
-images of 200..420 pixels a side, where the kernels split rows over both threads.
+images of 420..640 pixels a side (resized to 300..700), above the split threshold of every kernel
+(``pixelkit.runtime.MIN_BAND_WORK``, 256 KiB of work per band; the histogram, with the least work
+per pixel, needs 174,763 pixels for two bands): the test asserts that each call was cut into two
+bands with 2 threads.
 
 Cases per run: 2500 (point operations) + 2000 (geometry) + 2500 (resample/filter) + 120 (large
 images) hypothesis examples, each run on every configuration (about 20-30 s).  As in test_fuzz_readers.py
@@ -33,6 +36,7 @@ from kernel_refs import (
     paste_either,
     ref_adjust,
     ref_blend,
+    ref_blend_exact,
     ref_box,
     ref_gaussian,
     ref_gray,
@@ -40,8 +44,10 @@ from kernel_refs import (
     ref_lut,
     ref_paste,
     ref_resize,
+    ref_resize_exact,
     ref_rot90,
     ref_tensor,
+    split_of,
 )
 from pixelkit.ops import ResizeMethod
 
@@ -57,11 +63,12 @@ def fuzz_settings(examples: int) -> settings:
 
 
 # One case: what pixelkit computes (called once per configuration), the reference, the tolerance.
-Case = tuple[str, Callable[[], Any], NDArray[Any], float]
+# The last item: the unrounded value where the reference's own rounding is biased (assert_matches).
+Case = tuple[str, Callable[[], Any], NDArray[Any], float, NDArray[np.float64] | None]
 
 
 def check_case(case: Case) -> None:
-    name, call, expected, tolerance = case
+    name, call, expected, tolerance, exact = case
     note(f"operation: {name}")
     event(f"operation: {name.split('(')[0]}")
     with time_limit(20.0):
@@ -73,7 +80,7 @@ def check_case(case: Case) -> None:
             f"{name}: {isa} with {threads} threads differs from {CONFIGS[0]} in {np.count_nonzero(differ)} samples, "
             f"first at {tuple(int(i) for i in np.argwhere(differ)[0])}"
         )
-    assert_matches(results[0], expected, tolerance)
+    assert_matches(results[0], expected, tolerance, exact)
     side = max(expected.shape[:2]) if expected.ndim >= 2 else 0
     event(f"largest result side: {'1' if side == 1 else '2-9' if side < 10 else '10-99' if side < 100 else '100+'}")
 
@@ -98,11 +105,11 @@ def point_cases(draw: st.DrawFn) -> Case:
         )
     )
     if op == "invert":
-        return op, lambda: pixelkit.invert(img), 255 - data, 0
+        return op, lambda: pixelkit.invert(img), 255 - data, 0, None
     if op == "apply_lut":
         shape = draw(st.sampled_from([(256,), (3, 256)]))
         lut = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).integers(0, 256, shape, dtype=np.uint8)
-        return f"apply_lut{shape}", lambda: pixelkit.apply_lut(img, lut), ref_lut(data, lut), 0
+        return f"apply_lut{shape}", lambda: pixelkit.apply_lut(img, lut), ref_lut(data, lut), 0, None
     if op == "adjust":
         brightness = draw(st.floats(-1.5, 1.5))
         contrast = draw(st.floats(0.0, 4.0))
@@ -113,9 +120,10 @@ def point_cases(draw: st.DrawFn) -> Case:
             lambda: pixelkit.adjust(img, brightness, contrast, gamma),
             ref_adjust(data, brightness, contrast, gamma),
             0,
+            None,
         )
     if op == "swap_rb":
-        return op, lambda: pixelkit.swap_rb(img), data[..., ::-1], 0
+        return op, lambda: pixelkit.swap_rb(img), data[..., ::-1], 0, None
     if op == "blend":
         seed = draw(st.integers(0, 2**32 - 1))
         other_data = np.random.default_rng(seed).integers(0, 256, data.shape, dtype=np.uint8)
@@ -126,9 +134,10 @@ def point_cases(draw: st.DrawFn) -> Case:
             lambda: pixelkit.blend(img, other, alpha),
             ref_blend(data, other_data, alpha),
             1,
+            ref_blend_exact(data, other_data, alpha),
         )
     if op == "to_gray":
-        return op, lambda: pixelkit.to_gray(img), ref_gray(data), 0
+        return op, lambda: pixelkit.to_gray(img), ref_gray(data), 0, None
     if op == "to_tensor":
         mean = draw(st.tuples(*[st.floats(-2.0, 2.0)] * 3))
         std = draw(
@@ -152,9 +161,10 @@ def point_cases(draw: st.DrawFn) -> Case:
             ),
             expected,
             tolerance,
+            None,
         )
     if op == "histogram":
-        return op, lambda: pixelkit.histogram(img), ref_histogram(data), 0
+        return op, lambda: pixelkit.histogram(img), ref_histogram(data), 0, None
     color = draw(st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)))
     filled = np.empty_like(data)
     filled[...] = np.array(color, np.uint8)
@@ -163,7 +173,7 @@ def point_cases(draw: st.DrawFn) -> Case:
         fill_either(img, color)
         return pixels_of(img)
 
-    return f"fill{color}", do_fill, filled, 0
+    return f"fill{color}", do_fill, filled, 0, None
 
 
 @fuzz_settings(2500)
@@ -181,14 +191,14 @@ def geometry_cases(draw: st.DrawFn) -> Case:
     img = draw(laid_out(data))
     op = draw(st.sampled_from(["flip_horizontal", "flip_vertical", "transpose", "rotate90", "paste"]))
     if op == "flip_horizontal":
-        return op, lambda: pixelkit.flip_horizontal(img), np.fliplr(data), 0
+        return op, lambda: pixelkit.flip_horizontal(img), np.fliplr(data), 0, None
     if op == "flip_vertical":
-        return op, lambda: pixelkit.flip_vertical(img), np.flipud(data), 0
+        return op, lambda: pixelkit.flip_vertical(img), np.flipud(data), 0, None
     if op == "transpose":
-        return op, lambda: pixelkit.transpose(img), np.transpose(data, (1, 0, 2)), 0
+        return op, lambda: pixelkit.transpose(img), np.transpose(data, (1, 0, 2)), 0, None
     if op == "rotate90":
         k = draw(st.one_of(st.integers(-9, 9), st.integers(-(2**70), 2**70)))
-        return f"rotate90(k={k})", lambda: pixelkit.rotate90(img, k), ref_rot90(data, k % 4), 0
+        return f"rotate90(k={k})", lambda: pixelkit.rotate90(img, k), ref_rot90(data, k % 4), 0, None
     canvas_data = draw(image_data())
     height, width = canvas_data.shape[:2]
     h, w = data.shape[:2]
@@ -203,7 +213,7 @@ def geometry_cases(draw: st.DrawFn) -> Case:
         assert paste_either(dst, img, x, y) is dst
         return pixels_of(dst)
 
-    return f"paste(x={x}, y={y})", do_paste, ref_paste(canvas_data, data, x, y), 0
+    return f"paste(x={x}, y={y})", do_paste, ref_paste(canvas_data, data, x, y), 0, None
 
 
 def _fresh_canvas(data: NDArray[np.uint8], seed: int) -> ImageLike:
@@ -241,12 +251,13 @@ def filter_cases(draw: st.DrawFn) -> Case:
             lambda: pixelkit.resize(img, width, height, method),
             ref_resize(data, width, height, method),
             tolerance,
+            ref_resize_exact(data, width, height, method),
         )
     if op == "box_blur":
         radius = draw(st.integers(0, 20))
-        return f"box_blur({radius})", lambda: pixelkit.box_blur(img, radius), ref_box(data, radius), 1
+        return f"box_blur({radius})", lambda: pixelkit.box_blur(img, radius), ref_box(data, radius), 1, None
     sigma = draw(st.one_of(st.floats(0.0, 10.0, exclude_min=True), st.sampled_from([1e-6, 0.1, 0.5, 10.0])))
-    return f"gaussian_blur({sigma!r})", lambda: pixelkit.gaussian_blur(img, sigma), ref_gaussian(data, sigma), 1
+    return f"gaussian_blur({sigma!r})", lambda: pixelkit.gaussian_blur(img, sigma), ref_gaussian(data, sigma), 1, None
 
 
 @fuzz_settings(2500)
@@ -260,38 +271,53 @@ def test_resample_and_filter_operations(case: Case) -> None:
 
 @st.composite
 def large_cases(draw: st.DrawFn) -> Case:
-    data = draw(image_data(max_size=420, min_size=200))
+    data = draw(image_data(max_size=640, min_size=420))
     img = draw(laid_out(data))
     op = draw(st.sampled_from(["gray", "tensor", "flip", "rotate", "histogram", "box", "gaussian", "resize"]))
     if op == "gray":
-        return op, lambda: pixelkit.to_gray(img), ref_gray(data), 0
+        return op, lambda: pixelkit.to_gray(img), ref_gray(data), 0, None
     if op == "tensor":
         expected = ref_tensor(data, (0.5, 0.4, 0.3), (0.2, 0.3, 0.25), "HWC")
-        return op, lambda: pixelkit.to_tensor(img, (0.5, 0.4, 0.3), (0.2, 0.3, 0.25), "HWC"), expected, 1e-5
+        return op, lambda: pixelkit.to_tensor(img, (0.5, 0.4, 0.3), (0.2, 0.3, 0.25), "HWC"), expected, 1e-5, None
     if op == "flip":
-        return op, lambda: pixelkit.flip_horizontal(img), np.fliplr(data), 0
+        return op, lambda: pixelkit.flip_horizontal(img), np.fliplr(data), 0, None
     if op == "rotate":
         k = draw(st.integers(0, 3))
-        return f"rotate90({k})", lambda: pixelkit.rotate90(img, k), ref_rot90(data, k), 0
+        return f"rotate90({k})", lambda: pixelkit.rotate90(img, k), ref_rot90(data, k), 0, None
     if op == "histogram":
-        return op, lambda: pixelkit.histogram(img), ref_histogram(data), 0
+        return op, lambda: pixelkit.histogram(img), ref_histogram(data), 0, None
     if op == "box":
-        radius = draw(st.integers(0, 20))
-        return f"box_blur({radius})", lambda: pixelkit.box_blur(img, radius), ref_box(data, radius), 1
+        radius = draw(st.integers(1, 20))  # radius 0 is a row copy on one thread (fuzzed on small images)
+        return f"box_blur({radius})", lambda: pixelkit.box_blur(img, radius), ref_box(data, radius), 1, None
     if op == "gaussian":
         sigma = draw(st.floats(0.1, 6.0))
-        return f"gaussian_blur({sigma!r})", lambda: pixelkit.gaussian_blur(img, sigma), ref_gaussian(data, sigma), 1
+        return (
+            f"gaussian_blur({sigma!r})",
+            lambda: pixelkit.gaussian_blur(img, sigma),
+            ref_gaussian(data, sigma),
+            1,
+            None,
+        )
     method: ResizeMethod = draw(st.sampled_from(["nearest", "bilinear", "area"]))
-    width, height = draw(st.integers(150, 500)), draw(st.integers(150, 500))
+    width, height = draw(st.integers(300, 700)), draw(st.integers(300, 700))
     return (
         f"resize({width}, {height}, {method})",
         lambda: pixelkit.resize(img, width, height, method),
         ref_resize(data, width, height, method),
         0 if method == "nearest" else 1,
+        ref_resize_exact(data, width, height, method),
     )
 
 
 @fuzz_settings(120)
 @given(case=large_cases())
 def test_large_images_on_two_threads(case: Case) -> None:
+    name, call, _, _, _ = case
+    before = pixelkit.get_num_threads()
+    pixelkit.set_num_threads(2)
+    try:
+        split = split_of(call)
+    finally:
+        pixelkit.set_num_threads(before)
+    assert split.calls >= 1 and split.bands == 2 * split.calls, f"{name} was not split over 2 threads: {split}"
     check_case(case)

@@ -41,6 +41,7 @@ from kernel_refs import (
     pixels,
     ref_adjust,
     ref_blend,
+    ref_blend_exact,
     ref_histogram,
     ref_lut,
     ref_paste,
@@ -63,7 +64,7 @@ def test_matches_reference(name: str, width: int, height: int, layout: str, rand
     data = random_rgb(width, height)
     img = as_layout(data, layout)
     result = op.call(img)
-    assert_matches(result, op.reference(data), op.tolerance)
+    assert_matches(result, op.reference(data), op.tolerance, op.exact_of(data))
     if name != "fill":
         assert np.array_equal(pixels(img), data), "the input changed"
         assert result is not img
@@ -81,7 +82,7 @@ def test_matches_reference_on_real_frames(name: str, source: str, crop: bool) ->
         # An odd-sized window into the frame, rows 960 bytes apart.
         img = Image.from_array(frame).crop(3, 1, 313, 237)
         expected_input = frame[1:238, 3:316]
-    assert_matches(op.call(img), op.reference(expected_input), op.tolerance)
+    assert_matches(op.call(img), op.reference(expected_input), op.tolerance, op.exact_of(expected_input))
 
 
 # ---- out=, in place, and refused outputs for the same-shape operations -------------------------------
@@ -404,7 +405,7 @@ def test_swap_rb_twice_is_the_identity(random_rgb: RandomRGB) -> None:
 @pytest.mark.parametrize("width, height", [(1, 1), (67, 5), (5, 67)])
 def test_blend_equals_add_weighted(alpha: float, width: int, height: int, random_rgb: RandomRGB) -> None:
     a, b = random_rgb(width, height), random_rgb(width, height)
-    assert_matches(pixelkit.blend(a, b, alpha), ref_blend(a, b, alpha), 1)
+    assert_matches(pixelkit.blend(a, b, alpha), ref_blend(a, b, alpha), 1, ref_blend_exact(a, b, alpha))
 
 
 def test_blend_ends_are_exact(random_rgb: RandomRGB) -> None:
@@ -419,7 +420,7 @@ def test_blend_strided_inputs(random_rgb: RandomRGB) -> None:
     img_a, img_b = as_layout(a, "crop"), as_layout(b, "padded")
     pa, pb = pixels(img_a)[2:20, 3:33], pixels(img_b)[4:22, 1:31]
     result = pixelkit.blend(Image.from_array(pa), Image.from_array(pb), 0.6)
-    assert_matches(result, ref_blend(pa, pb, 0.6), 1)
+    assert_matches(result, ref_blend(pa, pb, 0.6), 1, ref_blend_exact(pa, pb, 0.6))
 
 
 @pytest.mark.parametrize(

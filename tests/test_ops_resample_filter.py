@@ -24,6 +24,7 @@ from kernel_refs import (
     ImageLike,
     RandomRGB,
     as_layout,
+    assert_close_unbiased,
     assert_matches,
     assert_outside_unchanged,
     ffmpeg_frame,
@@ -34,6 +35,7 @@ from kernel_refs import (
     ref_box,
     ref_gaussian,
     ref_resize,
+    ref_resize_exact,
     resize_either,
 )
 from pixelkit import MAX_DIMENSION, Image
@@ -59,7 +61,7 @@ def test_matches_reference(name: str, width: int, height: int, layout: str, rand
     img = as_layout(data, layout)
     result = op.call(img)
     assert isinstance(result, Image) and result is not img
-    assert_matches(result, op.reference(data), op.tolerance)
+    assert_matches(result, op.reference(data), op.tolerance, op.exact_of(data))
     assert np.array_equal(pixels(img), data), "the input changed"
 
 
@@ -68,9 +70,11 @@ def test_matches_reference(name: str, width: int, height: int, layout: str, rand
 def test_matches_reference_on_real_frames(name: str, source: str) -> None:
     op = OPS[name]
     frame = ffmpeg_frame(source)
-    assert_matches(op.call(frame), op.reference(frame), op.tolerance)
+    assert_matches(op.call(frame), op.reference(frame), op.tolerance, op.exact_of(frame))
     window = frame[2:233, 5:316]  # odd-sized, rows 960 bytes apart
-    assert_matches(op.call(Image.from_array(frame).crop(5, 2, 311, 231)), op.reference(window), op.tolerance)
+    assert_matches(
+        op.call(Image.from_array(frame).crop(5, 2, 311, 231)), op.reference(window), op.tolerance, op.exact_of(window)
+    )
 
 
 # ---- resize --------------------------------------------------------------------------------------------
@@ -127,10 +131,15 @@ def test_resize_size_pairs(
     data = random_rgb(*src)
     result = pixelkit.resize(data, dst[0], dst[1], method)
     assert result.shape == (dst[1], dst[0], 3)
-    assert_matches(result, ref_resize(data, *dst, method), tolerance(method))
+    assert_matches(result, ref_resize(data, *dst, method), tolerance(method), ref_resize_exact(data, *dst, method))
     # The reverse direction too.
     back = random_rgb(*dst)
-    assert_matches(pixelkit.resize(back, src[0], src[1], method), ref_resize(back, *src, method), tolerance(method))
+    assert_matches(
+        pixelkit.resize(back, src[0], src[1], method),
+        ref_resize(back, *src, method),
+        tolerance(method),
+        ref_resize_exact(back, *src, method),
+    )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -140,7 +149,10 @@ def test_resize_strided_inputs(layout: str, method: ResizeMethod, random_rgb: Ra
     img = as_layout(data, layout)
     for target in [(38, 26), (25, 17), (30, 41), (154, 106), (200, 20), (1, 53), (77, 1)]:
         assert_matches(
-            pixelkit.resize(img, *target, method=method), ref_resize(data, *target, method), tolerance(method)
+            pixelkit.resize(img, *target, method=method),
+            ref_resize(data, *target, method),
+            tolerance(method),
+            ref_resize_exact(data, *target, method),
         )
 
 
@@ -149,10 +161,11 @@ def test_resize_smooth_content_agrees_closely() -> None:
     frame = ffmpeg_frame("mandelbrot")
     for method in METHODS:
         for target in [(160, 120), (107, 80), (500, 333)]:
-            got = pixels(pixelkit.resize(frame, *target, method=method)).astype(int)
-            expected = ref_resize(frame, *target, method).astype(int)
-            assert np.abs(got - expected).max() <= tolerance(method)
-            assert np.mean(got == expected) > 0.9, (method, target)
+            got = pixelkit.resize(frame, *target, method=method)
+            expected = ref_resize(frame, *target, method)
+            assert_close_unbiased(
+                got, expected, max_abs=tolerance(method), exact=ref_resize_exact(frame, *target, method)
+            )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -174,7 +187,9 @@ def test_resize_into_out(method: ResizeMethod, as_image: bool, random_rgb: Rando
     before = canvas.copy()
     out: ImageLike = Image.from_array(view) if as_image else view
     assert resize_either(as_layout(data, "crop"), 30, 17, method, out=out) is out
-    assert_matches(pixels(out), ref_resize(data, 30, 17, method), tolerance(method))
+    assert_matches(
+        pixels(out), ref_resize(data, 30, 17, method), tolerance(method), ref_resize_exact(data, 30, 17, method)
+    )
     assert_outside_unchanged(canvas, before, (17, 30))
 
 
@@ -447,4 +462,38 @@ def test_filters_accept_numpy_scalars(random_rgb: RandomRGB) -> None:
     data = random_rgb(12, 9)
     assert_matches(pixelkit.box_blur(data, np.int64(2)), ref_box(data, 2), 1)
     assert_matches(pixelkit.gaussian_blur(data, np.float32(1.5)), ref_gaussian(data, 1.5), 1)
-    assert_matches(pixelkit.resize(data, np.int32(7), np.uint16(5), "area"), ref_resize(data, 7, 5, "area"), 1)
+    assert_matches(
+        pixelkit.resize(data, np.int32(7), np.uint16(5), "area"),
+        ref_resize(data, 7, 5, "area"),
+        1,
+        ref_resize_exact(data, 7, 5, "area"),
+    )
+
+
+# ---- the comparisons have teeth ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flaw", ["off-by-one", "truncation", "opencv-fixed-point"])
+def test_a_biased_result_within_one_level_fails_the_comparison(flaw: str, random_rgb: RandomRGB) -> None:
+    """Every +-1 comparison also bounds bias and spread: results always within one level of the
+    reference, but off by one nearly everywhere or truncated instead of rounded, are refused."""
+    data = random_rgb(200, 150)
+    exact = ref_resize_exact(data, 140, 105, "bilinear")
+    assert exact is not None
+    reference = ref_resize(data, 140, 105, "bilinear")
+    good = pixels(pixelkit.resize(data, 140, 105, "bilinear"))
+    assert_close_unbiased(good, reference, exact=exact)
+    if flaw == "off-by-one":
+        bad = np.where(reference < 255, reference + 1, reference).astype(np.uint8)
+        with pytest.raises(AssertionError, match=r"mean signed error|samples right"):
+            assert_close_unbiased(bad, reference)
+    elif flaw == "truncation":
+        bad = np.floor(exact).astype(np.uint8)
+        assert np.abs(bad.astype(int) - reference).max() <= 1
+        with pytest.raises(AssertionError, match="samples right"):
+            assert_close_unbiased(bad, reference, exact=exact)
+    else:
+        # OpenCV's own bilinear (11-bit weights, truncating shifts) is within one level of the
+        # exact value but low on average: the comparison against the exact value catches it.
+        with pytest.raises(AssertionError, match=r"samples right|mean signed error"):
+            assert_close_unbiased(reference, reference, exact=exact)

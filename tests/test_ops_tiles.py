@@ -2,7 +2,9 @@
 
 A tile computed from a piece of the source must equal the same pixels of the
 whole-image resize, which in turn is checked against cv2.resize; here each
-tile is also compared with cv2.resize's output directly.
+tile is also compared with cv2.resize's output directly.  Each piece is copied
+into a fresh buffer with random bytes all around it, so a kernel reading
+outside the rectangle resize_source reports would change the tile.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import pixelkit
+from kernel_refs import assert_close_unbiased, ref_resize_exact
 from pixelkit._native import ffi, lib
 from pixelkit.ops import Rect, ResizeMethod, gaussian_radius, resize_part, resize_source
 
@@ -25,13 +28,34 @@ METHODS: tuple[ResizeMethod, ...] = get_args(ResizeMethod)
 CV2_METHOD = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA}
 
 
+def in_noise(piece: NDArray[np.uint8], seed: int) -> NDArray[np.uint8]:
+    """``piece`` copied into a fresh, larger buffer of random bytes; returns the view of the copy.
+
+    The copy has rows and columns of noise on every side (and the buffer's rows are longer than
+    the piece's), so a kernel that reads one pixel outside the piece, before or after it in
+    memory, gets noise into its result.
+    """
+    height, width = piece.shape[:2]
+    top, left, bottom, right = 3, 2, 4, 5
+    noise = np.random.default_rng(seed).integers(
+        0, 256, (height + top + bottom, width + left + right, 3), dtype=np.uint8
+    )
+    inner = noise[top : top + height, left : left + width]
+    inner[...] = piece
+    return inner
+
+
 def tile_of_resize(
     img: NDArray[np.uint8], size: tuple[int, int], part: Rect, method: ResizeMethod
 ) -> NDArray[np.uint8]:
-    """Resize ``part`` from exactly the piece of ``img`` that resize_source names."""
+    """Resize ``part`` from exactly the piece of ``img`` that resize_source names.
+
+    The piece travels alone, in a fresh buffer surrounded by noise: nothing outside the
+    rectangle resize_source reports is there to read.
+    """
     height, width = img.shape[:2]
     src = resize_source((width, height), size, part, method)
-    piece = img[src.y : src.y + src.height, src.x : src.x + src.width]
+    piece = in_noise(img[src.y : src.y + src.height, src.x : src.x + src.width], src.x * 7919 + src.y)
     return np.asarray(resize_part(piece, (src.x, src.y), (width, height), size, part, method))
 
 
@@ -66,9 +90,14 @@ def test_a_tile_equals_the_same_pixels_of_the_whole_resize(
     tile = tile_of_resize(img, size, part, method)
     np.testing.assert_array_equal(tile, whole[part.y : part.y + part.height, part.x : part.x + part.width])
     reference = cv2.resize(img, size, interpolation=CV2_METHOD[method])
-    window = reference[part.y : part.y + part.height, part.x : part.x + part.width]
-    difference = np.abs(tile.astype(int) - window)
-    assert difference.max(initial=0) <= (0 if method == "nearest" else 1)
+    rows, columns = slice(part.y, part.y + part.height), slice(part.x, part.x + part.width)
+    exact = ref_resize_exact(img, *size, method)
+    assert_close_unbiased(
+        tile,
+        reference[rows, columns],
+        max_abs=0 if method == "nearest" else 1,
+        exact=None if exact is None else exact[rows, columns],
+    )
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from PIL import Image as PILImage
 
 import pixelkit
-from conftest import subprocess_env
+from conftest import skip_unless_ci, subprocess_env
 
 RandomRGB = Callable[[int, int], NDArray[np.uint8]]
 
@@ -62,7 +62,7 @@ def test_pillow_stores_rgb_four_bytes_per_pixel() -> None:
     # field of the ArrowSchema struct).
     image = PILImage.new("RGB", (3, 2))
     if not hasattr(image, "__arrow_c_array__"):
-        pytest.skip("Arrow export needs Pillow 11.2")
+        skip_unless_ci("Arrow export needs Pillow 11.2 (pip install -U pillow)")
     schema, _ = image.__arrow_c_array__()
     get = ctypes.pythonapi.PyCapsule_GetPointer
     get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]

@@ -92,3 +92,17 @@ def test_the_own_kernels_lines_run(tmp_path: Path) -> None:
         [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, env=subprocess_env()
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_reliability_figures_are_the_ones_the_tests_assert() -> None:
+    """The README's fault-injection figures are the constants tests/test_fault_injection.py asserts."""
+    import test_fault_injection as faults
+
+    text = " ".join(README.split())
+    assert f"{faults.FAULT_CASES} injected OS errors" in text
+    kills = faults.KILLS
+    assert (
+        f"SIGKILL at random moments of {sum(kills.values())} writes of 48 MB "
+        f"({kills['raw']} `write_raw`, {kills['ppm']} `write_ppm`, {kills['w+']} `open_raw`"
+    ) in text
+    assert faults.BIG_W * faults.BIG_H * 3 == 48_000_000

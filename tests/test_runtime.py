@@ -36,7 +36,9 @@ from kernel_refs import (
     ref_box,
     ref_gaussian,
     ref_resize,
+    ref_resize_exact,
     ref_tensor,
+    split_of,
 )
 from pixelkit import Image, runtime
 from pixelkit.runtime import IsaName
@@ -153,7 +155,12 @@ def test_set_num_threads_refuses(count: Any, error: type[Exception]) -> None:
 
 @pytest.fixture(scope="module")
 def large() -> NDArray[np.uint8]:
-    """1200x900: ~1 MP, large enough that two or three threads really split every kernel."""
+    """1200x900: ~1 MP, large enough that two or three threads really split every kernel.
+
+    A kernel splits an image only into bands of at least runtime.MIN_BAND_WORK (256 KiB) bytes
+    read plus written; the histogram, with the least work per pixel (3 bytes), needs 174,763
+    pixels for two bands.  The identity test below asserts the split with pool_stats.
+    """
     return np.random.default_rng(99).integers(0, 256, (900, 1200, 3), dtype=np.uint8)
 
 
@@ -165,8 +172,16 @@ def large_input(data: NDArray[np.uint8], which: str) -> tuple[Callable[[], Any],
     if which == "odd-crop":
         window = data[5:782, 3:1004]  # 1001x777, rows 3600 bytes apart
         return lambda: Image.from_array(data.copy()).crop(3, 5, 1001, 777), window
-    strip = data[:200, :400].reshape(5, 16000, 3) if which == "wide" else data[:200, :400].reshape(16000, 5, 3)
+    # 180,000 pixels: enough work for two bands even for the histogram (3 bytes of work a pixel).
+    strip = data[:300, :600].reshape(5, 36000, 3) if which == "wide" else data[:300, :600].reshape(36000, 5, 3)
     return lambda: Image.from_array(strip.copy()), strip
+
+
+# Operations that make no pass over the thread pool: plain row copies on the calling thread.
+UNSPLIT = {
+    "paste": "pk_paste copies rows with memcpy on the calling thread (c/geometry.c)",
+    "box_blur-0": "radius 0 is a row copy on the calling thread (c/filter.c)",
+}
 
 
 @pytest.mark.parametrize("which", ["full", "odd-crop", "wide", "tall"])
@@ -178,14 +193,71 @@ def test_every_isa_and_thread_count_gives_the_same_bits(name: str, which: str, l
     first: Any = None
     for isa, threads in settings():
         img = fresh()
+        before = runtime.pool_stats()
         result = op.call(img)
+        calls, bands, _ = (a - b for a, b in zip(runtime.pool_stats(), before, strict=True))
+        if threads > 1 and name not in UNSPLIT:
+            # The size is above the split threshold: every pass really was cut into bands.
+            assert calls >= 1 and bands >= 2 * calls, (isa, threads, calls, bands)
         digests[isa, threads] = digest(result)
         if first is None:
             first = np.array(pixels(result))
         if name != "fill":
             assert np.array_equal(pixels(img), data), f"the input changed under {isa}, {threads} threads"
     assert len(set(digests.values())) == 1, f"results differ: {digests}"
-    assert_matches(first, op.reference(data), op.tolerance)
+    assert_matches(first, op.reference(data), op.tolerance, op.exact_of(data))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=UNSPLIT[name])) if name in UNSPLIT else name
+        for name in OPS
+    ],
+)
+def test_large_images_are_split_over_both_threads(name: str, large: NDArray[np.uint8]) -> None:
+    """With 2 threads, a 1200x900 image is cut into 2 bands per pass, run by both threads.
+
+    The band count is deterministic (PK_MIN_BAND_WORK bytes of work per band at least); which
+    thread takes a band is not, so the kernel runs until one call had bands run by the calling
+    thread and by the pool's worker (normally within a few calls; at most 1,000).
+    """
+    op = OPS[name]
+    pixelkit.set_num_threads(2)
+    img = Image.from_array(large.copy())
+    assert runtime.MIN_BAND_WORK == 256 * 1024
+    splits = []
+    for _ in range(1000):
+        split = split_of(lambda: op.call(img))
+        assert split.calls >= 1, "the kernel made no pass over the thread pool"
+        assert split.bands == 2 * split.calls, split
+        splits.append(split)
+        if 0 < split.worker_bands < split.bands:  # the calling thread and the worker both ran bands
+            break
+    else:
+        pytest.fail(f"no call ran bands on both threads; worker bands per call: {[s.worker_bands for s in splits]}")
+
+
+def test_small_images_stay_on_the_calling_thread() -> None:
+    pixelkit.set_num_threads(2)
+    # invert: 6 bytes of work a pixel; 2 bands need 2 * 256 KiB.
+    below = np.zeros((100, 200, 3), np.uint8)
+    assert split_of(lambda: pixelkit.invert(below)) == (1, 1, 0)
+    above = np.zeros((300, 300, 3), np.uint8)
+    assert split_of(lambda: pixelkit.invert(above)).bands == 2
+    pixelkit.set_num_threads(1)
+    assert split_of(lambda: pixelkit.invert(above)) == (1, 1, 0)
+
+
+def test_pool_counters_belong_to_the_calling_thread(large: NDArray[np.uint8]) -> None:
+    pixelkit.set_num_threads(2)
+    seen: list[runtime.PoolStats] = []
+    before = runtime.pool_stats()
+    thread = threading.Thread(target=lambda: seen.append(split_of(lambda: pixelkit.invert(large))))
+    thread.start()
+    thread.join()
+    assert runtime.pool_stats() == before
+    assert seen[0].calls == 1 and seen[0].bands == 2
 
 
 @pytest.mark.parametrize("isa", AVAILABLE)
@@ -196,7 +268,7 @@ def test_every_isa_on_small_and_odd_sizes(name: str, isa: IsaName, random_rgb: R
     pixelkit.set_isa(isa)
     for width, height in [(1, 1), (5, 3), (21, 2), (22, 4), (43, 3), (64, 2), (65, 5), (129, 4)]:
         data = random_rgb(width, height)
-        assert_matches(op.call(as_layout(data, "padded")), op.reference(data), op.tolerance)
+        assert_matches(op.call(as_layout(data, "padded")), op.reference(data), op.tolerance, op.exact_of(data))
 
 
 def test_in_place_and_out_under_every_setting(large: NDArray[np.uint8]) -> None:
@@ -450,7 +522,10 @@ def test_kernels_reference_for_concurrency(four_images: list[NDArray[np.uint8]])
     assert_matches(CONCURRENT_OPS["gaussian_blur"](img, outs["gaussian_blur"]), ref_gaussian(data, 2.0), 1)
     assert_matches(CONCURRENT_OPS["box_blur"](img, outs["box_blur"]), ref_box(data, 3), 1)
     assert_matches(
-        CONCURRENT_OPS["resize-bilinear"](img, outs["resize-bilinear"]), ref_resize(data, 517, 333, "bilinear"), 1
+        CONCURRENT_OPS["resize-bilinear"](img, outs["resize-bilinear"]),
+        ref_resize(data, 517, 333, "bilinear"),
+        1,
+        ref_resize_exact(data, 517, 333, "bilinear"),
     )
     assert_matches(
         CONCURRENT_OPS["resize-area"](img, outs["resize-area"]), ref_resize(data[:400, :600], 300, 200, "area"), 1
