@@ -92,15 +92,16 @@ pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
 }
 
 /*
- * Output rows in blocks of PK_REMAP_BLOCK: for a transpose, the source
- * pixels of one output column of the block are adjacent, so each source
- * cache line is read once per block rather than once per row.
+ * The pixels the tiles leave out, in blocks of PK_REMAP_BLOCK: for a
+ * transpose, the source pixels of one output column of the block are
+ * adjacent, so each source cache line is read once per block rather than
+ * once per row.  Output rows [row_begin, row_end), columns [col_begin,
+ * width).
  */
 #define PK_REMAP_BLOCK 256
 
-static void pk_remap_band(void *context, size_t begin, size_t end)
+static void pk_remap_rest(const pk_geometry_job *job, size_t row_begin, size_t row_end, size_t col_begin)
 {
-    const pk_geometry_job *job = context;
     /* Locals, so that stores through uint8_t pointers cannot force reloads. */
     const size_t width = job->dst->width, stride = job->dst->stride;
     uint8_t *const out = (uint8_t *)job->dst->pixels;
@@ -110,9 +111,9 @@ static void pk_remap_band(void *context, size_t begin, size_t end)
      * is the next pixel's, rewritten right after; the extra byte loaded
      * must exist, which only the source's last pixel cannot promise. */
     const uint8_t *const src_last = (const uint8_t *)job->src->pixels + pk_image_span(job->src) - 3;
-    for (size_t i0 = begin; i0 < end; i0 += PK_REMAP_BLOCK) {
-        size_t rows = end - i0 < PK_REMAP_BLOCK ? end - i0 : PK_REMAP_BLOCK;
-        for (size_t j0 = 0; j0 < width; j0 += PK_REMAP_BLOCK) {
+    for (size_t i0 = row_begin; i0 < row_end; i0 += PK_REMAP_BLOCK) {
+        size_t rows = row_end - i0 < PK_REMAP_BLOCK ? row_end - i0 : PK_REMAP_BLOCK;
+        for (size_t j0 = col_begin; j0 < width; j0 += PK_REMAP_BLOCK) {
             size_t cols = width - j0 < PK_REMAP_BLOCK ? width - j0 : PK_REMAP_BLOCK;
             /* The row's last pixel is stored with 3 bytes. */
             size_t wide = j0 + cols < width ? cols : cols - 1;
@@ -138,13 +139,38 @@ static void pk_remap_band(void *context, size_t begin, size_t end)
     }
 }
 
+/* Bands are counted in groups of PK_REMAP_ROWS output rows, a multiple of
+ * every instruction set's tile, so that only the image's last group has
+ * rows the tiles leave out. */
+#define PK_REMAP_ROWS 16
+
+static void pk_remap_band(void *context, size_t begin, size_t end)
+{
+    const pk_geometry_job *job = context;
+    const size_t height = job->dst->height, width = job->dst->width, stride = job->dst->stride;
+    size_t first = begin * PK_REMAP_ROWS, last = end * PK_REMAP_ROWS < height ? end * PK_REMAP_ROWS : height;
+    size_t tile = job->kernels->remap_tiles(job->base + (ptrdiff_t)first * job->step_i, job->step_i, job->step_j,
+                                            (uint8_t *)job->dst->pixels + first * stride, stride, last - first,
+                                            width);
+    if (tile == 0) {
+        pk_remap_rest(job, first, last, 0);
+        return;
+    }
+    size_t tiled_rows = first + (last - first) / tile * tile, tiled_cols = width / tile * tile;
+    if (tiled_cols < width)
+        pk_remap_rest(job, first, tiled_rows, tiled_cols);
+    if (tiled_rows < last)
+        pk_remap_rest(job, tiled_rows, last, 0);
+}
+
 static pk_status pk_remap(const pk_image *src, const pk_image *dst, const uint8_t *base, ptrdiff_t step_i,
                           ptrdiff_t step_j)
 {
     pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .base = base,
                            .step_i = step_i, .step_j = step_j};
     atomic_init(&job.status, PK_OK);
-    pk_parallel_for(dst->height, 2 * 3 * dst->width * dst->height, pk_remap_band, &job);
+    size_t groups = dst->height / PK_REMAP_ROWS + (dst->height % PK_REMAP_ROWS != 0);
+    pk_parallel_for(groups, 2 * 3 * dst->width * dst->height, pk_remap_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
