@@ -50,7 +50,7 @@ pk_status pk_flip_horizontal(const pk_image *src, const pk_image *dst)
     pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
                            .in_place = src->pixels == dst->pixels};
     atomic_init(&job.status, PK_OK);
-    pk_parallel_for(src->height, 2 * 3 * src->width * src->height, pk_flip_h_band, &job);
+    pk_parallel_chunks(src->height, 2 * 3 * src->width * src->height, pk_flip_h_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
@@ -87,7 +87,7 @@ pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
     atomic_init(&job.status, PK_OK);
     /* In place, each band swaps pairs from the top half only. */
     size_t rows = job.in_place ? src->height / 2 : src->height;
-    pk_parallel_for(rows, 2 * 3 * src->width * src->height, pk_flip_v_band, &job);
+    pk_parallel_chunks(rows, 2 * 3 * src->width * src->height, pk_flip_v_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
@@ -170,7 +170,7 @@ static pk_status pk_remap(const pk_image *src, const pk_image *dst, const uint8_
                            .step_i = step_i, .step_j = step_j};
     atomic_init(&job.status, PK_OK);
     size_t groups = dst->height / PK_REMAP_ROWS + (dst->height % PK_REMAP_ROWS != 0);
-    pk_parallel_for(groups, 2 * 3 * dst->width * dst->height, pk_remap_band, &job);
+    pk_parallel_chunks(groups, 2 * 3 * dst->width * dst->height, pk_remap_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
@@ -201,7 +201,7 @@ pk_status pk_rotate90(const pk_image *src, long k, const pk_image *dst)
         if (src->pixels == dst->pixels)
             return PK_OK;
         pk_geometry_job job = {.src = src, .dst = dst};
-        pk_parallel_for(src->height, 2 * 3 * src->width * src->height, pk_copy_band, &job);
+        pk_parallel_chunks(src->height, 2 * 3 * src->width * src->height, pk_copy_band, &job);
         return PK_OK;
     }
     if (turns == 2) {

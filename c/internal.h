@@ -79,6 +79,11 @@ static inline pk_status pk_check_unary(const pk_image *src, const pk_image *dst,
  * Bands are independent, so results do not depend on the thread count. */
 typedef void (*pk_band_fn)(void *ctx, size_t begin, size_t end);
 void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx);
+/* The same in many smaller bands that idle threads take one after another,
+ * for loops whose bands cost nothing to start (memory-bound copies): a
+ * thread that starts late or is preempted holds up the others for one
+ * small band only. */
+void pk_parallel_chunks(size_t count, size_t work, pk_band_fn fn, void *ctx);
 
 /* Scratch memory for one band; NULL when out of memory. */
 void *pk_scratch(size_t nbytes);
