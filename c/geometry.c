@@ -71,7 +71,10 @@ static void pk_flip_v_band(void *context, size_t begin, size_t end)
             memcpy(top, bottom, row_bytes);
             memcpy(bottom, scratch, row_bytes);
         } else {
+            /* Both rows of the pair: reads and writes advance from both ends. */
             job->kernels->copy_row(pk_row(job->src, last - y), pk_row(job->dst, y), row_bytes);
+            if (last - y != y)
+                job->kernels->copy_row(pk_row(job->src, y), pk_row(job->dst, last - y), row_bytes);
         }
     }
     pk_scratch_free(scratch);
@@ -85,8 +88,9 @@ pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
     pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
                            .in_place = src->pixels == dst->pixels};
     atomic_init(&job.status, PK_OK);
-    /* In place, each band swaps pairs from the top half only. */
-    size_t rows = job.in_place ? src->height / 2 : src->height;
+    /* Each band takes pairs of rows y and height - 1 - y from the top half
+     * (in place it swaps them; the middle row stays). */
+    size_t rows = job.in_place ? src->height / 2 : (src->height + 1) / 2;
     pk_parallel_chunks(rows, 2 * 3 * src->width * src->height, pk_flip_v_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
@@ -190,6 +194,34 @@ static void pk_copy_band(void *context, size_t begin, size_t end)
         memmove(pk_row(job->dst, y), pk_row(job->src, y), 3 * job->src->width);
 }
 
+/* A half turn, one pass: rows y and height - 1 - y, each mirrored, for y in
+ * the band (in place through a copy of one row; the middle row is
+ * mirrored through a copy of itself). */
+static void pk_half_turn_band(void *context, size_t begin, size_t end)
+{
+    pk_geometry_job *job = context;
+    size_t width = job->src->width, row_bytes = 3 * width, last = job->src->height - 1;
+    uint8_t *scratch = NULL;
+    if (job->in_place && (scratch = pk_scratch(row_bytes)) == NULL) {
+        atomic_store(&job->status, PK_ERR_NO_MEMORY);
+        return;
+    }
+    for (size_t y = begin; y < end; y++) {
+        const uint8_t *top = pk_row(job->src, y), *bottom = pk_row(job->src, last - y);
+        if (scratch != NULL) {
+            memcpy(scratch, top, row_bytes);
+            top = scratch;
+            if (last - y != y)
+                job->kernels->flip_row(bottom, pk_row(job->dst, y), width);
+        } else {
+            job->kernels->flip_row(bottom, pk_row(job->dst, y), width);
+        }
+        if (last - y != y || scratch != NULL)
+            job->kernels->flip_row(top, pk_row(job->dst, last - y), width);
+    }
+    pk_scratch_free(scratch);
+}
+
 pk_status pk_rotate90(const pk_image *src, long k, const pk_image *dst)
 {
     long turns = ((k % 4) + 4) % 4;
@@ -205,11 +237,13 @@ pk_status pk_rotate90(const pk_image *src, long k, const pk_image *dst)
         return PK_OK;
     }
     if (turns == 2) {
-        /* A half turn is both flips; in place, the horizontal flip must see
-         * each row once, after the rows were swapped. */
-        if ((status = pk_flip_vertical(src, dst)) != PK_OK)
+        if ((status = pk_check_unary(src, dst, 1)) != PK_OK)
             return status;
-        return pk_flip_horizontal(dst, dst);
+        pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
+                               .in_place = src->pixels == dst->pixels};
+        atomic_init(&job.status, PK_OK);
+        pk_parallel_chunks((src->height + 1) / 2, 2 * 3 * src->width * src->height, pk_half_turn_band, &job);
+        return (pk_status)atomic_load(&job.status);
     }
     if ((status = pk_check_pair(src, dst, PK_SWAPPED_SIZE, 0)) != PK_OK)
         return status;
