@@ -15,8 +15,10 @@ from pixelkit._fileio import (
     StrPath,
     describe,
     is_path,
+    open_regular_file,
     open_source,
     place_file,
+    read_file_payload,
     read_payload,
     remaining_bytes,
     write_array,
@@ -46,6 +48,16 @@ def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: S
     w, h = dimension(width, "width"), dimension(height, "height")
     row_stride, total = image_nbytes(w, h, stride)
     layout = f"{w}x{h} with stride {row_stride}"
+    if isinstance(src, (str, os.PathLike)):
+        with open_regular_file(src) as regular:
+            if regular is not None:
+                fd, size = regular
+                if size != total:
+                    raise FormatError(
+                        f"{describe(src)} holds {size} bytes but a raw {layout} image is exactly {total} bytes"
+                    )
+                pixels = read_file_payload(fd, 0, total, f"raw {layout} image {describe(src)}")
+                return Image._from_flat(pixels, w, h, row_stride)
     with open_source(src) as stream:
         available = remaining_bytes(stream)
         if is_path(src) and available is not None and available != total:
