@@ -171,17 +171,24 @@ _DIRECT_READS = all(hasattr(os, name) for name in ("pread", "readv", "lseek"))
 
 
 @contextlib.contextmanager
-def open_regular_file(path: StrPath) -> Iterator[tuple[int, int] | None]:
-    """(descriptor, size) of a regular file opened for reading, or None where direct
-    reads do not apply (another platform, a pipe, a device): the caller then opens
-    ``path`` as a stream.  Errors opening the file propagate as with ``open``."""
+def open_path(path: StrPath) -> Iterator[tuple[int, int] | BinaryIO]:
+    """``path`` opened for reading: (descriptor, size) for a regular file where direct
+    reads work, else a binary stream (a pipe, a device, another platform).  A named
+    pipe is opened once only: its writer may be gone once it has written."""
     if not _DIRECT_READS:
-        yield None
+        with open(path, "rb") as stream:
+            yield stream
         return
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
-        yield (fd, info.st_size) if stat.S_ISREG(info.st_mode) else None
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if stat.S_ISREG(info.st_mode):
+            yield fd, info.st_size
+            return
+        with open(fd, "rb", closefd=False) as stream:
+            yield stream
     finally:
         os.close(fd)
 

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from pixelkit._fileio import (
     Source,
     describe,
-    open_regular_file,
+    open_path,
     open_source,
     read_file_payload,
     read_payload,
@@ -231,57 +231,63 @@ def _binary_samples(name: str, header: _Header, read: Callable[[int], NDArray[np
     return flat
 
 
-def _read_simple_file(src: Source, kinds: dict[bytes, tuple[int, bool]]) -> tuple[_Header, NDArray[np.uint8]] | None:
-    """(header, samples) of a regular file given by path whose binary header is of the
-    usual form and whose data is all there; None for anything else (the general
-    reader then reads it, or says what is wrong)."""
-    if not isinstance(src, (str, os.PathLike)):
+def _read_simple(
+    fd: int, size: int, name: str, kinds: dict[bytes, tuple[int, bool]]
+) -> tuple[_Header, NDArray[np.uint8]] | None:
+    """(header, samples) of a regular file whose binary header is of the usual form and
+    whose data is all there; None for anything else (the general reader then reads it,
+    or says what is wrong)."""
+    match = _SIMPLE_HEADER.match(os.pread(fd, _SIMPLE_HEADER_BYTES, 0))
+    if match is None or match.group(1) not in kinds:
         return None
-    with open_regular_file(src) as regular:
-        if regular is None:
-            return None
-        fd, size = regular
-        match = _SIMPLE_HEADER.match(os.pread(fd, _SIMPLE_HEADER_BYTES, 0))
-        if match is None or match.group(1) not in kinds:
-            return None
-        width, height, maxval = (int(match.group(i)) for i in (2, 3, 4))
-        if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and 1 <= maxval <= MAX_MAXVAL):
-            return None
-        channels, plain = kinds[match.group(1)]
-        header = _Header(match.group(1), width, height, maxval, channels, plain, match.end())
-        sample_bytes = 1 if maxval < 256 else 2
-        if size - header.raster_offset < width * height * channels * sample_bytes:
-            return None
-        name = describe(src)
-        what = f"{name}: the pixel data"
-        return header, _binary_samples(
-            name, header, lambda nbytes: read_file_payload(fd, header.raster_offset, nbytes, what)
-        )
+    width, height, maxval = (int(match.group(i)) for i in (2, 3, 4))
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and 1 <= maxval <= MAX_MAXVAL):
+        return None
+    channels, plain = kinds[match.group(1)]
+    header = _Header(match.group(1), width, height, maxval, channels, plain, match.end())
+    sample_bytes = 1 if maxval < 256 else 2
+    if size - header.raster_offset < width * height * channels * sample_bytes:
+        return None
+    what = f"{name}: the pixel data"
+    return header, _binary_samples(
+        name, header, lambda nbytes: read_file_payload(fd, header.raster_offset, nbytes, what)
+    )
+
+
+def _read_stream(
+    stream: BinaryIO, name: str, kinds: dict[bytes, tuple[int, bool]], reader: str
+) -> tuple[_Header, NDArray[np.uint8]]:
+    header = _read_header(stream, name, kinds, reader)
+    return header, _read_samples(stream, name, header)
+
+
+def _read_image(src: Source, kinds: dict[bytes, tuple[int, bool]], reader: str) -> tuple[_Header, NDArray[np.uint8]]:
+    """The header and samples of the first image of a path or a file object."""
+    name = describe(src)
+    if isinstance(src, (str, os.PathLike)):
+        with open_path(src) as opened:
+            if not isinstance(opened, tuple):
+                return _read_stream(opened, name, kinds, reader)
+            fd, size = opened
+            simple = _read_simple(fd, size, name, kinds)
+            if simple is not None:
+                return simple
+            # pread left the file at its start.
+            with open(fd, "rb", closefd=False) as stream:
+                return _read_stream(stream, name, kinds, reader)
+    with open_source(src) as stream:
+        return _read_stream(stream, name, kinds, reader)
 
 
 def read_ppm(src: Source) -> Image:
     """Read a PPM image (``P6`` or ``P3``) from a path or a binary file object."""
-    simple = _read_simple_file(src, _PPM_KINDS)
-    if simple is not None:
-        header, flat = simple
-        return Image._from_flat(flat, header.width, header.height, header.width * 3)
-    with open_source(src) as stream:
-        name = describe(src)
-        header = _read_header(stream, name, _PPM_KINDS, "read_ppm (use read_pgm for greyscale)")
-        flat = _read_samples(stream, name, header)
+    header, flat = _read_image(src, _PPM_KINDS, "read_ppm (use read_pgm for greyscale)")
     return Image._from_flat(flat, header.width, header.height, header.width * 3)
 
 
 def read_pgm(src: Source) -> NDArray[np.uint8]:
     """Read a PGM image (``P5`` or ``P2``) as an ``(H, W) uint8`` array."""
-    simple = _read_simple_file(src, _PGM_KINDS)
-    if simple is not None:
-        header, flat = simple
-        return flat.reshape(header.height, header.width)
-    with open_source(src) as stream:
-        name = describe(src)
-        header = _read_header(stream, name, _PGM_KINDS, "read_pgm (use read_ppm for colour)")
-        flat = _read_samples(stream, name, header)
+    header, flat = _read_image(src, _PGM_KINDS, "read_pgm (use read_ppm for colour)")
     return flat.reshape(header.height, header.width)
 
 
