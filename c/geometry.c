@@ -71,10 +71,11 @@ static void pk_flip_v_band(void *context, size_t begin, size_t end)
             memcpy(top, bottom, row_bytes);
             memcpy(bottom, scratch, row_bytes);
         } else {
-            /* Both rows of the pair: reads and writes advance from both ends. */
-            job->kernels->copy_row(pk_row(job->src, last - y), pk_row(job->dst, y), row_bytes);
+            /* Both rows of the pair: reads and writes advance from both ends.
+             * (glibc's memcpy measured faster here than a plain vector loop.) */
+            memcpy(pk_row(job->dst, y), pk_row(job->src, last - y), row_bytes);
             if (last - y != y)
-                job->kernels->copy_row(pk_row(job->src, y), pk_row(job->dst, last - y), row_bytes);
+                memcpy(pk_row(job->dst, last - y), pk_row(job->src, y), row_bytes);
         }
     }
     pk_scratch_free(scratch);

@@ -65,22 +65,6 @@ static void row_histogram(const uint8_t *restrict src, size_t width, uint32_t *r
     }
 }
 
-/* A row copy in vector registers: for rows of a few KiB, glibc's memcpy
- * switches to `rep movsb`, which some CPUs run at half the speed. */
-static void row_copy(const uint8_t *restrict src, uint8_t *restrict dst, size_t n)
-{
-    size_t i = 0;
-#if defined(__AVX512F__)
-    for (; i + 64 <= n; i += 64)
-        _mm512_storeu_si512((void *)(dst + i), _mm512_loadu_si512((const void *)(src + i)));
-#elif defined(__AVX2__)
-    for (; i + 32 <= n; i += 32)
-        _mm256_storeu_si256((__m256i *)(void *)(dst + i), _mm256_loadu_si256((const __m256i *)(const void *)(src + i)));
-#endif
-    if (i < n)
-        memcpy(dst + i, src + i, n - i);
-}
-
 /*
  * Transposing copies in square tiles of pixels held in vector registers.
  * out(i, j) = the 3-byte pixel at base + i * step_i + j * step_j, with

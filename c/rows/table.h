@@ -21,7 +21,6 @@ const pk_kernels PK_KERNELS_TABLE = {
     .tensor_chw = row_tensor_chw,
     .tensor_hwc = row_tensor_hwc,
     .flip_row = row_flip,
-    .copy_row = row_copy,
     .remap_tiles = row_remap_tiles,
     .histogram = row_histogram,
     .resize_h_linear = row_resize_h_linear,
