@@ -94,6 +94,11 @@ void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx);
  * little to start: a thread that the system runs late then leaves its share
  * to the others instead of holding up the call. */
 void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t split, pk_band_fn fn, void *ctx);
+/* The same in many smaller bands that idle threads take one after another,
+ * for loops whose bands cost nothing to start (memory-bound copies): a
+ * thread that starts late or is preempted holds up the others for one
+ * small band only. */
+void pk_parallel_chunks(size_t count, size_t work, pk_band_fn fn, void *ctx);
 
 /* Scratch memory for one band; NULL when out of memory. */
 void *pk_scratch(size_t nbytes);

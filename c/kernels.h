@@ -73,7 +73,10 @@ typedef struct {
                        const float *bias, int stream);
     /* geometry */
     void (*flip_row)(const uint8_t *src, uint8_t *dst, size_t width);
-    void (*copy_row)(const uint8_t *src, uint8_t *dst, size_t n);
+    /* out(i, j) = pixel at base + i * step_i + j * step_j (step_i = +-3), whole tiles only;
+     * returns the tile size (0: none, the caller copies everything) */
+    size_t (*remap_tiles)(const uint8_t *base, ptrdiff_t step_i, ptrdiff_t step_j, uint8_t *dst,
+                          size_t dst_stride, size_t rows, size_t cols);
     /* histogram: adds one row to four interleaved tables of 3 * 256 counters */
     void (*histogram)(const uint8_t *src, size_t width, uint32_t *counts4);
     /* resample */

@@ -20,6 +20,23 @@
 /* Below PK_MIN_BAND_WORK (pixelkit.h) bytes of work per band, threads cost
  * more than they give. */
 _Static_assert(PK_MIN_BAND_WORK == 256 << 10, "the split threshold the docs state");
+/*
+ * pk_parallel_chunks: threads only from PK_CHUNKS_MIN_WORK bytes of work,
+ * in bands of about PK_CHUNK_WORK, at most PK_MAX_CHUNKS.  A copy of a
+ * 1080p frame (12 MB of traffic, in L3) takes one core about 0.1 ms;
+ * handing half of it to a second core saves a third of that at best and,
+ * when that core is busy with another process, often costs more than the
+ * whole copy (measured on 2 shared cores: the mean time per call doubled).
+ * From a few tens of MB the copy runs from DRAM and a second core's
+ * share of the bandwidth and its memory parallelism (transposes read one
+ * cache line per source row) pay for it.
+ */
+#define PK_CHUNKS_MIN_WORK ((size_t)24 << 20)
+#define PK_CHUNK_WORK ((size_t)1 << 20)
+#define PK_MAX_CHUNKS 64
+/* How long a caller whose bands are done watches for the workers to finish
+ * theirs before it sleeps (spins). */
+#define PK_FINISH_SPIN_ROUNDS 2000
 
 typedef struct {
     pk_band_fn fn;
@@ -27,7 +44,7 @@ typedef struct {
     size_t count;
     size_t bands;
     atomic_size_t next;  /* next band to take */
-    int helpers;         /* workers inside this job (under pk_lock) */
+    atomic_int helpers;  /* workers inside this job (changed under pk_lock) */
     int max_helpers;
     atomic_size_t worker_bands; /* bands the workers ran (pk_pool_stats) */
 } pk_job;
@@ -105,11 +122,12 @@ static void *pk_worker(void *unused)
         }
         pk_job *job = pk_current;
         seen = pk_generation;
-        job->helpers++;
+        atomic_fetch_add(&job->helpers, 1);
         pthread_mutex_unlock(&pk_lock);
         atomic_fetch_add(&job->worker_bands, pk_run_bands(job));
         pthread_mutex_lock(&pk_lock);
-        if (--job->helpers == 0)
+        /* The last access to the job: its caller may return once it sees 0. */
+        if (atomic_fetch_sub(&job->helpers, 1) == 1)
             pthread_cond_broadcast(&pk_idle);
     }
     return NULL;
@@ -151,31 +169,20 @@ static int pk_start_workers(int wanted)
 }
 #endif
 
-void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
-{
-    pk_parallel_for_bands(count, work, SIZE_MAX, 1, fn, ctx);
-}
-
-void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t split, pk_band_fn fn, void *ctx)
+/* Runs `bands` bands of [0, count) on up to `threads` threads. */
+static void pk_parallel_run(size_t count, size_t bands, size_t threads, pk_band_fn fn, void *ctx)
 {
     pk_job job;
-    size_t threads = (size_t)pk_num_threads();
-    size_t useful = work / PK_MIN_BAND_WORK;
-    size_t wanted = threads > 1 && split > 1 ? threads * split : threads;
 
     job.fn = fn;
     job.ctx = ctx;
     job.count = count;
-    job.bands = wanted < useful ? wanted : useful;
-    if (job.bands > count)
-        job.bands = count;
-    if (job.bands > max_bands)
-        job.bands = max_bands;
-    job.helpers = 0;
+    job.bands = bands;
+    atomic_init(&job.helpers, 0);
     atomic_init(&job.next, 0);
     atomic_init(&job.worker_bands, 0);
     pk_counts.calls++;
-    if (job.bands <= 1) {
+    if (job.bands <= 1 || threads <= 1) {
         pk_counts.bands++;
         if (count > 0)
             fn(ctx, 0, count);
@@ -200,12 +207,20 @@ void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t s
 
         pk_run_bands(&job);
 
-        /* Every band is taken; wait for the workers still inside the job. */
+        /* Every band is taken: no worker may join any more; wait for the
+         * ones still inside, watching for a while before sleeping (a wake-up
+         * costs more than the last band of a worker usually takes). */
         pthread_mutex_lock(&pk_lock);
         pk_current = NULL;
-        while (job.helpers > 0)
-            pthread_cond_wait(&pk_idle, &pk_lock);
         pthread_mutex_unlock(&pk_lock);
+        for (int i = 0; i < PK_FINISH_SPIN_ROUNDS && atomic_load(&job.helpers) > 0; i++)
+            pk_relax();
+        if (atomic_load(&job.helpers) > 0) {
+            pthread_mutex_lock(&pk_lock);
+            while (atomic_load(&job.helpers) > 0)
+                pthread_cond_wait(&pk_idle, &pk_lock);
+            pthread_mutex_unlock(&pk_lock);
+        }
         pthread_mutex_unlock(&pk_busy);
         pk_counts.worker_bands += atomic_load(&job.worker_bands);
         return;
@@ -213,6 +228,40 @@ void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t s
 #endif
     /* The pool is busy or absent: the same bands, on this thread. */
     pk_run_bands(&job);
+}
+
+void pk_parallel_for(size_t count, size_t work, pk_band_fn fn, void *ctx)
+{
+    pk_parallel_for_bands(count, work, SIZE_MAX, 1, fn, ctx);
+}
+
+void pk_parallel_for_bands(size_t count, size_t work, size_t max_bands, size_t split, pk_band_fn fn, void *ctx)
+{
+    size_t threads = (size_t)pk_num_threads();
+    size_t useful = work / PK_MIN_BAND_WORK;
+    size_t wanted = threads > 1 && split > 1 ? threads * split : threads;
+    size_t bands = wanted < useful ? wanted : useful;
+    if (bands > count)
+        bands = count;
+    if (bands > max_bands)
+        bands = max_bands;
+    pk_parallel_run(count, bands, threads, fn, ctx);
+}
+
+void pk_parallel_chunks(size_t count, size_t work, pk_band_fn fn, void *ctx)
+{
+    size_t threads = (size_t)pk_num_threads();
+    size_t bands = 1;
+    if (threads > 1 && work >= PK_CHUNKS_MIN_WORK) {
+        bands = work / PK_CHUNK_WORK;
+        if (bands < threads)
+            bands = threads;
+        if (bands > PK_MAX_CHUNKS)
+            bands = PK_MAX_CHUNKS;
+        if (bands > count)
+            bands = count;
+    }
+    pk_parallel_run(count, bands, threads, fn, ctx);
 }
 
 /* ---- pk_parallel_rows: the pool for extension modules' own kernels ---- */

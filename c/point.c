@@ -63,7 +63,7 @@ static pk_status pk_point_run(pk_point_job *job)
 {
     job->kernels = pk_kernels_active();
     size_t inputs = (job->src != NULL) + (job->src2 != NULL);
-    pk_parallel_for(job->dst->height, (inputs + 1) * job->dst->width * 3 * job->dst->height, pk_point_band, job);
+    pk_parallel_chunks(job->dst->height, (inputs + 1) * job->dst->width * 3 * job->dst->height, pk_point_band, job);
     return PK_OK;
 }
 

@@ -69,10 +69,16 @@ def allocate(nbytes: int, zeroed: bool) -> NDArray[np.uint8]:
     The array's base is an ``ffi.buffer`` that holds the ``ffi.gc`` pointer,
     so every view derived from it keeps the memory alive.
     """
+    return np.frombuffer(ffi.buffer(_block(nbytes, zeroed), nbytes), np.uint8)
+
+
+def _block(nbytes: int, zeroed: bool) -> CData:
+    """``nbytes`` of fresh C memory as a ``void *`` that frees it when unreachable."""
     out = ffi.new("void **")
-    check(lib.pk_alloc(nbytes, int(zeroed), out), f"allocating {nbytes} bytes")
-    block = ffi.gc(out[0], lib.pk_free, size=nbytes)
-    return np.frombuffer(ffi.buffer(block, nbytes), np.uint8)
+    status = lib.pk_alloc(nbytes, int(zeroed), out)
+    if status:
+        check(status, f"allocating {nbytes} bytes")
+    return ffi.gc(out[0], lib.pk_free, size=nbytes)
 
 
 # Below this size a result comes from numpy's allocator: page faults are
@@ -179,11 +185,15 @@ class Image:
         ``width`` and ``height`` must already be valid dimensions.
         """
         # The lean version of _attach: a fresh array is contiguous and writable.
+        # As few Python objects as possible: this runs for every new result.
         nbytes = 3 * width * height
         if nbytes < _SMALL_RESULT_BYTES:
             array = np.empty((height, width, 3), np.uint8)
+            pixels = ffi.cast("pixel_t *", ffi.from_buffer(array))
         else:
-            array = allocate(nbytes, zeroed=False).reshape(height, width, 3)
+            block = _block(nbytes, zeroed=False)
+            array = np.ndarray((height, width, 3), np.uint8, ffi.buffer(block, nbytes))
+            pixels = ffi.cast("pixel_t *", block)
         image = cls.__new__(cls)
         image._array = array
         image._mmap = None
@@ -191,7 +201,7 @@ class Image:
         image._height = height
         image._writable = True
         desc = ffi.new("pk_image *")
-        desc.pixels = ffi.cast("pixel_t *", ffi.from_buffer(array))
+        desc.pixels = pixels
         desc.width = width
         desc.height = height
         desc.stride = 3 * width

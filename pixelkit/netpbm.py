@@ -11,12 +11,25 @@ end cannot be known without parsing, consume the rest of the stream).
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable
 from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from pixelkit._fileio import Source, describe, open_source, read_payload, write_all, write_array, write_to
+from pixelkit._fileio import (
+    Source,
+    describe,
+    open_path,
+    open_source,
+    read_file_payload,
+    read_payload,
+    write_all,
+    write_array,
+    write_to,
+)
 from pixelkit._native import ffi, lib
 from pixelkit.errors import FormatError
 from pixelkit.image import MAX_DIMENSION, Image, allocate
@@ -30,6 +43,13 @@ _DIGITS = frozenset(b"0123456789")
 # is MAX_DIMENSION); reading stops there.  Leading zeros cost nothing, as in
 # netpbm's own readers: "00000000001" is 1.
 _MAX_FIELD_VALUE = 1 << 32
+# The usual binary header: magic, three fields, single whitespace separators or
+# more, no comments.  A file whose header matches is read without the general
+# parser (same result); anything else, including every error, goes through it.
+_SIMPLE_HEADER = re.compile(
+    rb"(P[56])[ \t\n\v\f\r]+(\d{1,10})[ \t\n\v\f\r]+(\d{1,10})[ \t\n\v\f\r]+(\d{1,10})[ \t\n\v\f\r]"
+)
+_SIMPLE_HEADER_BYTES = 64
 
 # magic -> (channels, plain)
 _PPM_KINDS = {b"P6": (3, False), b"P3": (3, True)}
@@ -169,7 +189,6 @@ def _sample_error(name: str, header: _Header, index: int, sample_bytes: int) -> 
 def _read_samples(stream: BinaryIO, name: str, header: _Header) -> NDArray[np.uint8]:
     """All samples of the image, rescaled to 8 bits, in a flat C buffer."""
     count = header.width * header.height * header.channels
-    position = ffi.new("size_t *")
     if header.plain:
         text = stream.read()
         # Each sample takes at least one digit and one separator.
@@ -179,6 +198,7 @@ def _read_samples(stream: BinaryIO, name: str, header: _Header) -> NDArray[np.ui
                 f"(byte offset {header.raster_offset})"
             )
         flat = allocate(count, zeroed=False)
+        position = ffi.new("size_t *")
         status = lib.pk_netpbm_parse_plain(
             ffi.from_buffer(text), len(text), count, header.maxval, ffi.from_buffer("uint8_t[]", flat), position
         )
@@ -190,13 +210,20 @@ def _read_samples(stream: BinaryIO, name: str, header: _Header) -> NDArray[np.ui
             }.get(status, "invalid plain sample data")
             raise FormatError(f"{name}: {what} (byte offset {header.raster_offset + position[0]})")
         return flat
+    return _binary_samples(name, header, lambda nbytes: _read_bytes(stream, nbytes, name, header.raster_offset))
+
+
+def _binary_samples(name: str, header: _Header, read: Callable[[int], NDArray[np.uint8]]) -> NDArray[np.uint8]:
+    """The samples of a binary image, ``read(nbytes)`` giving its raw bytes, rescaled to 8 bits."""
+    count = header.width * header.height * header.channels
+    position = ffi.new("size_t *")
     if header.maxval < 256:
-        flat = _read_bytes(stream, count, name, header.raster_offset)
+        flat = read(count)
         if header.maxval != 255:
             if lib.pk_netpbm_scale_u8(ffi.from_buffer("uint8_t[]", flat), count, header.maxval, position) != lib.PK_OK:
                 raise _sample_error(name, header, position[0], 1)
         return flat
-    wide = _read_bytes(stream, 2 * count, name, header.raster_offset)
+    wide = read(2 * count)
     flat = allocate(count, zeroed=False)
     status = lib.pk_netpbm_scale_u16be(
         ffi.from_buffer("uint8_t[]", wide), count, header.maxval, ffi.from_buffer("uint8_t[]", flat), position
@@ -206,21 +233,63 @@ def _read_samples(stream: BinaryIO, name: str, header: _Header) -> NDArray[np.ui
     return flat
 
 
+def _read_simple(
+    fd: int, size: int, name: str, kinds: dict[bytes, tuple[int, bool]]
+) -> tuple[_Header, NDArray[np.uint8]] | None:
+    """(header, samples) of a regular file whose binary header is of the usual form and
+    whose data is all there; None for anything else (the general reader then reads it,
+    or says what is wrong)."""
+    match = _SIMPLE_HEADER.match(os.pread(fd, _SIMPLE_HEADER_BYTES, 0))
+    if match is None or match.group(1) not in kinds:
+        return None
+    width, height, maxval = (int(match.group(i)) for i in (2, 3, 4))
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and 1 <= maxval <= MAX_MAXVAL):
+        return None
+    channels, plain = kinds[match.group(1)]
+    header = _Header(match.group(1), width, height, maxval, channels, plain, match.end())
+    sample_bytes = 1 if maxval < 256 else 2
+    if size - header.raster_offset < width * height * channels * sample_bytes:
+        return None
+    what = f"{name}: the pixel data"
+    return header, _binary_samples(
+        name, header, lambda nbytes: read_file_payload(fd, header.raster_offset, nbytes, what)
+    )
+
+
+def _read_stream(
+    stream: BinaryIO, name: str, kinds: dict[bytes, tuple[int, bool]], reader: str
+) -> tuple[_Header, NDArray[np.uint8]]:
+    header = _read_header(stream, name, kinds, reader)
+    return header, _read_samples(stream, name, header)
+
+
+def _read_image(src: Source, kinds: dict[bytes, tuple[int, bool]], reader: str) -> tuple[_Header, NDArray[np.uint8]]:
+    """The header and samples of the first image of a path or a file object."""
+    name = describe(src)
+    if isinstance(src, (str, os.PathLike)):
+        with open_path(src) as opened:
+            if not isinstance(opened, tuple):
+                return _read_stream(opened, name, kinds, reader)
+            fd, size = opened
+            simple = _read_simple(fd, size, name, kinds)
+            if simple is not None:
+                return simple
+            # pread left the file at its start.
+            with open(fd, "rb", closefd=False) as stream:
+                return _read_stream(stream, name, kinds, reader)
+    with open_source(src) as stream:
+        return _read_stream(stream, name, kinds, reader)
+
+
 def read_ppm(src: Source) -> Image:
     """Read a PPM image (``P6`` or ``P3``) from a path or a binary file object."""
-    with open_source(src) as stream:
-        name = describe(src)
-        header = _read_header(stream, name, _PPM_KINDS, "read_ppm (use read_pgm for greyscale)")
-        flat = _read_samples(stream, name, header)
+    header, flat = _read_image(src, _PPM_KINDS, "read_ppm (use read_pgm for greyscale)")
     return Image._from_flat(flat, header.width, header.height, header.width * 3)
 
 
 def read_pgm(src: Source) -> NDArray[np.uint8]:
     """Read a PGM image (``P5`` or ``P2``) as an ``(H, W) uint8`` array."""
-    with open_source(src) as stream:
-        name = describe(src)
-        header = _read_header(stream, name, _PGM_KINDS, "read_pgm (use read_ppm for colour)")
-        flat = _read_samples(stream, name, header)
+    header, flat = _read_image(src, _PGM_KINDS, "read_pgm (use read_ppm for colour)")
     return flat.reshape(header.height, header.width)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Iterator
-from typing import Any, Literal, SupportsIndex
+from typing import Any, BinaryIO, Literal, SupportsIndex
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,8 +15,10 @@ from pixelkit._fileio import (
     StrPath,
     describe,
     is_path,
+    open_path,
     open_source,
     place_file,
+    read_file_payload,
     read_payload,
     remaining_bytes,
     write_array,
@@ -46,13 +48,27 @@ def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: S
     w, h = dimension(width, "width"), dimension(height, "height")
     row_stride, total = image_nbytes(w, h, stride)
     layout = f"{w}x{h} with stride {row_stride}"
+    if isinstance(src, (str, os.PathLike)):
+        with open_path(src) as opened:
+            if not isinstance(opened, tuple):
+                return _read_raw_stream(opened, src, w, h, row_stride, total)
+            fd, size = opened
+            if size != total:
+                raise FormatError(
+                    f"{describe(src)} holds {size} bytes but a raw {layout} image is exactly {total} bytes"
+                )
+            pixels = read_file_payload(fd, 0, total, f"raw {layout} image {describe(src)}")
+            return Image._from_flat(pixels, w, h, row_stride)
     with open_source(src) as stream:
-        available = remaining_bytes(stream)
-        if is_path(src) and available is not None and available != total:
-            raise FormatError(
-                f"{describe(src)} holds {available} bytes but a raw {layout} image is exactly {total} bytes"
-            )
-        flat = read_payload(stream, total, f"raw {layout} image {describe(src)}")
+        return _read_raw_stream(stream, src, w, h, row_stride, total)
+
+
+def _read_raw_stream(stream: BinaryIO, src: Source, w: int, h: int, row_stride: int, total: int) -> Image:
+    layout = f"{w}x{h} with stride {row_stride}"
+    available = remaining_bytes(stream)
+    if is_path(src) and available is not None and available != total:
+        raise FormatError(f"{describe(src)} holds {available} bytes but a raw {layout} image is exactly {total} bytes")
+    flat = read_payload(stream, total, f"raw {layout} image {describe(src)}")
     assert flat is not None
     return Image._from_flat(flat, w, h, row_stride)
 

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from PIL import Image as PILImage
 
 import pixelkit
+import pixelkit._fileio
 import pixelkit.netpbm
 from conftest import require_tool, run_tool
 from pixelkit._native import lib
@@ -1217,3 +1218,76 @@ def test_pipe_declaring_a_huge_image_ends_early(case: tuple[bytes, str, int]) ->
             watchdog.cancel()
     assert proc.returncode == 0, "the writer failed"
     assert elapsed < 10
+
+
+# ---- paths: the direct read of usual headers and the general parser give the same ----------------
+
+PATH_HEADER_LAYOUTS = {
+    **HEADER_LAYOUTS,
+    "leading-zeros": "{m}\n000{w} 0{h}\n0{v}\n",
+    "longer-than-the-first-read": "{m}" + " " * 70 + "{w}\n{h}\n{v}\n",
+}
+
+
+@pytest.mark.parametrize("layout", list(PATH_HEADER_LAYOUTS.values()), ids=list(PATH_HEADER_LAYOUTS))
+@pytest.mark.parametrize(("magic", "maxval"), [("P6", 255), ("P6", 100), ("P6", 1000), ("P5", 255), ("P5", 65535)])
+def test_paths_read_every_header_layout(tmp_path: Path, layout: str, magic: str, maxval: int) -> None:
+    """Files given by path are read with system calls when the header is of the usual form, and through
+    the general parser otherwise: both give the pixels, and ignore what follows the image."""
+    samples = random_samples(np.random.default_rng(maxval), magic, 7, 5, maxval)
+    header = layout.format(m=magic, w=7, h=5, v=maxval).encode()
+    path = tmp_path / "image.pnm"
+    path.write_bytes(encode(magic, samples, maxval, header) + b"NEXT")
+    got = read_as_array(reader_of(magic), path)
+    np.testing.assert_array_equal(got, as_expected(reader_of(magic), expected_8bit(samples, maxval)))
+
+
+@pytest.mark.parametrize("cut", [1, 2, 100])
+@pytest.mark.parametrize("maxval", [255, 1000])
+def test_truncated_paths_and_streams_fail_alike(tmp_path: Path, cut: int, maxval: int) -> None:
+    samples = random_samples(np.random.default_rng(cut), "P6", 9, 8, maxval)
+    data = encode("P6", samples, maxval)[:-cut]
+    path = tmp_path / "short.ppm"
+    path.write_bytes(data)
+    with pytest.raises(pixelkit.FormatError) as from_path:
+        pixelkit.read_ppm(path)
+    with pytest.raises(pixelkit.FormatError) as from_stream:
+        pixelkit.read_ppm(io.BytesIO(data))
+    assert str(from_path.value).replace(repr(str(path)), "NAME") == str(from_stream.value).replace("<BytesIO>", "NAME")
+
+
+def test_sample_above_maxval_is_reported_alike_from_paths(tmp_path: Path) -> None:
+    data = b"P6\n2 1\n100\n" + bytes([1, 2, 3, 4, 101, 6])
+    path = tmp_path / "bad.ppm"
+    path.write_bytes(data)
+    with pytest.raises(pixelkit.FormatError, match=r"sample 4 is larger than maxval 100 \(byte offset 15\)"):
+        pixelkit.read_ppm(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_read_ppm_from_a_named_pipe(tmp_path: Path) -> None:
+    samples = random_samples(np.random.default_rng(3), "P6", 6, 4, 255)
+    fifo = tmp_path / "pipe.ppm"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(encode("P6", samples, 255),))
+    writer.start()
+    try:
+        assert np.array_equal(pixelkit.read_ppm(fifo).array, expected_8bit(samples, 255))
+    finally:
+        writer.join()
+
+
+@pytest.mark.skipif(not pixelkit._fileio._DIRECT_READS, reason="no pread/readv here")
+@pytest.mark.parametrize("maxval", [255, 100, 1000])
+def test_usual_headers_from_paths_skip_the_stream_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maxval: int
+) -> None:
+    samples = random_samples(np.random.default_rng(1), "P6", 4, 3, maxval)
+    path = tmp_path / "usual.ppm"
+    path.write_bytes(encode("P6", samples, maxval))
+
+    def no_stream(*args: object) -> None:
+        raise AssertionError("the file was opened as a stream")
+
+    monkeypatch.setattr(pixelkit.netpbm, "open_source", no_stream)
+    np.testing.assert_array_equal(pixelkit.read_ppm(path).array, expected_8bit(samples, maxval))

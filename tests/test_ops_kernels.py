@@ -8,7 +8,10 @@ padded rows), and on real frames made by ffmpeg.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ctypes
+import mmap
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -622,6 +625,91 @@ def test_rotations_every_shape_tail(width: int, height: int, random_rgb: RandomR
         for k in (1, 3):
             assert_matches(pixelkit.rotate90(img, k), np.rot90(data, k))
         assert_matches(pixelkit.transpose(img), np.transpose(data, (1, 0, 2)))
+
+
+TILE_WIDTHS = (1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 65)
+TILE_HEIGHTS = (1, 3, 8, 15, 16, 17, 24, 40, 63, 71)
+QUARTER_TURNS: dict[str, tuple[Callable[..., Any], Callable[[NDArray[np.uint8]], NDArray[np.uint8]]]] = {
+    "transpose": (pixelkit.transpose, lambda a: np.transpose(a, (1, 0, 2))),
+    "rotate90-1": (lambda img, out=None: pixelkit.rotate90(img, 1, out=out), lambda a: np.rot90(a, 1)),
+    "rotate90-2": (lambda img, out=None: pixelkit.rotate90(img, 2, out=out), lambda a: np.rot90(a, 2)),
+    "rotate90-3": (lambda img, out=None: pixelkit.rotate90(img, 3, out=out), lambda a: np.rot90(a, 3)),
+}
+
+
+@pytest.fixture
+def restore_isa_and_threads() -> Iterator[None]:
+    before = pixelkit.cpu_features()
+    yield
+    pixelkit.set_isa(before["selected"])
+    pixelkit.set_num_threads(before["threads"])
+
+
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+@pytest.mark.parametrize("name", QUARTER_TURNS)
+def test_quarter_turns_on_a_grid_of_odd_sizes_under_every_isa(
+    name: str, isa: pixelkit.runtime.IsaName, random_rgb: RandomRGB, restore_isa_and_threads: None
+) -> None:
+    """Sizes on both sides of every tile size (8 and 16 pixels) and block, under each instruction set,
+    from crops and padded rows (random bytes around them), into a new image and into out= in a canvas."""
+    call, reference = QUARTER_TURNS[name]
+    pixelkit.set_isa(isa)
+    for threads in (1, 2):
+        pixelkit.set_num_threads(threads)
+        for width in TILE_WIDTHS:
+            for height in TILE_HEIGHTS:
+                data = random_rgb(width, height)
+                expected = reference(data)
+                for layout in ("crop", "padded"):
+                    assert_matches(call(as_layout(data, layout)), expected)
+                canvas, view = out_in_canvas(expected.shape)
+                before = canvas.copy()
+                call(as_layout(data, "slice"), out=view)
+                assert np.array_equal(view, expected), (width, height)
+                assert_outside_unchanged(canvas, before, expected.shape)
+
+
+def _guarded_pages(nbytes: int) -> tuple[NDArray[np.uint8], Callable[[], None]]:
+    """``nbytes`` of usable memory with an inaccessible page on each side (a read or write beyond
+    either end crashes), and the function that lifts the guards."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    page = mmap.PAGESIZE
+    usable = -(-nbytes // page) * page
+    mapping = mmap.mmap(-1, usable + 2 * page)
+    memory = np.frombuffer(mapping, np.uint8)
+    start = memory.ctypes.data
+    for address in (start, start + page + usable):
+        assert libc.mprotect(address, page, 0) == 0, ctypes.get_errno()  # PROT_NONE
+
+    def release() -> None:
+        assert libc.mprotect(start, usable + 2 * page, mmap.PROT_READ | mmap.PROT_WRITE) == 0
+
+    return memory[page : page + usable], release
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs mprotect")
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+@pytest.mark.parametrize("width, height", [(16, 16), (32, 17), (17, 32), (48, 64), (65, 33), (8, 8), (9, 24)])
+def test_quarter_turns_read_and_write_only_their_pixels(
+    width: int, height: int, isa: pixelkit.runtime.IsaName, random_rgb: RandomRGB, restore_isa_and_threads: None
+) -> None:
+    """Source and result flush against inaccessible pages, at the start and at the end of the memory."""
+    pixelkit.set_isa(isa)
+    data = random_rgb(width, height)
+    nbytes = data.nbytes
+    memory, release = _guarded_pages(2 * nbytes)
+    try:
+        for src_at, dst_at in ((0, len(memory) - nbytes), (len(memory) - nbytes, 0)):
+            src = Image.from_buffer(memory[src_at : src_at + nbytes], width, height)
+            src.array[...] = data
+            for name, (call, reference) in QUARTER_TURNS.items():
+                expected = reference(data)
+                out = memory[dst_at : dst_at + nbytes].reshape(expected.shape)
+                call(src, out=out)
+                assert np.array_equal(out, expected), name
+    finally:
+        release()
 
 
 # ---- histogram ---------------------------------------------------------------------------------------

@@ -1241,3 +1241,36 @@ def test_iter_raw_frames_huge_frame_against_tiny_file_is_a_format_error(tmp_path
         close_source(src)
     assert frames == []
     assert live_allocations() == before
+
+
+@pytest.mark.skipif(not pixelkit._fileio._DIRECT_READS, reason="no pread/readv here")
+def test_read_raw_path_skips_the_stream(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, random_rgb: RandomRGB
+) -> None:
+    data = random_rgb(6, 5)
+    path = tmp_path / "direct.raw"
+    data.tofile(path)
+
+    def no_stream(*args: object) -> None:
+        raise AssertionError("the file was opened as a stream")
+
+    monkeypatch.setattr(pixelkit.rawio, "open_source", no_stream)
+    np.testing.assert_array_equal(pixelkit.read_raw(path, 6, 5).array, data)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_read_raw_from_a_named_pipe(tmp_path: pathlib.Path, random_rgb: RandomRGB) -> None:
+    data = random_rgb(6, 5)
+    fifo = tmp_path / "pipe.raw"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(data.tobytes(),))
+    writer.start()
+    try:
+        np.testing.assert_array_equal(pixelkit.read_raw(fifo, 6, 5).array, data)
+    finally:
+        writer.join()
+
+
+def test_read_raw_of_a_directory_fails_as_open_does(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(IsADirectoryError if os.name == "posix" else OSError):
+        pixelkit.read_raw(tmp_path, 1, 1)
