@@ -31,7 +31,8 @@ _Static_assert(PK_MIN_BAND_WORK == 256 << 10, "the split threshold the docs stat
  * share of the bandwidth and its memory parallelism (transposes read one
  * cache line per source row) pay for it.
  */
-#define PK_CHUNKS_MIN_WORK ((size_t)24 << 20)
+#define PK_CHUNKS_MIN_WORK ((size_t)PK_MIN_COPY_WORK)
+_Static_assert(PK_MIN_COPY_WORK == 24 << 20, "the copy threshold the docs state");
 #define PK_CHUNK_WORK ((size_t)1 << 20)
 #define PK_MAX_CHUNKS 64
 /* How long a caller whose bands are done watches for the workers to finish

@@ -135,8 +135,14 @@ static void pk_nearest_table(size_t src_size, size_t dst_size, size_t first, siz
 /* ---- linear -------------------------------------------------------------- */
 
 /* Source indices (pairs) and 11-bit weights (pairs) of outputs first .. first + n - 1. */
-static void pk_linear_table(size_t src_size, size_t dst_size, int area_mode, size_t first, size_t n, int32_t *index,
-                            int16_t *weight)
+/*
+ * Along the rows (`vertical`), an output beyond the first or last source
+ * row keeps its fractional weight and reads that edge row twice, as
+ * OpenCV's INTER_LINEAR does (its two truncating products then differ from
+ * the edge row alone); along a row, and for area, the edge pixel alone.
+ */
+static void pk_linear_table(size_t src_size, size_t dst_size, int area_mode, int vertical, size_t first, size_t n,
+                            int32_t *index, int16_t *weight)
 {
     double inverse = (double)dst_size / (double)src_size;
     double scale = 1.0 / inverse;
@@ -153,16 +159,23 @@ static void pk_linear_table(size_t src_size, size_t dst_size, int area_mode, siz
             f = (float)((double)(d + 1) - (double)(s + 1) * inverse);
             f = f <= 0 ? 0.0f : f - floorf(f);
         }
-        if (s < 0) {
-            f = 0.0f;
-            s = 0;
-        }
-        if (s >= (long)src_size - 1) {
-            f = 0.0f;
-            s = (long)src_size - 1;
+        long last = (long)src_size - 1, s1 = s + 1;
+        if (vertical && !area_mode && (s < 0 || s1 > last)) {
+            s = s < 0 ? 0 : s > last ? last : s;
+            s1 = s1 < 0 ? 0 : s1 > last ? last : s1;
+        } else {
+            if (s < 0) {
+                f = 0.0f;
+                s = 0;
+            }
+            if (s >= last) {
+                f = 0.0f;
+                s = last;
+            }
+            s1 = s + 1 < (long)src_size ? s + 1 : s;
         }
         index[2 * i] = (int32_t)s;
-        index[2 * i + 1] = (int32_t)(s + 1 < (long)src_size ? s + 1 : s);
+        index[2 * i + 1] = (int32_t)s1;
         weight[2 * i] = (int16_t)lrintf((1.0f - f) * PK_COEF_SCALE);
         weight[2 * i + 1] = (int16_t)lrintf(f * PK_COEF_SCALE);
     }
@@ -429,12 +442,14 @@ static void pk_double_band(void *context, size_t begin, size_t end)
         size_t y = job->dst_y + local;
         size_t i = y == 0 ? 0 : (y - 1) / 2;
         uint16_t w0 = y % 2 ? 3 : 1, w1 = (uint16_t)(4 - w0);
-        if (y == 0 || y == 2 * sh - 1) {
+        /* The first and last output rows blend the edge row with itself, 1 : 3, as OpenCV does. */
+        int edge = y == 0 || y == 2 * sh - 1;
+        if (edge) {
             i = y == 0 ? 0 : sh - 1;
-            w0 = 4;
-            w1 = 0;
+            w0 = 1;
+            w1 = 3;
         }
-        long want[2] = {(long)(i - job->src_y), (long)((i + 1 < sh ? i + 1 : i) - job->src_y)};
+        long want[2] = {(long)(i - job->src_y), (long)((edge || i + 1 >= sh ? i : i + 1) - job->src_y)};
         if (cached[0] != want[0] && cached[1] == want[0]) {
             uint16_t *t = row[0];
             row[0] = row[1];
@@ -516,8 +531,8 @@ static int pk_rect_inside(const pk_rect *rect, size_t width, size_t height)
  * The source indices that outputs first .. first + n - 1 read along one
  * axis: [*low, *high].  Uses the very tables the resize uses.
  */
-static pk_status pk_axis_span(pk_plan plan, int method, size_t src_size, size_t dst_size, size_t first, size_t n,
-                              size_t *low, size_t *high)
+static pk_status pk_axis_span(pk_plan plan, int method, int vertical, size_t src_size, size_t dst_size, size_t first,
+                              size_t n, size_t *low, size_t *high)
 {
     int32_t *index = pk_scratch(2 * n * sizeof *index);
     int32_t *count = NULL;
@@ -532,7 +547,7 @@ static pk_status pk_axis_span(pk_plan plan, int method, size_t src_size, size_t 
     } else if (plan == PK_PLAN_LINEAR) {
         weight = pk_scratch(2 * n * sizeof *weight);
         if (weight != NULL) {
-            pk_linear_table(src_size, dst_size, method == PK_RESIZE_AREA, first, n, index, weight);
+            pk_linear_table(src_size, dst_size, method == PK_RESIZE_AREA, vertical, first, n, index, weight);
             entries = 2 * n;
         } else {
             status = PK_ERR_NO_MEMORY;
@@ -589,9 +604,9 @@ pk_status pk_resize_tile_source(pk_resize_tile *tile, int method)
     if (status != PK_OK)
         return status;
     pk_plan plan = pk_resize_plan(tile, method);
-    status = pk_axis_span(plan, method, tile->src_width, tile->dst_width, tile->dst.x, tile->dst.width, &x0, &x1);
+    status = pk_axis_span(plan, method, 0, tile->src_width, tile->dst_width, tile->dst.x, tile->dst.width, &x0, &x1);
     if (status == PK_OK)
-        status = pk_axis_span(plan, method, tile->src_height, tile->dst_height, tile->dst.y, tile->dst.height, &y0,
+        status = pk_axis_span(plan, method, 1, tile->src_height, tile->dst_height, tile->dst.y, tile->dst.height, &y0,
                               &y1);
     if (status != PK_OK)
         return status;
@@ -736,9 +751,9 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
         job.beta = pk_scratch(2 * dh * sizeof *job.beta);
         void *blocks = NULL;
         if (job.xofs && job.yidx && job.alpha && job.beta) {
-            pk_linear_table(SW, DW, area_mode, tile->dst.x, dw, job.xofs, job.alpha);
+            pk_linear_table(SW, DW, area_mode, 0, tile->dst.x, dw, job.xofs, job.alpha);
             pk_shift(job.xofs, 2 * dw, tile->src.x, 3);
-            pk_linear_table(SH, DH, area_mode, tile->dst.y, dh, job.yidx, job.beta);
+            pk_linear_table(SH, DH, area_mode, 1, tile->dst.y, dh, job.yidx, job.beta);
             pk_shift(job.yidx, 2 * dh, tile->src.y, 1);
             job.hplan.xofs = job.xofs;
             job.hplan.alpha = job.alpha;

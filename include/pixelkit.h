@@ -272,6 +272,11 @@ pk_status pk_parallel_rows(size_t rows, size_t bytes_per_row, pk_rows_fn fn, voi
  * image when each band has at least PK_MIN_BAND_WORK bytes of work.
  */
 #define PK_MIN_BAND_WORK 262144
+/* Memory-bound kernels (point operations, flips, transposes, rotations,
+ * copies) use threads only from this many bytes of work (24 MiB), in bands
+ * of about 1 MiB: below it a frame is in the caches and one core copies it
+ * faster than two can share it. */
+#define PK_MIN_COPY_WORK 25165824
 typedef struct {
     uint64_t calls;
     uint64_t bands;

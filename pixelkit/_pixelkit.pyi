@@ -426,6 +426,7 @@ class Lib:
     PK_TENSOR_CHW: int
     PK_TENSOR_HWC: int
     PK_MIN_BAND_WORK: int
+    PK_MIN_COPY_WORK: int
     PK_OK: int
     PK_ERR_NULL: int
     PK_ERR_SIZE: int

@@ -22,6 +22,8 @@ ISA_NAMES: tuple[IsaName, ...] = ("portable", "avx2", "avx512")
 MAX_THREADS: int = lib.PK_MAX_THREADS
 # A kernel only splits an image into bands of at least this many bytes of work (read plus written).
 MIN_BAND_WORK: int = lib.PK_MIN_BAND_WORK
+# Memory-bound kernels (point operations, flips, transposes, copies) use threads only from this much work.
+MIN_COPY_WORK: int = lib.PK_MIN_COPY_WORK
 
 
 class CpuFeatures(TypedDict):

@@ -43,7 +43,8 @@ SANITIZE_FLAGS = [
 
 
 def copy_package(out: Path) -> Path:
-    """OUT/pixelkit/: the package's Python files, without any compiled extension."""
+    """OUT/pixelkit/: the package's Python files, without any compiled extension, and the header
+    where an installed package has it (pixelkit/include/, for pixelkit.get_include())."""
     target = out / "pixelkit"
     if target.exists():
         shutil.rmtree(target)
@@ -52,6 +53,8 @@ def copy_package(out: Path) -> Path:
         target,
         ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.new"),
     )
+    (target / "include").mkdir()
+    shutil.copy2(ROOT / "include" / "pixelkit.h", target / "include" / "pixelkit.h")
     return target
 
 
