@@ -229,6 +229,25 @@ def test_every_instruction_set_and_thread_count_gives_the_same_bits(kit: ModuleT
             np.testing.assert_array_equal(kit.sobel(a), expected_sobel, err_msg=f"{isa}, {threads}")
 
 
+def test_pk_parallel_rows_splits_the_rows_over_pixelkits_pool(kit: ModuleType, rng: np.random.Generator) -> None:
+    a = rng.integers(0, 256, (*BIG, 3), dtype=np.uint8)
+    pixelkit.set_num_threads(2)
+    for _ in range(200):
+        before = pixelkit.runtime.pool_stats()
+        kit.sobel(a)
+        calls, bands, worker_bands = (x - y for x, y in zip(pixelkit.runtime.pool_stats(), before, strict=True))
+        # One pass over the pool (the kernel's pk_parallel_rows), cut in two bands, on this pool's threads.
+        assert calls == 1 and bands == 2, (calls, bands)
+        if 0 < worker_bands < bands:
+            break
+    else:
+        pytest.fail("the pool's worker never ran a band of the module's kernel")
+    pixelkit.set_num_threads(1)
+    before = pixelkit.runtime.pool_stats()
+    kit.sobel(a)
+    assert tuple(x - y for x, y in zip(pixelkit.runtime.pool_stats(), before, strict=True)) == (1, 1, 0)
+
+
 def test_the_module_has_one_build_per_instruction_set(kit: ModuleType) -> None:
     native = str(kit._native.__file__)
     symbols = subprocess.run(["nm", native], capture_output=True, text=True, check=True).stdout
