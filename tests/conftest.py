@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 import numpy as np
@@ -91,3 +91,14 @@ def subprocess_env() -> dict[str, str]:
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(pixelkit.__file__)))
     path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH", "")) if p)
     return {**os.environ, "PYTHONPATH": path}
+
+
+@pytest.fixture
+def restore_runtime() -> Iterator[None]:
+    """Put the instruction set and thread count back as they were after the test."""
+    import pixelkit  # here, not at the top: conftest loads before the tests choose their pixelkit
+
+    before = pixelkit.cpu_features()
+    yield
+    pixelkit.set_isa(before["selected"])
+    pixelkit.set_num_threads(before["threads"])

@@ -18,7 +18,7 @@ import functools
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +53,8 @@ LUT1 = np.random.default_rng(81).integers(0, 256, 256, dtype=np.uint8)
 LUT3 = np.random.default_rng(82).integers(0, 256, (3, 256), dtype=np.uint8)
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime() -> Iterator[None]:
-    before = pixelkit.cpu_features()
-    yield
-    pixelkit.set_isa(before["selected"])
-    pixelkit.set_num_threads(before["threads"])
+# Every test leaves the instruction set and thread count as it found them.
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 # ---- interleaved crops ------------------------------------------------------------------------------

@@ -66,12 +66,8 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     yield import_from(folder, "sepiakit_t")
 
 
-@pytest.fixture(autouse=True)
-def restore_settings() -> Iterator[None]:
-    isa, threads = pixelkit.cpu_features()["selected"], pixelkit.get_num_threads()
-    yield
-    pixelkit.set_isa(isa)
-    pixelkit.set_num_threads(threads)
+# Every test leaves the instruction set and thread count as it found them.
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 # ---- numpy references of the example kernels -------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,8 @@ BOX_RADII = [*range(1, 17), 20, 31, 39, 40, 47, 127, 128, 300]
 SIGMAS = [0.3, 0.5, 0.8, 1.0, 1.3, 1.7, 2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0]
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime() -> Iterator[None]:
-    before = pixelkit.cpu_features()
-    yield
-    pixelkit.set_isa(before["selected"])
-    pixelkit.set_num_threads(before["threads"])
+# Every test leaves the instruction set and thread count as it found them.
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 def assert_close_unbiased(result: Any, expected: NDArray[Any]) -> None:

@@ -9,8 +9,6 @@ a crop with a padded stride and into ``out=``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -42,12 +40,8 @@ FACTORS: tuple[tuple[str, float | None, float | None], ...] = (
 )
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime() -> Iterator[None]:
-    before = pixelkit.cpu_features()
-    yield
-    pixelkit.set_isa(before["selected"])
-    pixelkit.set_num_threads(before["threads"])
+# Every test leaves the instruction set and thread count as it found them.
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 def source(fx: float | None, fy: float | None) -> tuple[int, int]:
