@@ -255,7 +255,7 @@ static void row_area_h_f32(const float *restrict row, uint8_t *restrict dst, siz
     size_t first = 0;
 #if defined(__AVX512F__)
     /* 16 outputs at a time whose taps all lie in a window of 64 floats: permutes instead of gathers. */
-    const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.0f), half = _mm512_set1_ps(0.5f);
+    const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.0f);
     const __m512 factor = _mm512_set1_ps(scale);
     const int32_t reach = 3 * (int32_t)(taps - 1);
     for (; first + 16 <= n; first += 16) {
@@ -274,9 +274,9 @@ static void row_area_h_f32(const float *restrict row, uint8_t *restrict dst, siz
             __m512 product = _mm512_mul_ps(v, _mm512_loadu_ps(weights + k * n + first));
             sum = k == 0 ? product : _mm512_add_ps(sum, product);
         }
-        __m512 v = _mm512_add_ps(_mm512_mul_ps(sum, factor), half);
-        v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
-        _mm_storeu_si128((__m128i *)(void *)(dst + first), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
+        __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(sum, factor), zero), top);
+        /* Rounded to nearest, ties to even (the default MXCSR mode), as the scalar loop below. */
+        _mm_storeu_si128((__m128i *)(void *)(dst + first), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
     }
 #endif
     for (size_t i = first; i < n; i++)
@@ -288,10 +288,13 @@ static void row_area_h_f32(const float *restrict row, uint8_t *restrict dst, siz
             sums[i] += r[element[i]] * w[i];
     }
     for (size_t i = first; i < n; i++) {
-        float v = sums[i] * scale + 0.5f;
+        float v = sums[i] * scale;
         v = v < 0.0f ? 0.0f : v;
         v = v > 255.0f ? 255.0f : v;
-        dst[i] = (uint8_t)(int32_t)v;
+        /* Nearest, ties to even, as OpenCV's cvRound: rational factors (36 -> 22 is 18/11) make
+         * exact halves common, and rounding them up biased the results by +0.04.  Adding and
+         * taking away 1.5 * 2^23 rounds a float below 2^22 that way in plain arithmetic. */
+        dst[i] = (uint8_t)(int32_t)((v + 0x1.8p23f) - 0x1.8p23f);
     }
 }
 
