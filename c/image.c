@@ -20,6 +20,8 @@
 #define PK_HAVE_MMAP 1
 #endif
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #endif
 
 const char *pk_status_message(pk_status status)
@@ -232,114 +234,228 @@ static unsigned char *pk_align_up(unsigned char *p, size_t alignment)
  * Recently freed large blocks, kept for reuse by requests that need no
  * zeroing: pages already faulted in cost nothing the second time, while a
  * fresh mapping pays a fault per page (glibc's malloc keeps freed memory
- * for the same reason).  At most PK_CACHE_SLOTS blocks and
- * PK_CACHE_BYTES in all; guarded by a spin lock (held for a few loads).
+ * for the same reason).  But memory nobody reuses must go back to the
+ * system, or every memory graph shows a leak:
+ *  - a block above PK_BUFFER_CACHE_BLOCK_MAX (or above the whole limit) is
+ *    unmapped at once;
+ *  - at most PK_CACHE_SLOTS blocks and pk_cache_limit bytes are kept,
+ *    oldest evicted first;
+ *  - a block unused for PK_BUFFER_CACHE_IDLE_MS is unmapped by a reaper
+ *    thread that sleeps on a condition variable: it waits without a
+ *    timeout while the cache is empty and wakes only when the oldest
+ *    block's time is up, so an idle process does no work at all.
+ * All of it is guarded by one mutex, held for a few loads and stores
+ * (never across munmap).
  */
-#define PK_CACHE_SLOTS 4
-#define PK_CACHE_BYTES ((size_t)256 << 20)
+#define PK_CACHE_SLOTS 8
 
-static struct {
+typedef struct {
     void *base;
     size_t length;
-} pk_cache[PK_CACHE_SLOTS];
-static size_t pk_cache_total;
-static atomic_flag pk_cache_lock = ATOMIC_FLAG_INIT;
+    uint64_t freed_ns; /* CLOCK_MONOTONIC time of the pk_free that cached it */
+} pk_cached_block;
 
-static void pk_cache_spin(void)
+static pk_cached_block pk_cache[PK_CACHE_SLOTS]; /* packed, oldest first */
+static size_t pk_cache_used, pk_cache_total;
+static size_t pk_cache_limit = PK_BUFFER_CACHE_DEFAULT;
+static int pk_reaper_running, pk_reaper_waiting;
+static pthread_mutex_t pk_cache_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pk_cache_wake;
+static pthread_once_t pk_cache_once = PTHREAD_ONCE_INIT;
+
+static uint64_t pk_monotonic_ns(void)
 {
-    while (atomic_flag_test_and_set_explicit(&pk_cache_lock, memory_order_acquire))
-        ;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-static void pk_cache_release(void)
+static void pk_cache_init_wake(void)
 {
-    atomic_flag_clear_explicit(&pk_cache_lock, memory_order_release);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+#if defined(__linux__)
+    /* Timed waits measure the monotonic clock the blocks are stamped with. */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+#endif
+    pthread_cond_init(&pk_cache_wake, &attr);
+    pthread_condattr_destroy(&attr);
 }
 
 /*
- * fork() copies the lock as it is: had another thread held it at that
- * moment, the child (where that thread does not exist) would spin forever
- * on its first large allocation or free.  So fork waits for the lock
- * (prepare), and both processes release it afterwards.  The lock is held
- * for a few loads only, and nothing that forks runs under it.
+ * fork() copies the mutex as it is: had another thread held it at that
+ * moment, the child (where that thread does not exist) would block forever
+ * on its first large allocation or free.  So fork waits for the mutex
+ * (prepare) and both processes release it afterwards.  The reaper thread
+ * does not exist in the child: the child's first cached block starts a
+ * new one.
  */
+static void pk_cache_before_fork(void) { pthread_mutex_lock(&pk_cache_mutex); }
+static void pk_cache_after_fork_in_parent(void) { pthread_mutex_unlock(&pk_cache_mutex); }
+
 static void pk_cache_after_fork_in_child(void)
 {
-    /* Only the forking thread exists here, and it took the lock in prepare. */
-    atomic_flag_clear_explicit(&pk_cache_lock, memory_order_release);
+    /* Only the forking thread exists here, and it took the mutex in prepare. */
+    pk_reaper_running = 0;
+    pk_reaper_waiting = 0;
+    pk_cache_init_wake();
+    pthread_mutex_unlock(&pk_cache_mutex);
 }
 
-static pthread_once_t pk_cache_fork_once = PTHREAD_ONCE_INIT;
-
-static void pk_cache_register_fork(void)
+static void pk_cache_setup(void)
 {
-    /* Without the handler (ENOMEM) a fork may still hang: nothing better to do. */
-    (void)pthread_atfork(pk_cache_spin, pk_cache_release, pk_cache_after_fork_in_child);
+    pk_cache_init_wake();
+    /* Without the handlers (ENOMEM) a fork may still hang: nothing better to do. */
+    (void)pthread_atfork(pk_cache_before_fork, pk_cache_after_fork_in_parent, pk_cache_after_fork_in_child);
 }
 
-static void pk_cache_acquire(void)
+static void pk_cache_lock(void)
 {
-    /* Before the first use of the lock, so no fork can ever copy it held. */
-    (void)pthread_once(&pk_cache_fork_once, pk_cache_register_fork);
-    pk_cache_spin();
+    /* Before the first use of the mutex, so no fork can ever copy it held. */
+    (void)pthread_once(&pk_cache_once, pk_cache_setup);
+    pthread_mutex_lock(&pk_cache_mutex);
+}
+
+static void pk_cache_unlock(void) { pthread_mutex_unlock(&pk_cache_mutex); }
+
+static void pk_cache_remove(size_t i)
+{
+    pk_cache_total -= pk_cache[i].length;
+    memmove(&pk_cache[i], &pk_cache[i + 1], (pk_cache_used - 1 - i) * sizeof pk_cache[0]);
+    pk_cache_used--;
+    pk_cache[pk_cache_used].base = NULL;
+}
+
+/* Moves the oldest blocks into `out` until at most `keep_bytes` remain; returns how many. */
+static size_t pk_cache_shrink(size_t keep_bytes, size_t keep_slots, pk_cached_block out[PK_CACHE_SLOTS])
+{
+    size_t n = 0;
+    while (pk_cache_used > 0 && (pk_cache_total > keep_bytes || pk_cache_used > keep_slots)) {
+        out[n++] = pk_cache[0];
+        pk_cache_remove(0);
+    }
+    return n;
+}
+
+static size_t pk_unmap_all(const pk_cached_block *blocks, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        munmap(blocks[i].base, blocks[i].length);
+        bytes += blocks[i].length;
+    }
+    return bytes;
+}
+
+static void *pk_cache_reaper(void *unused)
+{
+    (void)unused;
+    pk_cached_block expired[PK_CACHE_SLOTS];
+    const uint64_t idle = (uint64_t)PK_BUFFER_CACHE_IDLE_MS * 1000000u;
+    pthread_mutex_lock(&pk_cache_mutex);
+    for (;;) {
+        if (pk_cache_used == 0) {
+            pk_reaper_waiting = 1;
+            pthread_cond_wait(&pk_cache_wake, &pk_cache_mutex);
+            pk_reaper_waiting = 0;
+            continue;
+        }
+        uint64_t now = pk_monotonic_ns(), due = pk_cache[0].freed_ns + idle;
+        if (now < due) {
+            struct timespec until;
+#if defined(__linux__)
+            until.tv_sec = (time_t)(due / 1000000000u);
+            until.tv_nsec = (long)(due % 1000000000u);
+#else
+            struct timespec wall;
+            clock_gettime(CLOCK_REALTIME, &wall);
+            uint64_t at = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec + (due - now);
+            until.tv_sec = (time_t)(at / 1000000000u);
+            until.tv_nsec = (long)(at % 1000000000u);
+#endif
+            pthread_cond_timedwait(&pk_cache_wake, &pk_cache_mutex, &until);
+            continue;
+        }
+        size_t n = 0;
+        while (pk_cache_used > 0 && pk_cache[0].freed_ns + idle <= now) {
+            expired[n++] = pk_cache[0];
+            pk_cache_remove(0);
+        }
+        pthread_mutex_unlock(&pk_cache_mutex);
+        pk_unmap_all(expired, n);
+        pthread_mutex_lock(&pk_cache_mutex);
+    }
+    return NULL;
+}
+
+/* With the mutex held: whether a reaper runs (starting it if needed). */
+static int pk_cache_reaper_ready(void)
+{
+    if (pk_reaper_running)
+        return 1;
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (pthread_attr_init(&attr) != 0)
+        return 0;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* It only loops over the slots: a small stack is plenty. */
+    pthread_attr_setstacksize(&attr, (size_t)64 << 10);
+    /* Signals belong to the interpreter's threads: block them all in the reaper. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pk_reaper_running = pthread_create(&thread, &attr, pk_cache_reaper, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    pthread_attr_destroy(&attr);
+    return pk_reaper_running;
 }
 
 /* A cached mapping of at least `length` bytes (and not much more), or NULL. */
 static void *pk_cache_take(size_t length, size_t *taken)
 {
     void *base = NULL;
-    pk_cache_acquire();
-    /* Newest first; the slots stay packed, oldest first. */
-    for (size_t i = PK_CACHE_SLOTS; i-- > 0;) {
-        if (pk_cache[i].base != NULL && pk_cache[i].length >= length
-            && pk_cache[i].length - length <= length / 4) {
+    pk_cache_lock();
+    /* Newest first: the block just freed is the one still in the caches. */
+    for (size_t i = pk_cache_used; i-- > 0;) {
+        if (pk_cache[i].length >= length && pk_cache[i].length - length <= length / 4) {
             base = pk_cache[i].base;
             *taken = pk_cache[i].length;
-            pk_cache_total -= pk_cache[i].length;
-            memmove(&pk_cache[i], &pk_cache[i + 1], (PK_CACHE_SLOTS - 1 - i) * sizeof pk_cache[0]);
-            pk_cache[PK_CACHE_SLOTS - 1].base = NULL;
+            pk_cache_remove(i);
             break;
         }
     }
-    pk_cache_release();
+    pk_cache_unlock();
     return base;
 }
 
 /*
  * Keeps a mapping for reuse, evicting the oldest ones to make room (the
  * recent sizes are the ones a loop asks for again).  Returns 0 when the
- * block is larger than the whole cache.
+ * block is not to be cached: too large, the cache disabled, or no reaper
+ * thread to give it back later.
  */
 static int pk_cache_put(void *base, size_t length)
 {
-    struct {
-        void *base;
-        size_t length;
-    } evicted[PK_CACHE_SLOTS];
-    size_t evictions = 0;
+    pk_cached_block evicted[PK_CACHE_SLOTS];
+    size_t evictions;
 
-    if (length > PK_CACHE_BYTES)
+    if (length > PK_BUFFER_CACHE_BLOCK_MAX)
         return 0;
-    pk_cache_acquire();
-    /* Slots are kept oldest first: drop from the front until the block fits. */
-    size_t used = 0;
-    while (used < PK_CACHE_SLOTS && pk_cache[used].base != NULL)
-        used++;
-    while (used > 0 && (used == PK_CACHE_SLOTS || pk_cache_total + length > PK_CACHE_BYTES)) {
-        evicted[evictions].base = pk_cache[0].base;
-        evicted[evictions].length = pk_cache[0].length;
-        evictions++;
-        pk_cache_total -= pk_cache[0].length;
-        memmove(&pk_cache[0], &pk_cache[1], (PK_CACHE_SLOTS - 1) * sizeof pk_cache[0]);
-        pk_cache[PK_CACHE_SLOTS - 1].base = NULL;
-        used--;
+    pk_cache_lock();
+    if (length > pk_cache_limit || !pk_cache_reaper_ready()) {
+        pk_cache_unlock();
+        return 0;
     }
-    pk_cache[used].base = base;
-    pk_cache[used].length = length;
+    evictions = pk_cache_shrink(pk_cache_limit - length, PK_CACHE_SLOTS - 1, evicted);
+    pk_cache[pk_cache_used].base = base;
+    pk_cache[pk_cache_used].length = length;
+    pk_cache[pk_cache_used].freed_ns = pk_monotonic_ns();
+    pk_cache_used++;
     pk_cache_total += length;
-    pk_cache_release();
-    for (size_t i = 0; i < evictions; i++)
-        munmap(evicted[i].base, evicted[i].length);
+    if (pk_reaper_waiting)
+        pthread_cond_signal(&pk_cache_wake);
+    pk_cache_unlock();
+    pk_unmap_all(evicted, evictions);
     return 1;
 }
 #endif
@@ -435,6 +551,56 @@ pk_status pk_free(void *block)
 size_t pk_live_allocations(void)
 {
     return atomic_load_explicit(&pk_live_blocks, memory_order_relaxed);
+}
+
+#if defined(PK_HAVE_MMAP) && !defined(PK_SANITIZED)
+#define PK_HAVE_BUFFER_CACHE 1
+#endif
+
+pk_status pk_set_buffer_cache(size_t max_bytes)
+{
+#ifdef PK_HAVE_BUFFER_CACHE
+    pk_cached_block evicted[PK_CACHE_SLOTS];
+    pk_cache_lock();
+    pk_cache_limit = max_bytes;
+    size_t n = pk_cache_shrink(max_bytes, PK_CACHE_SLOTS, evicted);
+    pk_cache_unlock();
+    pk_unmap_all(evicted, n);
+#else
+    (void)max_bytes;
+#endif
+    return PK_OK;
+}
+
+pk_status pk_buffer_cache_stats(pk_buffer_cache_counts *out)
+{
+    if (out == NULL)
+        return PK_ERR_NULL;
+    memset(out, 0, sizeof *out);
+#ifdef PK_HAVE_BUFFER_CACHE
+    pk_cache_lock();
+    out->max_bytes = pk_cache_limit;
+    out->cached_bytes = pk_cache_total;
+    out->cached_blocks = pk_cache_used;
+    pk_cache_unlock();
+    out->block_max = PK_BUFFER_CACHE_BLOCK_MAX;
+#endif
+    return PK_OK;
+}
+
+pk_status pk_release_memory(size_t *released)
+{
+    size_t bytes = 0;
+#ifdef PK_HAVE_BUFFER_CACHE
+    pk_cached_block all[PK_CACHE_SLOTS];
+    pk_cache_lock();
+    size_t n = pk_cache_shrink(0, 0, all);
+    pk_cache_unlock();
+    bytes = pk_unmap_all(all, n);
+#endif
+    if (released != NULL)
+        *released = bytes;
+    return PK_OK;
 }
 
 /* ---- scratch memory for kernels --------------------------------------- */

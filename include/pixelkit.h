@@ -220,16 +220,41 @@ pk_status pk_image_validate(const pk_image *image);
 
 /*
  * Allocates `nbytes` (>= 1) bytes aligned to 64, zeroed when `zeroed` is
- * non-zero.  Large blocks are mapped with transparent huge pages advised,
- * and up to 4 freed large blocks (256 MiB in all) are kept for reuse by
- * later requests that need no zeroing: a documented, lock-guarded global.
- * Release with pk_free.
+ * non-zero.  Large blocks (4 MiB and more) are mapped with transparent
+ * huge pages advised; freed ones go to the buffer cache below, for reuse by
+ * later requests that need no zeroing.  Release with pk_free.
  */
 pk_status pk_alloc(size_t nbytes, int zeroed, void **out);
 /* Releases a block from pk_alloc; NULL is ignored. */
 pk_status pk_free(void *block);
 /* Blocks from pk_alloc not yet released (an atomic counter). */
 size_t pk_live_allocations(void);
+
+/*
+ * The buffer cache: a documented, mutex-guarded global holding up to 8
+ * recently freed large blocks, so that a loop over frames of one size does
+ * not pay page faults for every result.  Memory nobody reuses goes back to
+ * the system: a block larger than PK_BUFFER_CACHE_BLOCK_MAX (64 MiB) or than
+ * the cache's limit is unmapped at once, and a cached block unused for
+ * PK_BUFFER_CACHE_IDLE_MS (1 s) is unmapped by a thread that sleeps until
+ * then (and without a timeout while the cache is empty).  The limit starts
+ * at PK_BUFFER_CACHE_DEFAULT (256 MiB) bytes in all.  Builds under
+ * AddressSanitizer have no cache (every block is a plain malloc).
+ */
+#define PK_BUFFER_CACHE_DEFAULT 268435456
+#define PK_BUFFER_CACHE_BLOCK_MAX 67108864
+#define PK_BUFFER_CACHE_IDLE_MS 1000
+typedef struct {
+    size_t max_bytes;     /* the limit (0: caching disabled) */
+    size_t block_max;     /* the largest block ever cached (0: no cache in this build) */
+    size_t cached_bytes;  /* held now */
+    size_t cached_blocks;
+} pk_buffer_cache_counts;
+/* Sets the cache's limit in bytes (0 disables it), releasing blocks beyond it at once. */
+pk_status pk_set_buffer_cache(size_t max_bytes);
+pk_status pk_buffer_cache_stats(pk_buffer_cache_counts *out);
+/* Returns every cached block to the system at once; `released` (may be NULL) gets the bytes. */
+pk_status pk_release_memory(size_t *released);
 
 /* ---- runtime.c: CPU dispatch and threads ------------------------------
  * The selected instruction set and the thread count are process-wide

@@ -6,12 +6,13 @@ copies; raw and netpbm files are read straight into that memory.
 
 from __future__ import annotations
 
-from pixelkit import _layout, runtime
+from pixelkit import _layout, memory, runtime
 from pixelkit._layout import PIXEL_DTYPE
 from pixelkit.binding import bind
 from pixelkit.build import get_include
 from pixelkit.errors import FormatError, LayoutError, PixelkitError
 from pixelkit.image import MAX_DIMENSION, Image
+from pixelkit.memory import buffer_cache_info, release_memory, set_buffer_cache
 from pixelkit.netpbm import read_pgm, read_ppm, write_pgm, write_ppm
 from pixelkit.ops import (
     adjust,
@@ -38,6 +39,7 @@ from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_thr
 # Refuse to run with a pixel layout that C, cffi and numpy disagree on.
 _layout.verify(PIXEL_DTYPE)
 runtime.configure_from_environment()
+memory.configure_from_environment()
 
 __version__ = "0.1.0"
 
@@ -53,6 +55,7 @@ __all__ = [
     "bind",
     "blend",
     "box_blur",
+    "buffer_cache_info",
     "cpu_features",
     "fill",
     "flip_horizontal",
@@ -68,8 +71,10 @@ __all__ = [
     "read_pgm",
     "read_ppm",
     "read_raw",
+    "release_memory",
     "resize",
     "rotate90",
+    "set_buffer_cache",
     "set_isa",
     "set_num_threads",
     "swap_rb",
