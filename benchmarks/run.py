@@ -808,9 +808,15 @@ def measure(
     round_time = 0.0
     for name in names:
         calls[name]()  # warm-up: first-touch page faults, lazy initialisation, page cache
-        start = time.perf_counter()
-        calls[name]()
-        elapsed = max(time.perf_counter() - start, 1e-9)
+        # The steady-state time of one call (the fastest of three) sets how many calls make a sample:
+        # a slow second call (a first reuse, a lazily started thread) would otherwise give a library
+        # fewer calls per sample, so that the first call of each sample, cold in the caches after
+        # the other libraries ran, weighed more in its figure than in theirs.
+        elapsed = math.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            calls[name]()
+            elapsed = min(elapsed, max(time.perf_counter() - start, 1e-9))
         numbers[name] = max(1, min(1_000_000, math.ceil(min_sample / elapsed)))
         round_time += elapsed * numbers[name]
     if settings.repeat is not None:

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pixelkit.errors import FormatError
-from pixelkit.image import allocate
+from pixelkit.image import new_flat
 
 StrPath = str | os.PathLike[str]
 Source = StrPath | BinaryIO | IO[bytes]
@@ -168,8 +168,7 @@ def read_payload(
     # The kernel copies from the page cache much faster when source and
     # destination share their offset within a cache line: start the buffer
     # at the file position's offset (pixels need no particular alignment).
-    shift = where[0] % 64 if where is not None and nbytes >= _ALIGNED_READ_BYTES else 0
-    flat = allocate(nbytes + shift, zeroed=False)[shift:] if shift else allocate(nbytes, zeroed=False)
+    flat = new_flat(nbytes, where[0] if where is not None and nbytes >= _ALIGNED_READ_BYTES else 0)
     flat[: len(head)] = np.frombuffer(head, np.uint8)
     got = len(head) + read_into(stream, flat[len(head) :])
     if end_ok and got == 0:
@@ -212,8 +211,7 @@ def read_file_payload(fd: int, offset: int, nbytes: int, what: str) -> NDArray[n
     """Exactly ``nbytes`` from byte ``offset`` of the open file ``fd`` in fresh C memory,
     read in place, or FormatError (the file shrank since its size was checked)."""
     # As in read_payload: the buffer starts at the offset's place in a cache line.
-    shift = offset % 64 if nbytes >= _ALIGNED_READ_BYTES else 0
-    flat = allocate(nbytes + shift, zeroed=False)[shift:] if shift else allocate(nbytes, zeroed=False)
+    flat = new_flat(nbytes, offset if nbytes >= _ALIGNED_READ_BYTES else 0)
     positioned = hasattr(os, "preadv")
     if offset and not positioned:
         os.lseek(fd, offset, os.SEEK_SET)

@@ -65,20 +65,30 @@ class AllocationRecord:
 def bounded_allocations(monkeypatch: pytest.MonkeyPatch, limit: int) -> Iterator[AllocationRecord]:
     """Fail if pixelkit asks for more than ``limit`` bytes of C memory, or Python allocates more.
 
-    ``allocate`` is imported by name into pixelkit.netpbm and pixelkit._fileio, so the wrapper
-    replaces it in all three modules.  Python (and numpy) allocations are measured with tracemalloc.
+    ``allocate`` (C memory) is imported by name into pixelkit.netpbm, and ``new_flat`` (a result's
+    bytes, numpy's or C memory) into pixelkit._fileio, so the wrappers replace them in every module
+    that names them.  Python (and numpy) allocations are measured with tracemalloc.
     """
     record = AllocationRecord([])
-    real = pixelkit.image.allocate
+    real_allocate, real_new_flat = pixelkit.image.allocate, pixelkit.image.new_flat
 
-    def guarded(nbytes: int, zeroed: bool) -> NDArray[np.uint8]:
+    def check(nbytes: int) -> None:
         record.requested.append(nbytes)
         assert nbytes <= limit, f"pixelkit allocates {nbytes} bytes, more than the input justifies ({limit})"
-        return real(nbytes, zeroed)
+
+    def guarded_allocate(nbytes: int, zeroed: bool) -> NDArray[np.uint8]:
+        check(nbytes)
+        return real_allocate(nbytes, zeroed)
+
+    def guarded_new_flat(nbytes: int, offset: int = 0) -> NDArray[np.uint8]:
+        check(nbytes)
+        return real_new_flat(nbytes, offset)
 
     with monkeypatch.context() as patch:
-        for module in (pixelkit.image, pixelkit.netpbm, pixelkit._fileio):
-            patch.setattr(module, "allocate", guarded)
+        for module in (pixelkit.image, pixelkit.netpbm):
+            patch.setattr(module, "allocate", guarded_allocate)
+        for module in (pixelkit.image, pixelkit._fileio):
+            patch.setattr(module, "new_flat", guarded_new_flat)
         tracemalloc.start()
         try:
             yield record

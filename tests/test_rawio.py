@@ -257,8 +257,8 @@ def test_read_raw_reads_into_the_image_c_buffer(random_rgb: RandomRGB) -> None:
     stream = ShortReads(data, limit=50)
     before = live_allocations()
     img = pixelkit.read_raw(cast(BinaryIO, stream), width, height)
-    # One C block from pk_alloc holds the pixels while the image lives ...
-    assert lib.pk_live_allocations() == before + 1
+    # One block holds the pixels while the image lives (numpy's below 32 MiB: no C block) ...
+    assert lib.pk_live_allocations() == before
     base = int(ffi.cast("uintptr_t", img.cdata))
     assert base == address(img.array)
     # ... and every readinto got a slice of exactly that block, in order: no
