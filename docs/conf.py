@@ -40,7 +40,8 @@ napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
 autodoc_member_order = "bysource"
-autodoc_typehints = "signature"
+# The types are in the Parameters and Returns sections; signatures show names and defaults.
+autodoc_typehints = "none"
 autodoc_preserve_defaults = True
 autosummary_generate = False
 
