@@ -38,9 +38,9 @@ _RESIZE_METHODS = {
     "area": lib.PK_RESIZE_AREA,
 }
 MAX_BLUR_RADIUS: int = lib.PK_MAX_BLUR_RADIUS
-"""Largest radius of :func:`box_blur`."""
+"""Largest radius of :func:`~pixelkit.box_blur`."""
 MAX_GAUSSIAN_SIGMA: int = lib.PK_MAX_GAUSSIAN_SIGMA
-"""Largest sigma of :func:`gaussian_blur`."""
+"""Largest sigma of :func:`~pixelkit.gaussian_blur`."""
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -228,7 +228,7 @@ def apply_lut(img: ImageLike, lut: NDArray[np.uint8], out: ImageOrArray | None =
 
 
 def adjust_lut(brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> NDArray[np.uint8]:
-    """The lookup table of :func:`adjust` (computed in numpy float64, the documented formula).
+    """The lookup table of :func:`~pixelkit.adjust` (computed in numpy float64, the documented formula).
 
     Parameters
     ----------
@@ -912,7 +912,7 @@ def resize_part(
     method: ResizeMethod = "bilinear",
     out: ImageOrArray | None = None,
 ) -> Image | ImageOrArray:
-    """One tile of a resize, equal to the same pixels of the whole-image :func:`resize`.
+    """One tile of a resize, equal to the same pixels of the whole-image :func:`~pixelkit.resize`.
 
     This is how an image too large for memory is resized tile by tile
     (:func:`pixelkit.dask.resize` does so).
@@ -974,7 +974,7 @@ def resize_part(
 
 
 def gaussian_radius(sigma: float) -> int:
-    """How many pixels :func:`gaussian_blur` reaches on each side (its kernel size // 2).
+    """How many pixels :func:`~pixelkit.gaussian_blur` reaches on each side (its kernel size // 2).
 
     Parameters
     ----------

@@ -20,7 +20,7 @@ from pixelkit.errors import check
 IsaName = Literal["portable", "avx2", "avx512"]
 ISA_NAMES: tuple[IsaName, ...] = ("portable", "avx2", "avx512")
 MAX_THREADS: int = lib.PK_MAX_THREADS
-"""Largest thread count :func:`set_num_threads` accepts."""
+"""Largest thread count :func:`~pixelkit.set_num_threads` accepts."""
 MIN_BAND_WORK: int = lib.PK_MIN_BAND_WORK
 """A kernel only splits an image into bands of at least this many bytes of work (read plus written)."""
 MIN_COPY_WORK: int = lib.PK_MIN_COPY_WORK
@@ -28,7 +28,7 @@ MIN_COPY_WORK: int = lib.PK_MIN_COPY_WORK
 
 
 class CpuFeatures(TypedDict):
-    """What :func:`cpu_features` reports: a dict with these keys.
+    """What :func:`~pixelkit.cpu_features` reports: a dict with these keys.
 
     Examples
     --------
@@ -115,7 +115,7 @@ def default_num_threads() -> int:
     Returns
     -------
     int
-        The default thread count of :func:`set_num_threads`.
+        The default thread count of :func:`~pixelkit.set_num_threads`.
 
     Examples
     --------

@@ -13,9 +13,9 @@ project's own build (setuptools ``cffi_modules``)::
 
 returns the ``cffi.FFI`` to compile; ``pixelkit.bind(sepiakit._native)``
 then gives the Python functions.  The declarations come from the header
-alone (see :mod:`pixelkit.build.header`), pixelkit's types are shared with
+alone (see ``pixelkit/build/header.py``), pixelkit's types are shared with
 ``ffi.include``, and the sources are compiled once per instruction set
-(:mod:`pixelkit.build.objects`).  Compiling needs a C compiler (and a C++
+(``pixelkit/build/objects.py``).  Compiling needs a C compiler (and a C++
 one for C++ sources) and setuptools: ``pip install 'pixelkit[build]'``.
 
 Only the standard library and cffi are imported here, so pixelkit's own
@@ -86,7 +86,7 @@ def pixelkit_declarations(header: StrPath | None = None) -> Declarations:
     Parameters
     ----------
     header : str or os.PathLike, optional
-        Another copy of ``pixelkit.h`` (default: the one of :func:`get_include`).
+        Another copy of ``pixelkit.h`` (default: the one of :func:`~pixelkit.get_include`).
 
     Returns
     -------
