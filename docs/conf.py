@@ -52,3 +52,9 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 doctest_global_setup = "from doctest_setup import *  # noqa: F403\ntmp = new_folder()"
 doctest_global_cleanup = "remove(tmp)"
 doctest_test_doctest_blocks = "default"
+
+# A reference to a function, method, module, attribute or exception that does not exist is a warning (an error
+# with -W).  Class references are not checked: napoleon turns every word of a type ("sequence of three ints,
+# optional") into one.
+nitpicky = True
+nitpick_ignore_regex = [("py:class", r".*")]

@@ -984,7 +984,7 @@ def gaussian_radius(sigma: float) -> int:
     Returns
     -------
     int
-        The radius, ``round(3 sigma)`` as OpenCV chooses its kernel size for 8-bit images.
+        The radius: half of OpenCV's kernel size for 8-bit images, ``round(6 sigma + 1)`` made odd.
 
     Raises
     ------
