@@ -472,8 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Raises
     ------
     Exception
-        Nothing that a user can cause: errors about files, sizes and formats are
-        reported on stderr and counted in the exit status; only bugs propagate.
+        None that a user can cause: missing or malformed files, wrong sizes,
+        ``OSError``, ``ValueError`` and ``MemoryError`` are reported on stderr and
+        give status 1, usage errors (argparse's ``SystemExit``) status 2, Ctrl-C 130.
 
     Examples
     --------
