@@ -129,6 +129,11 @@ class Image:
     lives as long as anything can still reach it: the Image, a view from
     :attr:`array` or :attr:`pixels`, or a :meth:`crop`.
 
+    ``img[y, x]`` reads a pixel as an ``(r, g, b)`` tuple and ``img[y, x] = (r, g, b)``
+    writes one (bounds-checked, ``IndexError`` outside; negative indices count
+    from the end); use :attr:`array` for slices.  ``np.asarray(img)`` is the
+    :attr:`array` view.
+
     Parameters
     ----------
     width, height : int
@@ -154,6 +159,9 @@ class Image:
     (255, 0, 0)
     >>> img.array.shape
     (2, 4, 3)
+    >>> img[-1, -1] = (0, 0, 9)
+    >>> np.asarray(img)[1, 3].tolist()
+    [0, 0, 9]
     """
 
     __slots__ = ("__weakref__", "_array", "_desc", "_height", "_mmap", "_width", "_writable")
