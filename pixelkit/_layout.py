@@ -95,3 +95,4 @@ def verify(pixel_dtype: np.dtype[np.void]) -> None:
 
 
 PIXEL_DTYPE: np.dtype[np.void] = make_pixel_dtype(cffi_layout())
+"""The numpy dtype of one ``pixel_t``: fields ``r``, ``g``, ``b`` (uint8) at offsets 0, 1, 2, 3 bytes in all."""

@@ -55,7 +55,60 @@ def check_layout(native: ModuleType, name: str) -> None:
 
 
 def bind(native: ModuleType, name: str | None = None) -> SimpleNamespace:
-    """The wrappers of ``native``'s functions, with ``ffi`` and ``lib``; checked and attached once."""
+    """The Python functions of an extension module built with :mod:`pixelkit.build`.
+
+    Checks the module's layout of pixelkit's types, hands it pixelkit's
+    function table and wraps each of its C functions (images and arrays
+    in, ``out=``, exceptions for error statuses, the GIL released), once
+    per module: later calls return the same namespace.  The ``MODULE.py``
+    that ``python -m pixelkit.build`` writes calls it for you; a project
+    that compiles the module itself (:func:`pixelkit.build.extension`) calls it.
+
+    Parameters
+    ----------
+    native : module
+        The compiled cffi module (it has ``ffi`` and ``lib``).
+    name : str, optional
+        The name used in error messages (default: the module's ``__name__``).
+
+    Returns
+    -------
+    types.SimpleNamespace
+        One function per wrapped C function, plus the module's ``ffi`` and ``lib``.
+
+    Raises
+    ------
+    LayoutError
+        The module's compiler laid out ``pixel_t``, ``pk_image``, ``pk_plane``
+        or ``pk_tensor`` differently from pixelkit's.
+    ImportError
+        The module was built against a pixelkit with other C functions: rebuild it.
+
+    Examples
+    --------
+    >>> import importlib, sys
+    >>> _ = (tmp / "halve.h").write_text(
+    ...     "#include <pixelkit.h>\\npk_status halve(const pk_image *src, const pk_image *dst);\\n")
+    >>> _ = (tmp / "halve.c").write_text('''#include "halve.h"
+    ... pk_status halve(const pk_image *src, const pk_image *dst) {
+    ...     for (size_t y = 0; y < src->height; y++) {
+    ...         const uint8_t *in = (const uint8_t *)src->pixels + y * src->stride;
+    ...         uint8_t *out = (uint8_t *)dst->pixels + y * dst->stride;
+    ...         for (size_t x = 0; x < 3 * src->width; x++)
+    ...             out[x] = in[x] / 2;
+    ...     }
+    ...     return PK_OK;
+    ... }
+    ... ''')
+    >>> ffi = pixelkit.build.extension("_halve_native", tmp / "halve.h", [tmp / "halve.c"],
+    ...                                dispatch=False, build_dir=tmp / "objects")
+    >>> _ = ffi.compile(tmpdir=str(tmp))
+    >>> sys.path.insert(0, str(tmp))
+    >>> halve = pixelkit.bind(importlib.import_module("_halve_native"))
+    >>> halve.halve(pixelkit.Image(2, 2, fill=(200, 100, 51)))[0, 0]
+    (100, 50, 25)
+    >>> sys.path.remove(str(tmp))
+    """
     name = name or native.__name__
     with _lock:
         cached = _bound.get(id(native))

@@ -455,7 +455,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 failure, 2 usage)."""
+    """Run the ``pixelkit`` command line (the console script and ``python -m pixelkit``).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 failure (one line ``pixelkit: ...`` per
+        failed file on stderr; the other files still complete), 2 usage error,
+        130 interrupted.
+
+    Raises
+    ------
+    Exception
+        None that a user can cause: missing or malformed files, wrong sizes,
+        ``OSError``, ``ValueError`` and ``MemoryError`` are reported on stderr and
+        give status 1, usage errors (argparse's ``SystemExit``) status 2, Ctrl-C 130.
+
+    Examples
+    --------
+    >>> from pixelkit.cli import main
+    >>> pixelkit.write_ppm(pixelkit.Image(4, 3), tmp / "a.ppm")
+    >>> main(["info", f"{tmp}/a.ppm"])
+    /.../a.ppm: PPM P6, 4x3, maxval 255, 47 bytes
+    0
+    >>> main(["convert", f"{tmp}/a.ppm", f"{tmp}/a.rgb"]), main(["info", f"{tmp}/a.rgb", "--size", "4x3"])
+    /.../a.rgb: raw, 36 bytes, fits 4x3 rgb24 exactly
+    (0, 0)
+    >>> main(["apply", "invert", f"{tmp}/a.ppm", "-o", f"{tmp}/inverted"])
+    0
+    >>> pixelkit.read_ppm(tmp / "inverted" / "a.ppm")[0, 0]
+    (255, 255, 255)
+    >>> main(["info", f"{tmp}/missing.ppm"])  # stderr: pixelkit: /.../missing.ppm: No such file or directory
+    1
+    """
     parser = build_parser()
     try:
         args, rest = parser.parse_known_args(argv)

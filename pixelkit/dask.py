@@ -235,7 +235,45 @@ def from_raw(
     ``offset + height * stride`` bytes.  ``chunks`` is ``"auto"`` (whole-row
     bands of Dask's ``array.chunk-size``, 128 MiB by default), a band size
     such as ``"64MiB"``, a number of rows per band, or ``(rows, columns)``
-    for tiles.
+    for tiles.  Each block is memory-mapped by the process that computes it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The raw file; on a cluster, visible to the workers under the same path.
+    width, height : int
+        The image's size in pixels.
+    stride : int, optional
+        Bytes from one row to the next (default ``width * 3``).
+    offset : int, optional
+        Bytes before the first row (a header to skip).
+    chunks : str, int or (int, int), optional
+        ``"auto"``, a band size, rows per band, or (rows, columns) tiles.
+
+    Returns
+    -------
+    dask.array.Array
+        ``(height, width, 3)`` uint8, lazy.
+
+    Raises
+    ------
+    FormatError
+        The file's size is not ``offset + height * stride``.
+    TypeError
+        A size is not an integer.
+    ValueError
+        A size out of range, a stride below ``width * 3`` or a negative offset.
+    OSError
+        The file does not exist.
+
+    Examples
+    --------
+    >>> np.arange(6 * 4 * 3, dtype=np.uint8).tofile(tmp / "scan.rgb")
+    >>> scan = pkd.from_raw(tmp / "scan.rgb", 4, 6, chunks=2)  # bands of 2 rows
+    >>> scan.shape, scan.chunks[0]
+    ((6, 4, 3), (2, 2, 2))
+    >>> scan[5, 3].compute().tolist()
+    [69, 70, 71]
     """
     name = os.fspath(path)
     w, h = dimension(width, "width"), dimension(height, "height")
@@ -276,6 +314,42 @@ def from_raw_frames(
     ``paths`` is one file of frames back to back (ffmpeg's ``-f rawvideo
     -pix_fmt rgb24`` output) or several such files (one or more frames each),
     in order.  Every file must hold a whole number of frames.
+
+    Parameters
+    ----------
+    paths : str, os.PathLike or iterable of them
+        One file of frames, or several in order.
+    width, height : int
+        The frame size in pixels.
+    frames_per_chunk : int, optional
+        Frames per block (default 1); about ten make Dask's per-task cost small for small frames.
+
+    Returns
+    -------
+    dask.array.Array
+        ``(N, height, width, 3)`` uint8, lazy.
+
+    Raises
+    ------
+    FormatError
+        A file does not hold a whole number of frames (or none).
+    TypeError
+        A path is not a str or os.PathLike of str, or a size is not an integer.
+    ValueError
+        No file, or a size out of range.
+    OSError
+        A file does not exist.
+
+    Examples
+    --------
+    >>> frames = np.zeros((5, 2, 4, 3), np.uint8)
+    >>> frames[::2] = 255
+    >>> frames.tofile(tmp / "clip.rgb")
+    >>> clip = pkd.from_raw_frames(tmp / "clip.rgb", 4, 2, frames_per_chunk=2)
+    >>> clip.shape, clip.chunks[0]
+    ((5, 2, 4, 3), (2, 2, 1))
+    >>> pkd.to_gray(clip)[:, 0, 0].compute().tolist()
+    [255, 0, 255, 0, 255]
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     per_chunk = dimension(frames_per_chunk, "frames_per_chunk")
@@ -472,13 +546,66 @@ def _probe() -> Image:
 
 
 def invert(images: Images) -> da.Array:
-    """``255 - v`` for every sample (:func:`pixelkit.invert` per block)."""
+    """``255 - v`` for every sample (:func:`pixelkit.invert` per block).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+
+    Examples
+    --------
+    >>> pkd.invert(np.zeros((2, 3, 3), np.uint8)).compute()[0, 0].tolist()
+    [255, 255, 255]
+    """
     x = _rgb(images)
     return _lazy(x.map_blocks(_invert_block, dtype=np.uint8, meta=_meta(x.ndim)))
 
 
 def apply_lut(images: Images, lut: NDArray[np.uint8]) -> da.Array:
-    """``lut[v]`` per sample; a ``(3, 256)`` lut has one table per channel (:func:`pixelkit.apply_lut`)."""
+    """``lut[v]`` per sample; a ``(3, 256)`` lut has one table per channel (:func:`pixelkit.apply_lut`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+    lut : numpy.ndarray
+        uint8 of shape ``(256,)`` or ``(3, 256)``.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+    TypeError
+        ``lut`` is not a uint8 array (checked at once, before any block is computed).
+    ValueError
+        ``lut`` has another shape.
+
+    Examples
+    --------
+    >>> lut = np.full(256, 7, np.uint8)
+    >>> pkd.apply_lut(np.zeros((2, 3, 3), np.uint8), lut).compute()[1, 2].tolist()
+    [7, 7, 7]
+    """
     x = _rgb(images)
     ops.apply_lut(_probe(), lut)
     table = np.ascontiguousarray(lut)
@@ -486,18 +613,101 @@ def apply_lut(images: Images, lut: NDArray[np.uint8]) -> da.Array:
 
 
 def adjust(images: Images, brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> da.Array:
-    """Brightness, contrast and gamma through one lookup table (:func:`pixelkit.adjust`)."""
+    """Brightness, contrast and gamma through one lookup table (:func:`pixelkit.adjust`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+    brightness, contrast, gamma : float, optional
+        As for :func:`pixelkit.adjust`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+    TypeError
+        A parameter is not a number.
+    ValueError
+        A parameter is not finite, ``contrast < 0`` or ``gamma <= 0``.
+
+    Examples
+    --------
+    >>> pkd.adjust(np.full((2, 2, 3), 128, np.uint8), gamma=2.0).compute()[0, 0].tolist()
+    [181, 181, 181]
+    """
     return apply_lut(images, ops.adjust_lut(brightness, contrast, gamma))
 
 
 def swap_rb(images: Images) -> da.Array:
-    """RGB to BGR and back (:func:`pixelkit.swap_rb`)."""
+    """RGB to BGR and back (:func:`pixelkit.swap_rb`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+
+    Examples
+    --------
+    >>> a = np.zeros((2, 2, 3), np.uint8)
+    >>> a[..., 0] = 9
+    >>> pkd.swap_rb(a).compute()[0, 0].tolist()
+    [0, 0, 9]
+    """
     x = _rgb(images)
     return _lazy(x.map_blocks(_swap_block, dtype=np.uint8, meta=_meta(x.ndim)))
 
 
 def fill(images: Images, color: Color) -> da.Array:
-    """An array shaped and chunked like ``images`` with every pixel ``color`` (images are not read)."""
+    """An array shaped and chunked like ``images`` with every pixel ``color`` (images are not read).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+    color : sequence of three ints
+        (r, g, b), each 0..255.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+    TypeError
+        ``color`` is not three integers.
+    ValueError
+        A channel of ``color`` is outside 0..255.
+
+    Examples
+    --------
+    >>> pkd.fill(np.zeros((2, 2, 3), np.uint8), (1, 2, 3)).compute()[1, 1].tolist()
+    [1, 2, 3]
+    """
     x = _rgb(images)
     rgb = pixel_color(color)
     shape_only = _da.empty(x.shape, chunks=x.chunks, dtype=np.uint8)
@@ -505,7 +715,33 @@ def fill(images: Images, color: Color) -> da.Array:
 
 
 def blend(a: Images, b: Images, alpha: float) -> da.Array:
-    """``a * (1 - alpha) + b * alpha`` (:func:`pixelkit.blend`); ``a`` and ``b`` have the same shape."""
+    """``a * (1 - alpha) + b * alpha`` (:func:`pixelkit.blend`); ``a`` and ``b`` have the same shape.
+
+    Parameters
+    ----------
+    a, b : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, of the same shape (``b`` is rechunked like ``a``).
+    alpha : float
+        The weight of ``b``, from 0 to 1.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``a``.
+
+    Raises
+    ------
+    TypeError
+        ``a`` or ``b`` is not a uint8 dask or numpy array, or ``alpha`` is not a number.
+    ValueError
+        The shapes differ or are not RGB images, or ``alpha`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> white = np.full((2, 2, 3), 255, np.uint8)
+    >>> pkd.blend(np.zeros_like(white), white, 0.25).compute()[0, 0].tolist()
+    [64, 64, 64]
+    """
     first, second = _rgb(a, "a"), _rgb(b, "b")
     if first.shape != second.shape:
         raise ValueError(f"blend needs arrays of the same shape, got {first.shape} and {second.shape}")
@@ -517,7 +753,32 @@ def blend(a: Images, b: Images, alpha: float) -> da.Array:
 
 
 def to_gray(images: Images) -> da.Array:
-    """BT.601 luma, ``(H, W)`` or ``(N, H, W)`` uint8 (:func:`pixelkit.to_gray`)."""
+    """BT.601 luma, ``(H, W)`` or ``(N, H, W)`` uint8 (:func:`pixelkit.to_gray`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy luma planes, without the channel axis.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+
+    Examples
+    --------
+    >>> a = np.zeros((2, 2, 3), np.uint8)
+    >>> a[..., 0] = 255
+    >>> pkd.to_gray(a).compute().tolist()
+    [[76, 76], [76, 76]]
+    """
     x = _rgb(images)
     return _lazy(x.map_blocks(_gray_block, drop_axis=x.ndim - 1, dtype=np.uint8, meta=_meta(x.ndim - 1)))
 
@@ -528,7 +789,39 @@ def to_tensor(
     std: Sequence[SupportsFloat] = (1.0, 1.0, 1.0),
     layout: TensorLayout = "CHW",
 ) -> da.Array:
-    """``(x / 255 - mean) / std`` as float32: ``(3, H, W)`` / ``(N, 3, H, W)`` for CHW, else channels last."""
+    """``(x / 255 - mean) / std`` as float32: ``(3, H, W)`` / ``(N, 3, H, W)`` for CHW, else channels last.
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+    mean, std : sequence of three floats, optional
+        Per channel, as for :func:`pixelkit.to_tensor`.
+    layout : {"CHW", "HWC"}, optional
+        Channels first (default) or last.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy float32 tensors.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+    TypeError
+        A mean or std is not a number.
+    ValueError
+        A zero or non-finite ``std``, or an unknown ``layout``.
+
+    Examples
+    --------
+    >>> batch = pkd.to_tensor(np.full((4, 2, 3, 3), 255, np.uint8), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    >>> batch.shape, batch.dtype, float(batch.max().compute())
+    ((4, 3, 2, 3), dtype('float32'), 1.0)
+    """
     x = _rgb(images)
     ops.to_tensor(_probe(), mean, std, layout)
     means = tuple(float(m) for m in mean)
@@ -545,28 +838,134 @@ def to_tensor(
 
 
 def flip_vertical(images: Images) -> da.Array:
-    """Top to bottom, like ``np.flipud`` on each image (:func:`pixelkit.flip_vertical`)."""
+    """Top to bottom, like ``np.flipud`` on each image (:func:`pixelkit.flip_vertical`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result; its blocks are the source's, rearranged.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    >>> x = pkd.flip_vertical(da.from_array(a, chunks=(2, 3, 3)))
+    >>> np.array_equal(x.compute(), np.flipud(a))
+    True
+    """
     x = _rgb(images)
     view = x[..., ::-1, :, :]
     return _lazy(view.map_blocks(_flip_vertical_block, dtype=np.uint8, meta=_meta(x.ndim)))
 
 
 def flip_horizontal(images: Images) -> da.Array:
-    """Left to right, like ``np.fliplr`` on each image (:func:`pixelkit.flip_horizontal`)."""
+    """Left to right, like ``np.fliplr`` on each image (:func:`pixelkit.flip_horizontal`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result; its blocks are the source's, rearranged.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    >>> x = pkd.flip_horizontal(da.from_array(a, chunks=(2, 3, 3)))
+    >>> np.array_equal(x.compute(), np.fliplr(a))
+    True
+    """
     x = _rgb(images)
     view = x[..., ::-1, :]
     return _lazy(view.map_blocks(_flip_horizontal_block, dtype=np.uint8, meta=_meta(x.ndim)))
 
 
 def transpose(images: Images) -> da.Array:
-    """x and y swapped in each image (:func:`pixelkit.transpose`)."""
+    """x and y swapped in each image (:func:`pixelkit.transpose`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy ``(W, H, 3)`` (or ``(N, W, H, 3)``) result.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    >>> np.array_equal(pkd.transpose(da.from_array(a, chunks=(2, 3, 3))).compute(), a.transpose(1, 0, 2))
+    True
+    """
     x = _rgb(images)
     view = _da.swapaxes(x, -3, -2)
     return _lazy(view.map_blocks(_transpose_block, dtype=np.uint8, meta=_meta(x.ndim)))
 
 
 def rotate90(images: Images, k: SupportsIndex = 1) -> da.Array:
-    """``k`` counter-clockwise quarter turns of each image, like ``np.rot90`` (:func:`pixelkit.rotate90`)."""
+    """``k`` counter-clockwise quarter turns of each image, like ``np.rot90`` (:func:`pixelkit.rotate90`).
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+    k : int, optional
+        Quarter turns counter-clockwise (default 1).
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+    TypeError
+        ``k`` is not an integer.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    >>> np.array_equal(pkd.rotate90(da.from_array(a, chunks=(2, 3, 3)), 3).compute(), np.rot90(a, 3))
+    True
+    """
     if isinstance(k, bool) or not hasattr(k, "__index__"):
         raise TypeError(f"k must be an integer, got {type(k).__name__}")
     turns = operator.index(k) % 4
@@ -591,9 +990,37 @@ def _assemble(tiles: list[list[Any]]) -> da.Array:
 def paste(dst: Images, src: Images, x: SupportsIndex, y: SupportsIndex) -> da.Array:
     """``dst`` with ``src`` copied in at (x, y), clipped (:func:`pixelkit.paste`).
 
-    ``src`` is one image, pasted into every frame when ``dst`` holds frames,
-    or as many frames as ``dst``.  Blocks that ``src`` does not reach are
-    passed through untouched.
+    Blocks that ``src`` does not reach are passed through untouched.
+
+    Parameters
+    ----------
+    dst : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8.
+    src : dask.array.Array or numpy.ndarray
+        One ``(h, w, 3)`` image, pasted into every frame when ``dst`` holds frames,
+        or as many frames as ``dst``.
+    x, y : int
+        Where ``src``'s top-left pixel goes; may be negative or beyond ``dst``.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``dst``.
+
+    Raises
+    ------
+    TypeError
+        ``dst`` or ``src`` is not a uint8 dask or numpy array, or ``x`` or ``y`` is not an integer.
+    ValueError
+        Shapes that are not RGB images, or frames of ``src`` that do not match ``dst``'s.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> canvas = da.zeros((4, 6, 3), dtype=np.uint8, chunks=(2, 3, 3))
+    >>> out = pkd.paste(canvas, np.full((2, 2, 3), 9, np.uint8), x=2, y=1).compute()
+    >>> out[:, :, 0].tolist()
+    [[0, 0, 0, 0, 0, 0], [0, 0, 9, 9, 0, 0], [0, 0, 9, 9, 0, 0], [0, 0, 0, 0, 0, 0]]
     """
     base, piece = _rgb(dst, "dst"), _rgb(src, "src")
     left, top = operator.index(x), operator.index(y)
@@ -657,6 +1084,35 @@ def resize(images: Images, width: SupportsIndex, height: SupportsIndex, method: 
     just the source pixels that the whole-image resize reads for it
     (:func:`pixelkit.ops.resize_source`), so the result equals the
     whole-image result pixel for pixel.
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8.
+    width, height : int
+        The size of each result image.
+    method : {"bilinear", "nearest", "area"}, optional
+        As for :func:`pixelkit.resize`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy resized images.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array, or a size is not an integer.
+    ValueError
+        Not RGB images, unknown chunk sizes, a size out of range, or an unknown ``method``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    >>> tiled = pkd.resize(da.from_array(a, chunks=(16, 16, 3)), 25, 17, "area")
+    >>> np.array_equal(tiled.compute(), pixelkit.resize(a, 25, 17, "area").array)
+    True
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     x = _rgb(images)
@@ -722,7 +1178,39 @@ def _with_halo(x: Any, block: Callable[..., NDArray[np.uint8]], reach: int, **pa
 
 
 def box_blur(images: Images, radius: SupportsIndex) -> da.Array:
-    """Mean over the (2 radius + 1)^2 square (:func:`pixelkit.box_blur`), equal to the whole-image result."""
+    """Mean over the (2 radius + 1)^2 square (:func:`pixelkit.box_blur`), equal to the whole-image result.
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+    radius : int
+        As for :func:`pixelkit.box_blur`; blocks take a halo of ``radius`` pixels from their neighbours.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+    TypeError
+        ``radius`` is not an integer.
+    ValueError
+        ``radius`` is out of range.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    >>> blurred = pkd.box_blur(da.from_array(a, chunks=(7, 8, 3)), 2)
+    >>> np.array_equal(blurred.compute(), pixelkit.box_blur(a, 2).array)
+    True
+    """
     x = _rgb(images)
     ops.box_blur(_probe(), radius)
     r = operator.index(radius)
@@ -730,7 +1218,40 @@ def box_blur(images: Images, radius: SupportsIndex) -> da.Array:
 
 
 def gaussian_blur(images: Images, sigma: float) -> da.Array:
-    """Gaussian blur (:func:`pixelkit.gaussian_blur`), equal to the whole-image result."""
+    """Gaussian blur (:func:`pixelkit.gaussian_blur`), equal to the whole-image result.
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+    sigma : float
+        As for :func:`pixelkit.gaussian_blur`; blocks take a halo of
+        :func:`pixelkit.ops.gaussian_radius` pixels from their neighbours.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked like ``images``.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+    TypeError
+        ``sigma`` is not a number.
+    ValueError
+        ``sigma`` is out of range or not finite.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    >>> blurred = pkd.gaussian_blur(da.from_array(a, chunks=(7, 8, 3)), 1.5)
+    >>> np.array_equal(blurred.compute(), pixelkit.gaussian_blur(a, 1.5).array)
+    True
+    """
     x = _rgb(images)
     reach = ops.gaussian_radius(sigma)
     return _with_halo(x, _gaussian_block, reach, sigma=float(sigma))
@@ -740,7 +1261,32 @@ def gaussian_blur(images: Images, sigma: float) -> da.Array:
 
 
 def histogram(images: Images) -> da.Array:
-    """Per-channel counts ``(3, 256) uint64`` over all pixels (and frames), as a tree reduction."""
+    """Per-channel counts ``(3, 256) uint64`` over all pixels (and frames), as a tree reduction.
+
+    Parameters
+    ----------
+    images : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` or ``(N, H, W, 3)`` uint8, e.g. from :func:`from_raw` or :func:`from_raw_frames`.
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy ``(3, 256)`` uint64 counts.
+
+    Raises
+    ------
+    TypeError
+        ``images`` is not a uint8 dask or numpy array.
+    ValueError
+        ``images`` is not ``(H, W, 3)`` or ``(N, H, W, 3)``, or its chunk sizes are unknown.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> counts = pkd.histogram(da.zeros((4, 2, 3, 3), dtype=np.uint8, chunks=(1, 2, 3, 3))).compute()
+    >>> counts.shape, int(counts[0, 0])
+    ((3, 256), 24)
+    """
     x = _rgb(images)
     per_block = x.map_blocks(
         _histogram_block,
@@ -836,6 +1382,32 @@ def to_raw(array: Images, path: StrPath, **compute: Any) -> None:
     file in ``path``'s directory, which replaces ``path`` once every block
     is written.  On any error ``path`` is untouched and the temporary file
     removed.  On a cluster the directory must be shared with the workers.
+
+    Parameters
+    ----------
+    array : dask.array.Array or numpy.ndarray
+        Any uint8 array; its bytes are written in C order.
+    path : str or os.PathLike
+        The file to create or replace.
+    **compute
+        Passed to ``dask.array.store`` (``scheduler=...`` and the like).
+
+    Raises
+    ------
+    TypeError
+        ``array`` is not a uint8 dask or numpy array.
+    ValueError
+        ``array``'s chunk sizes are unknown.
+    OSError
+        The file cannot be written (``path`` is left as it was).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> gray = pkd.to_gray(da.full((4, 6, 3), 255, dtype=np.uint8, chunks=(2, 3, 3)))
+    >>> pkd.to_raw(gray, tmp / "gray.raw", scheduler="threads")
+    >>> (tmp / "gray.raw").read_bytes() == bytes([255]) * 24
+    True
     """
     _store(_uint8(array, "array"), path, b"", **compute)
 
@@ -846,7 +1418,33 @@ def _netpbm_size(width: int, height: int) -> None:
 
 
 def to_ppm(image: Images, path: StrPath, **compute: Any) -> None:
-    """Write an ``(H, W, 3)`` uint8 array as a binary PPM (P6, maxval 255), block by block (see :func:`to_raw`)."""
+    """Write an ``(H, W, 3)`` uint8 array as a binary PPM (P6, maxval 255), block by block (see :func:`to_raw`).
+
+    Parameters
+    ----------
+    image : dask.array.Array or numpy.ndarray
+        ``(H, W, 3)`` uint8.
+    path : str or os.PathLike
+        The file to create or replace, atomically.
+    **compute
+        Passed to ``dask.array.store``.
+
+    Raises
+    ------
+    TypeError
+        ``image`` is not a uint8 dask or numpy array.
+    ValueError
+        Not ``(H, W, 3)``, a side above MAX_DIMENSION, or unknown chunk sizes.
+    OSError
+        The file cannot be written (``path`` is left as it was).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> pkd.to_ppm(da.zeros((4, 6, 3), dtype=np.uint8, chunks=(2, 3, 3)), tmp / "black.ppm")
+    >>> pixelkit.read_ppm(tmp / "black.ppm")
+    <pixelkit.Image 6x4 stride=18>
+    """
     x = _uint8(image, "image")
     if x.ndim != 3 or x.shape[-1] != 3:
         raise ValueError(f"to_ppm needs an (H, W, 3) array, got shape {x.shape}")
@@ -856,7 +1454,33 @@ def to_ppm(image: Images, path: StrPath, **compute: Any) -> None:
 
 
 def to_pgm(gray: Images, path: StrPath, **compute: Any) -> None:
-    """Write an ``(H, W)`` uint8 array as a binary PGM (P5, maxval 255), block by block (see :func:`to_raw`)."""
+    """Write an ``(H, W)`` uint8 array as a binary PGM (P5, maxval 255), block by block (see :func:`to_raw`).
+
+    Parameters
+    ----------
+    gray : dask.array.Array or numpy.ndarray
+        ``(H, W)`` uint8, e.g. from :func:`to_gray`.
+    path : str or os.PathLike
+        The file to create or replace, atomically.
+    **compute
+        Passed to ``dask.array.store``.
+
+    Raises
+    ------
+    TypeError
+        ``gray`` is not a uint8 dask or numpy array.
+    ValueError
+        Not ``(H, W)``, a side above MAX_DIMENSION, or unknown chunk sizes.
+    OSError
+        The file cannot be written (``path`` is left as it was).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> pkd.to_pgm(pkd.to_gray(da.zeros((4, 6, 3), dtype=np.uint8, chunks=(2, 3, 3))), tmp / "black.pgm")
+    >>> pixelkit.read_pgm(tmp / "black.pgm").shape
+    (4, 6)
+    """
     x = _uint8(gray, "gray")
     if x.ndim != 2:
         raise ValueError(f"to_pgm needs an (H, W) array, got shape {x.shape}")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 MAX_DIMENSION: int = lib.PK_MAX_DIMENSION
-"""Largest width or height of an image, in pixels."""
+"""Largest width or height of an image, in pixels (2**20): larger sizes raise ValueError."""
 
 Color = Sequence[SupportsIndex]
 
@@ -143,8 +143,44 @@ class Image:
     """An RGB image of ``pixel_t`` (3 bytes per pixel) usable from C and numpy.
 
     ``Image(width, height)`` allocates a zeroed image in C memory;
-    ``fill=(r, g, b)`` sets every pixel instead.  ``Image.from_array`` and
-    ``Image.from_buffer`` wrap existing memory without copying.
+    ``fill=(r, g, b)`` sets every pixel instead.  :meth:`from_array` and
+    :meth:`from_buffer` wrap existing memory without copying.  The memory
+    lives as long as anything can still reach it: the Image, a view from
+    :attr:`array` or :attr:`pixels`, or a :meth:`crop`.
+
+    ``img[y, x]`` reads a pixel as an ``(r, g, b)`` tuple and ``img[y, x] = (r, g, b)``
+    writes one (bounds-checked, ``IndexError`` outside; negative indices count
+    from the end); use :attr:`array` for slices.  ``np.asarray(img)`` is the
+    :attr:`array` view.
+
+    Parameters
+    ----------
+    width, height : int
+        The size in pixels, each from 1 to :data:`MAX_DIMENSION`.
+    fill : sequence of three ints, optional
+        An (r, g, b) colour, each 0..255, for every pixel (default: zeros).
+
+    Raises
+    ------
+    TypeError
+        ``width`` or ``height`` is not an integer, or ``fill`` is not a sequence of integers.
+    ValueError
+        A size outside 1..MAX_DIMENSION, or a channel of ``fill`` outside 0..255.
+    MemoryError
+        The system refuses the allocation.
+
+    Examples
+    --------
+    >>> img = pixelkit.Image(4, 2, fill=(255, 0, 0))
+    >>> img
+    <pixelkit.Image 4x2 stride=12>
+    >>> img[1, 3]
+    (255, 0, 0)
+    >>> img.array.shape
+    (2, 4, 3)
+    >>> img[-1, -1] = (0, 0, 9)
+    >>> np.asarray(img)[1, 3].tolist()
+    [0, 0, 9]
     """
 
     __slots__ = ("__weakref__", "_array", "_desc", "_height", "_mmap", "_width", "_writable")
@@ -235,6 +271,33 @@ class Image:
         Pixels must be 3 bytes apart and channels 1 byte apart; rows may be
         any number of bytes apart as long as they do not overlap (crops and
         padded rows work).  A read-only array gives a read-only Image.
+
+        Parameters
+        ----------
+        arr : numpy.ndarray
+            ``(H, W, 3)`` uint8, or ``(H, W)`` of :data:`PIXEL_DTYPE` records.
+
+        Returns
+        -------
+        Image
+            An Image over the array's memory; the Image keeps the array alive.
+
+        Raises
+        ------
+        TypeError
+            ``arr`` is not a numpy array.
+        ValueError
+            Another shape or dtype, or strides that are not pixels 3 bytes and channels 1 byte apart.
+
+        Examples
+        --------
+        >>> frame = np.zeros((4, 6, 3), np.uint8)
+        >>> img = pixelkit.Image.from_array(frame[1:3, 2:5])  # a crop: rows 18 bytes apart
+        >>> img
+        <pixelkit.Image 3x2 stride=18>
+        >>> img[0, 0] = (1, 2, 3)
+        >>> frame[1, 2].tolist()
+        [1, 2, 3]
         """
         if not isinstance(arr, np.ndarray):
             raise TypeError(
@@ -270,10 +333,37 @@ class Image:
     ) -> Image:
         """Wrap a buffer object (bytearray, mmap, memoryview, cffi memory) without copying.
 
-        ``stride`` is the number of bytes from one row to the next (default
-        ``width * 3``); the buffer must hold at least
-        ``(height - 1) * stride + width * 3`` bytes.  A read-only buffer
-        gives a read-only Image.
+        A read-only buffer (``bytes``, say) gives a read-only Image.
+
+        Parameters
+        ----------
+        buf : buffer
+            Any object with the buffer protocol, or cffi memory (a ``CData`` pointer or array).
+        width, height : int
+            The size in pixels.
+        stride : int, optional
+            Bytes from one row to the next (default ``width * 3``); the buffer
+            must hold at least ``(height - 1) * stride + width * 3`` bytes.
+
+        Returns
+        -------
+        Image
+            An Image over the buffer's memory; the Image keeps the buffer alive.
+
+        Raises
+        ------
+        TypeError
+            ``buf`` has no buffer protocol, or a size is not an integer.
+        ValueError
+            A size out of range, a stride below ``width * 3``, a buffer too small or not contiguous.
+
+        Examples
+        --------
+        >>> buf = bytearray(2 * 16)  # 2 rows of 5 pixels, padded to 16 bytes
+        >>> img = pixelkit.Image.from_buffer(buf, 5, 2, stride=16)
+        >>> img[1, 0] = (9, 8, 7)
+        >>> bytes(buf[16:19])
+        b'\\t\\x08\\x07'
         """
         w, h = dimension(width, "width"), dimension(height, "height")
         stride_bytes, _ = image_nbytes(w, h, stride)
@@ -312,6 +402,36 @@ class Image:
         first (another copy; RGBA drops alpha without compositing, as Pillow
         does).  Not a PIL image: TypeError.  Needs Pillow (ImportError
         otherwise); ``import pixelkit`` alone never imports it.
+
+        Parameters
+        ----------
+        pil_image : PIL.Image.Image
+            The Pillow image.
+        convert : bool, optional
+            Convert other modes to RGB first instead of refusing them.
+
+        Returns
+        -------
+        Image
+            A new contiguous Image.
+
+        Raises
+        ------
+        TypeError
+            ``pil_image`` is not a Pillow image.
+        ValueError
+            A mode other than RGB and ``convert`` is false.
+        ImportError
+            Pillow is not installed.
+
+        Examples
+        --------
+        >>> from PIL import Image as PILImage
+        >>> pil = PILImage.new("RGB", (3, 2), (10, 20, 30))
+        >>> pixelkit.Image.from_pil(pil)[1, 2]
+        (10, 20, 30)
+        >>> pixelkit.Image.from_pil(pil.convert("L"), convert=True)[0, 0]
+        (18, 18, 18)
         """
         from pixelkit import _pil
 
@@ -325,8 +445,23 @@ class Image:
         falls back to ``frombytes``.  This calls ``frombytes`` directly over
         this Image's memory (one pass, row stride honoured, no intermediate
         copy), so later changes to either image do not show in the other and
-        the PIL image does not keep this Image's memory alive.  Needs Pillow
-        (ImportError otherwise).
+        the PIL image does not keep this Image's memory alive.
+
+        Returns
+        -------
+        PIL.Image.Image
+            A new RGB-mode Pillow image.
+
+        Raises
+        ------
+        ImportError
+            Pillow is not installed.
+
+        Examples
+        --------
+        >>> pil = pixelkit.Image(3, 2, fill=(1, 2, 3)).to_pil()
+        >>> pil.mode, pil.size, pil.getpixel((2, 1))
+        ('RGB', (3, 2), (1, 2, 3))
         """
         from pixelkit import _pil
 
@@ -336,10 +471,12 @@ class Image:
 
     @property
     def width(self) -> int:
+        """Width in pixels."""
         return self._width
 
     @property
     def height(self) -> int:
+        """Height in pixels."""
         return self._height
 
     @property
@@ -359,6 +496,7 @@ class Image:
 
     @property
     def readonly(self) -> bool:
+        """True for an Image over read-only memory (``bytes``, a read-only array or map): kernels refuse to write it."""
         return not self._writable
 
     @property
@@ -420,7 +558,35 @@ class Image:
     # ---- derived images ---------------------------------------------------
 
     def crop(self, x: SupportsIndex, y: SupportsIndex, width: SupportsIndex, height: SupportsIndex) -> Image:
-        """The region ``width`` x ``height`` at (x, y), sharing this Image's memory."""
+        """The region ``width`` x ``height`` at (x, y), sharing this Image's memory.
+
+        Parameters
+        ----------
+        x, y : int
+            The region's top-left pixel.
+        width, height : int
+            The region's size; it must lie inside the image.
+
+        Returns
+        -------
+        Image
+            A view: writes to it change this Image (and the other way round).
+
+        Raises
+        ------
+        TypeError
+            A coordinate or size is not an integer.
+        ValueError
+            The region does not fit in the image.
+
+        Examples
+        --------
+        >>> img = pixelkit.Image(8, 6)
+        >>> pixelkit.fill(img.crop(2, 1, 3, 2), (255, 255, 255))
+        <pixelkit.Image 3x2 stride=24>
+        >>> img[1, 2], img[0, 2]
+        ((255, 255, 255), (0, 0, 0))
+        """
         left, top = operator.index(x), operator.index(y)
         w, h = dimension(width, "width"), dimension(height, "height")
         if left < 0 or top < 0 or left + w > self.width or top + h > self.height:
@@ -428,7 +594,19 @@ class Image:
         return Image._wrap(self._array[top : top + h, left : left + w], self._mmap)
 
     def copy(self) -> Image:
-        """A new image in fresh contiguous C memory with the same pixels."""
+        """A new image in fresh contiguous C memory with the same pixels.
+
+        Returns
+        -------
+        Image
+            A contiguous copy (``stride == width * 3``), writable even if this Image is not.
+
+        Examples
+        --------
+        >>> padded = pixelkit.Image.from_buffer(bytearray(32), 5, 2, stride=16)
+        >>> padded.copy().stride
+        15
+        """
         result = Image._empty(self.width, self.height)
         np.copyto(result._array, self._array)
         return result
@@ -436,7 +614,18 @@ class Image:
     # ---- memory-mapped images --------------------------------------------
 
     def flush(self) -> None:
-        """Write changes of a memory-mapped image to its file (no-op otherwise)."""
+        """Write changes of a memory-mapped image to its file (no-op otherwise).
+
+        Leaving a ``with`` block over the Image calls it too.
+
+        Examples
+        --------
+        >>> with pixelkit.open_raw(tmp / "zeros.rgb", 4, 2, mode="w+") as mapped:
+        ...     mapped[0, 0] = (7, 7, 7)
+        ...     mapped.flush()
+        >>> (tmp / "zeros.rgb").read_bytes()[:4]
+        b'\\x07\\x07\\x07\\x00'
+        """
         if self._mmap is not None and not self._mmap.closed and not self.readonly:
             self._mmap.flush()
 

@@ -5,13 +5,13 @@ written.  pixelkit keeps up to 8 recently freed large blocks so that a loop over
 frames of one size reuses memory that is already faulted in, but memory nobody
 reuses goes back to the operating system:
 
-- a block larger than :data:`BUFFER_CACHE_BLOCK_MAX` (64 MiB) is never cached,
+- a block larger than :data:`pixelkit.memory.BUFFER_CACHE_BLOCK_MAX` (64 MiB) is never cached,
   nor one larger than the cache's limit;
-- a cached block unused for about a second (:data:`BUFFER_CACHE_IDLE_SECONDS`) is
+- a cached block unused for about a second (:data:`pixelkit.memory.BUFFER_CACHE_IDLE_SECONDS`) is
   unmapped by a thread that sleeps until then, so a loop's memory comes back
   about a second after the loop ends;
-- :func:`release_memory` gives every cached block back at once, and
-  :func:`set_buffer_cache` changes the limit (``0`` disables the cache).
+- :func:`pixelkit.release_memory` gives every cached block back at once, and
+  :func:`pixelkit.set_buffer_cache` changes the limit (``0`` disables the cache).
 
 ``PIXELKIT_BUFFER_CACHE`` sets the limit at import: bytes, or a number with a
 binary suffix (``64M``, ``512MiB``, ``1G``); ``0`` disables the cache.
@@ -38,7 +38,7 @@ _SIZE_MAX = int(ffi.cast("size_t", -1))
 
 
 class BufferCacheInfo(NamedTuple):
-    """What :func:`buffer_cache_info` reports."""
+    """What :func:`pixelkit.buffer_cache_info` reports."""
 
     max_bytes: int  # the limit (0: the cache is disabled)
     block_max: int  # the largest block ever cached (0: this build has no cache)
@@ -61,7 +61,7 @@ def set_buffer_cache(max_bytes: int | None = None) -> int:
     ----------
     max_bytes : int or None
         The most bytes the cache may hold; ``0`` disables it (and frees what it holds), ``None``
-        restores the default, :data:`BUFFER_CACHE_DEFAULT` (256 MiB).  Blocks beyond a lower
+        restores the default, :data:`pixelkit.memory.BUFFER_CACHE_DEFAULT` (256 MiB).  Blocks beyond a lower
         limit are released at once.
 
     Returns

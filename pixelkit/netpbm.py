@@ -282,19 +282,99 @@ def _read_image(src: Source, kinds: dict[bytes, tuple[int, bool]], reader: str) 
 
 
 def read_ppm(src: Source) -> Image:
-    """Read a PPM image (``P6`` or ``P3``) from a path or a binary file object."""
+    """Read a PPM image (``P6`` or ``P3``) from a path or a binary file object.
+
+    Comments may stand between any header fields.  Samples of a maxval other
+    than 255 (1..65535) are rescaled as netpbm's tools do,
+    ``(v * 255 + maxval // 2) // maxval``.
+
+    Parameters
+    ----------
+    src : str, os.PathLike or binary file object
+        A path, or a file object or pipe positioned at the image (left after it).
+
+    Returns
+    -------
+    Image
+        A new contiguous Image.
+
+    Raises
+    ------
+    FormatError
+        Not a PPM (a PGM says so), a malformed header, a sample above maxval,
+        or fewer bytes than the header declares; the message gives the byte offset.
+    OSError
+        The file cannot be opened or read.
+
+    Examples
+    --------
+    >>> (tmp / "tiny.ppm").write_bytes(b"P3 2 1 255  255 0 0  0 0 255\\n")
+    29
+    >>> img = pixelkit.read_ppm(tmp / "tiny.ppm")
+    >>> img, img[0, 1]
+    (<pixelkit.Image 2x1 stride=6>, (0, 0, 255))
+    """
     header, flat = _read_image(src, _PPM_KINDS, "read_ppm (use read_pgm for greyscale)")
     return Image._from_flat(flat, header.width, header.height, header.width * 3)
 
 
 def read_pgm(src: Source) -> NDArray[np.uint8]:
-    """Read a PGM image (``P5`` or ``P2``) as an ``(H, W) uint8`` array."""
+    """Read a PGM image (``P5`` or ``P2``) as an ``(H, W) uint8`` array.
+
+    Maxvals other than 255 are rescaled as for :func:`read_ppm`.
+
+    Parameters
+    ----------
+    src : str, os.PathLike or binary file object
+        A path, or a file object or pipe positioned at the image.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new ``(H, W)`` uint8 array.
+
+    Raises
+    ------
+    FormatError
+        Not a PGM (a PPM says so), a malformed header, a sample above maxval, or a truncated file.
+    OSError
+        The file cannot be opened or read.
+
+    Examples
+    --------
+    >>> import io
+    >>> pixelkit.read_pgm(io.BytesIO(b"P2\\n# a comment\\n3 1\\n15\\n0 8 15\\n")).tolist()
+    [[0, 136, 255]]
+    """
     header, flat = _read_image(src, _PGM_KINDS, "read_pgm (use read_ppm for colour)")
     return flat.reshape(header.height, header.width)
 
 
 def write_ppm(img: Image | NDArray[Any], dst: Source) -> None:
-    """Write a binary PPM (``P6``, maxval 255); atomic when ``dst`` is a path."""
+    """Write a binary PPM (``P6``, maxval 255); atomic when ``dst`` is a path.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The image: an Image or an ``(H, W, 3) uint8`` array.
+    dst : str, os.PathLike or binary file object
+        A path (the old or the complete new file, never part of it), or a file object.
+
+    Raises
+    ------
+    TypeError
+        ``img`` is neither an Image nor an array.
+    ValueError
+        ``img`` is an array of another shape or dtype.
+    OSError
+        The file cannot be written (the old file, if any, is kept).
+
+    Examples
+    --------
+    >>> pixelkit.write_ppm(pixelkit.Image(2, 1, fill=(255, 0, 0)), tmp / "red.ppm")
+    >>> (tmp / "red.ppm").read_bytes()
+    b'P6\\n2 1\\n255\\n\\xff\\x00\\x00\\xff\\x00\\x00'
+    """
     image = as_image(img)
     header = b"P6\n%d %d\n255\n" % (image.width, image.height)
 
@@ -306,7 +386,31 @@ def write_ppm(img: Image | NDArray[Any], dst: Source) -> None:
 
 
 def write_pgm(gray: NDArray[np.uint8], dst: Source) -> None:
-    """Write an ``(H, W) uint8`` array as a binary PGM (``P5``, maxval 255); atomic for paths."""
+    """Write an ``(H, W) uint8`` array as a binary PGM (``P5``, maxval 255); atomic for paths.
+
+    Parameters
+    ----------
+    gray : numpy.ndarray
+        ``(H, W)`` uint8 samples, e.g. from :func:`pixelkit.to_gray`.
+    dst : str, os.PathLike or binary file object
+        A path (written atomically) or a file object.
+
+    Raises
+    ------
+    TypeError
+        ``gray`` is not a uint8 numpy array.
+    ValueError
+        ``gray`` is not two-dimensional, or a side is outside 1..MAX_DIMENSION.
+    OSError
+        The file cannot be written (the old file, if any, is kept).
+
+    Examples
+    --------
+    >>> gray = pixelkit.to_gray(pixelkit.Image(3, 2, fill=(255, 255, 255)))
+    >>> pixelkit.write_pgm(gray, tmp / "white.pgm")
+    >>> pixelkit.read_pgm(tmp / "white.pgm").tolist()
+    [[255, 255, 255], [255, 255, 255]]
+    """
     if not isinstance(gray, np.ndarray):
         raise TypeError(f"write_pgm needs an (H, W) uint8 numpy array, got {type(gray).__name__}")
     if gray.dtype != np.uint8:

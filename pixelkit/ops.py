@@ -38,7 +38,9 @@ _RESIZE_METHODS = {
     "area": lib.PK_RESIZE_AREA,
 }
 MAX_BLUR_RADIUS: int = lib.PK_MAX_BLUR_RADIUS
+"""Largest radius of :func:`~pixelkit.box_blur`."""
 MAX_GAUSSIAN_SIGMA: int = lib.PK_MAX_GAUSSIAN_SIGMA
+"""Largest sigma of :func:`~pixelkit.gaussian_blur`."""
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -99,7 +101,33 @@ def _unary(op: str, call: Any, img: ImageLike, out: ImageLike | None, *args: Any
 
 
 def fill(img: ImageOrArray, color: Color) -> ImageOrArray:
-    """Set every pixel of ``img`` to ``color`` (r, g, b); returns ``img``."""
+    """Set every pixel of ``img`` to ``color`` (r, g, b).
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The image to fill in place: an Image or an ``(H, W, 3) uint8`` array.
+    color : sequence of three ints
+        (r, g, b), each 0..255.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        ``img`` itself.
+
+    Raises
+    ------
+    TypeError
+        ``img`` is neither an Image nor an array, or ``color`` is not three integers.
+    ValueError
+        ``img`` is read-only, or a channel of ``color`` is outside 0..255.
+
+    Examples
+    --------
+    >>> frame = np.zeros((2, 3, 3), np.uint8)
+    >>> pixelkit.fill(frame, (255, 128, 0))[1, 2].tolist()
+    [255, 128, 0]
+    """
     image = as_image(img)
     r, g, b = pixel_color(color)
     if image.readonly:
@@ -109,7 +137,35 @@ def fill(img: ImageOrArray, color: Color) -> ImageOrArray:
 
 
 def invert(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """``255 - v`` for every sample."""
+    """``255 - v`` for every sample.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+
+    Examples
+    --------
+    >>> pixelkit.invert(np.zeros((2, 3, 3), np.uint8)).array[0, 0].tolist()
+    [255, 255, 255]
+    >>> img = pixelkit.Image(3, 2, fill=(0, 100, 255))
+    >>> pixelkit.invert(img, out=img)[0, 0]  # in place
+    (255, 155, 0)
+    """
     return _unary("invert", lib.pk_invert, img, out)  # type: ignore[no-any-return]
 
 
@@ -128,6 +184,41 @@ def apply_lut(img: ImageLike, lut: NDArray[np.uint8], out: ImageOrArray | None =
 
     The same as numpy's ``lut[arr]`` (shared table) or
     ``lut[np.arange(3), arr]`` (one table per channel).
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    lut : numpy.ndarray
+        uint8 of shape ``(256,)`` (one table for all channels) or ``(3, 256)`` (one per channel);
+        read as it was before the call even if ``out`` overlaps it.
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+    TypeError
+        ``lut`` is not a uint8 array.
+    ValueError
+        ``lut`` has another shape.
+
+    Examples
+    --------
+    >>> lut = (255 - np.arange(256)).astype(np.uint8)
+    >>> pixelkit.apply_lut(pixelkit.Image(2, 2, fill=(0, 1, 2)), lut)[0, 0]
+    (255, 254, 253)
+    >>> per_channel = np.stack([np.arange(256), np.zeros(256), np.full(256, 9)]).astype(np.uint8)
+    >>> pixelkit.apply_lut(pixelkit.Image(2, 2, fill=(5, 6, 7)), per_channel)[0, 0]
+    (5, 0, 9)
     """
     table = _lut_array(lut)
     src = as_image(img)
@@ -137,7 +228,30 @@ def apply_lut(img: ImageLike, lut: NDArray[np.uint8], out: ImageOrArray | None =
 
 
 def adjust_lut(brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> NDArray[np.uint8]:
-    """The lookup table of :func:`adjust` (numpy float64, the documented formula)."""
+    """The lookup table of :func:`~pixelkit.adjust` (computed in numpy float64, the documented formula).
+
+    Parameters
+    ----------
+    brightness, contrast, gamma : float, optional
+        As for :func:`pixelkit.adjust`.
+
+    Returns
+    -------
+    numpy.ndarray
+        A ``(256,)`` uint8 table.
+
+    Raises
+    ------
+    TypeError
+        A parameter is not a number.
+    ValueError
+        A parameter is not finite, ``contrast < 0`` or ``gamma <= 0``.
+
+    Examples
+    --------
+    >>> pixelkit.ops.adjust_lut(contrast=2.0)[[0, 64, 128, 192, 255]].tolist()
+    [0, 0, 129, 255, 255]
+    """
     brightness = _finite(brightness, "brightness")
     contrast = _finite(contrast, "contrast")
     gamma = _finite(gamma, "gamma")
@@ -165,14 +279,75 @@ def adjust(
         v = clip((v - 0.5) * contrast + 0.5 + brightness, 0, 1) ** (1 / gamma)
         result = floor(255 * v + 0.5)
 
-    ``brightness`` shifts (-1..1 spans black to white), ``contrast`` >= 0
-    scales around mid-grey, ``gamma`` > 0 brightens mid-tones above 1.
+    The table is :func:`pixelkit.ops.adjust_lut`.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    brightness : float, optional
+        Added to ``v``: -1..1 spans black to white (default 0).
+    contrast : float, optional
+        >= 0, scales around mid-grey (default 1).
+    gamma : float, optional
+        > 0; above 1 brightens mid-tones (default 1).
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+    TypeError
+        A parameter is not a number.
+    ValueError
+        A parameter is not finite, ``contrast < 0`` or ``gamma <= 0``.
+
+    Examples
+    --------
+    >>> img = pixelkit.Image(2, 1, fill=(0, 128, 255))
+    >>> pixelkit.adjust(img, brightness=0.1)[0, 0]
+    (26, 154, 255)
+    >>> pixelkit.adjust(img, gamma=2.0)[0, 0]
+    (0, 181, 255)
     """
     return apply_lut(img, adjust_lut(brightness, contrast, gamma), out=out)
 
 
 def swap_rb(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """RGB to BGR (and back): ``arr[..., ::-1]``."""
+    """RGB to BGR (and back): ``arr[..., ::-1]``.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+
+    Examples
+    --------
+    >>> pixelkit.swap_rb(pixelkit.Image(2, 2, fill=(1, 2, 3)))[0, 0]
+    (3, 2, 1)
+    """
     return _unary("swap_rb", lib.pk_swap_rb, img, out)  # type: ignore[no-any-return]
 
 
@@ -181,6 +356,39 @@ def blend(a: ImageLike, b: ImageLike, alpha: float, out: ImageOrArray | None = N
 
     Computed in 15-bit fixed point, within one level of OpenCV's
     ``addWeighted(a, 1 - alpha, b, alpha, 0)``.
+
+    Parameters
+    ----------
+    a : Image or numpy.ndarray
+        The first image: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    b : Image or numpy.ndarray
+        The second image, of the same size as ``a``.
+    alpha : float
+        The weight of ``b``, from 0 to 1.
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+    TypeError
+        ``alpha`` is not a number.
+    ValueError
+        ``a`` and ``b`` differ in size, or ``alpha`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> black, white = pixelkit.Image(2, 2), pixelkit.Image(2, 2, fill=(255, 255, 255))
+    >>> pixelkit.blend(black, white, 0.25)[0, 0]
+    (64, 64, 64)
     """
     first, second = as_image(a, "a"), as_image(b, "b")
     weight = _finite(alpha, "alpha")
@@ -221,6 +429,30 @@ def to_gray(img: ImageLike, out: NDArray[np.uint8] | None = None) -> NDArray[np.
 
     Exactly ``(19595 R + 38470 G + 7471 B + 0x8000) >> 16``, the formula of
     Pillow's ``convert("L")``.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array.
+    out : numpy.ndarray, optional
+        A writable ``(H, W)`` uint8 array with adjacent samples to write the result to.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new ``(H, W)`` uint8 array, or ``out``.
+
+    Raises
+    ------
+    TypeError
+        ``img`` is neither an Image nor an array, or ``out`` is not a uint8 array.
+    ValueError
+        ``out`` has another shape, is read-only or has non-adjacent samples.
+
+    Examples
+    --------
+    >>> pixelkit.to_gray(pixelkit.Image(3, 2, fill=(255, 0, 0))).tolist()
+    [[76, 76, 76], [76, 76, 76]]
     """
     src = img if isinstance(img, Image) else as_image(img)
     width, height = src._width, src._height
@@ -250,8 +482,42 @@ def to_tensor(
 
     Computed as ``x * scale + bias`` with ``scale = 1 / (255 std)`` and
     ``bias = -mean / std`` in float32: within a few units in the last place
-    of the exact value.  ``out`` may be any float32 array of the result's
-    shape whose innermost axis is contiguous (e.g. ``batch[i]``).
+    of the exact value.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array.
+    mean, std : sequence of three floats, optional
+        Per channel (r, g, b); ``std`` must not contain zeros.
+    layout : {"CHW", "HWC"}, optional
+        Channels first (default, as PyTorch wants) or last.
+    out : numpy.ndarray, optional
+        A float32 array of the result's shape whose innermost axis is contiguous (e.g. ``batch[i]``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A new float32 array, or ``out``.
+
+    Raises
+    ------
+    TypeError
+        ``img`` is neither an Image nor an array, a mean or std is not a number, or ``out`` is not float32.
+    ValueError
+        A zero or non-finite ``std``, an unknown ``layout``, or an ``out`` of another shape, read-only,
+        misaligned or with non-contiguous rows.
+
+    Examples
+    --------
+    >>> img = pixelkit.Image(4, 2, fill=(255, 0, 51))
+    >>> t = pixelkit.to_tensor(img, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    >>> t.shape, t.dtype, [round(float(v), 3) for v in t[:, 0, 0]]
+    ((3, 2, 4), dtype('float32'), [1.0, -1.0, -0.6])
+    >>> batch = np.empty((8, 2, 4, 3), np.float32)
+    >>> _ = pixelkit.to_tensor(img, layout="HWC", out=batch[0])
+    >>> [round(float(v), 3) for v in batch[0, 0, 0]]
+    [1.0, 0.0, 0.2]
     """
     src = as_image(img)
     means, stds = _three(mean, "mean"), _three(std, "std")
@@ -310,17 +576,97 @@ def to_tensor(
 
 
 def flip_horizontal(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """Mirror left to right: ``np.fliplr``."""
+    """Mirror left to right: ``np.fliplr``.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+
+    Examples
+    --------
+    >>> a = np.arange(18, dtype=np.uint8).reshape(2, 3, 3)
+    >>> np.array_equal(pixelkit.flip_horizontal(a).array, np.fliplr(a))
+    True
+    """
     return _unary("flip_horizontal", lib.pk_flip_horizontal, img, out)  # type: ignore[no-any-return]
 
 
 def flip_vertical(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """Mirror top to bottom: ``np.flipud``."""
+    """Mirror top to bottom: ``np.flipud``.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+
+    Examples
+    --------
+    >>> a = np.arange(18, dtype=np.uint8).reshape(2, 3, 3)
+    >>> np.array_equal(pixelkit.flip_vertical(a).array, np.flipud(a))
+    True
+    """
     return _unary("flip_vertical", lib.pk_flip_vertical, img, out)  # type: ignore[no-any-return]
 
 
 def transpose(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """Swap x and y: ``np.transpose(arr, (1, 0, 2))``."""
+    """Swap x and y: ``np.transpose(arr, (1, 0, 2))``.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of shape ``(W, H, 3)``.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+
+    Examples
+    --------
+    >>> a = np.arange(18, dtype=np.uint8).reshape(2, 3, 3)
+    >>> pixelkit.transpose(a)
+    <pixelkit.Image 2x3 stride=6>
+    >>> np.array_equal(pixelkit.transpose(a).array, a.transpose(1, 0, 2))
+    True
+    """
     src = as_image(img)
     dst = _output(out, src.height, src.width, "transpose")
     _run("transpose", lib.pk_transpose, src, dst, in_place=False)
@@ -328,7 +674,37 @@ def transpose(img: ImageLike, out: ImageOrArray | None = None) -> Image | ImageO
 
 
 def rotate90(img: ImageLike, k: SupportsIndex = 1, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """``k`` counter-clockwise quarter turns (any integer): ``np.rot90(arr, k)``."""
+    """``k`` counter-clockwise quarter turns (any integer): ``np.rot90(arr, k)``.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    k : int, optional
+        Quarter turns counter-clockwise (default 1); negative turns clockwise.
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+    TypeError
+        ``k`` is not an integer.
+
+    Examples
+    --------
+    >>> a = np.arange(18, dtype=np.uint8).reshape(2, 3, 3)
+    >>> all(np.array_equal(pixelkit.rotate90(a, k).array, np.rot90(a, k)) for k in range(-1, 5))
+    True
+    """
     if isinstance(k, bool) or not hasattr(k, "__index__"):
         raise TypeError(f"k must be an integer, got {type(k).__name__}")
     turns = operator.index(k) % 4
@@ -342,8 +718,34 @@ def rotate90(img: ImageLike, k: SupportsIndex = 1, out: ImageOrArray | None = No
 def paste(dst: ImageOrArray, src: ImageLike, x: SupportsIndex, y: SupportsIndex) -> ImageOrArray:
     """Copy ``src`` into ``dst`` with its top-left corner at (x, y), clipped to ``dst``.
 
-    ``x`` and ``y`` may be negative or beyond ``dst``; the part of ``src``
-    that falls outside is dropped.  Returns ``dst``.
+    Parameters
+    ----------
+    dst : Image or numpy.ndarray
+        The image written to, in place.
+    src : Image or numpy.ndarray
+        The image copied.
+    x, y : int
+        Where ``src``'s top-left pixel goes; may be negative or beyond ``dst``:
+        the part of ``src`` that falls outside is dropped.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        ``dst`` itself.
+
+    Raises
+    ------
+    TypeError
+        ``dst`` or ``src`` is neither an Image nor an array, or ``x`` or ``y`` is not an integer.
+    ValueError
+        ``dst`` is read-only.
+
+    Examples
+    --------
+    >>> canvas = np.zeros((3, 4, 3), np.uint8)
+    >>> _ = pixelkit.paste(canvas, pixelkit.Image(2, 2, fill=(9, 9, 9)), x=3, y=-1)
+    >>> canvas[:, :, 0].tolist()
+    [[0, 0, 0, 9], [0, 0, 0, 0], [0, 0, 0, 0]]
     """
     target, source = as_image(dst, "dst"), as_image(src, "src")
     left, top = operator.index(x), operator.index(y)
@@ -370,6 +772,38 @@ def resize(
 
     ``"nearest"`` equals ``INTER_NEAREST`` exactly; ``"bilinear"``
     (``INTER_LINEAR``) and ``"area"`` (``INTER_AREA``) agree within one level.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array.
+    width, height : int
+        The result's size.
+    method : {"bilinear", "nearest", "area"}, optional
+        The interpolation (default ``"bilinear"``); ``"area"`` is the one for shrinking.
+    out : Image or numpy.ndarray, optional
+        Where to write the result, of shape ``(height, width, 3)``.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an array, or a size is not an integer.
+    ValueError
+        A size out of range, an unknown ``method``, or an ``out`` of another shape or read-only.
+
+    Examples
+    --------
+    >>> img = pixelkit.Image(4, 4)
+    >>> img.array[:, 2:] = 200
+    >>> pixelkit.resize(img, 2, 2, method="area").array[:, :, 0].tolist()
+    [[0, 200], [0, 200]]
+    >>> pixelkit.resize(img, 8, 6, method="nearest")
+    <pixelkit.Image 8x6 stride=24>
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     if method not in _RESIZE_METHODS:
@@ -382,7 +816,20 @@ def resize(
 
 
 class Rect(NamedTuple):
-    """A rectangle of pixels inside a larger image: top-left corner and size."""
+    """A rectangle of pixels inside a larger image: top-left corner and size.
+
+    Parameters
+    ----------
+    x, y : int
+        The top-left pixel.
+    width, height : int
+        The size in pixels.
+
+    Examples
+    --------
+    >>> pixelkit.ops.Rect(0, 10, 64, 32)
+    Rect(x=0, y=10, width=64, height=32)
+    """
 
     x: int
     y: int
@@ -423,9 +870,33 @@ def resize_source(
 ) -> Rect:
     """The part of the source that computing ``part`` of a resize reads.
 
-    The whole source is ``source_size`` (width, height) and the whole result
-    ``size``; ``part`` is a rectangle of the result.  Pass the returned
-    rectangle of the source to :func:`resize_part`.
+    Parameters
+    ----------
+    source_size : tuple of two ints
+        (width, height) of the whole source.
+    size : tuple of two ints
+        (width, height) of the whole result.
+    part : Rect
+        A rectangle of the result.
+    method : {"bilinear", "nearest", "area"}, optional
+        The interpolation, as for :func:`pixelkit.resize`.
+
+    Returns
+    -------
+    Rect
+        The rectangle of the source to pass to :func:`resize_part`.
+
+    Raises
+    ------
+    TypeError
+        A size is not a (width, height) tuple of integers.
+    ValueError
+        A size out of range, ``part`` outside the result, or an unknown ``method``.
+
+    Examples
+    --------
+    >>> pixelkit.ops.resize_source((100, 100), (50, 50), pixelkit.ops.Rect(0, 0, 10, 10), "area")
+    Rect(x=0, y=0, width=20, height=20)
     """
     tile = _tile(source_size, size, part)
     check(lib.pk_resize_tile_source(tile, _method_code(method)), "resize_source")
@@ -441,12 +912,49 @@ def resize_part(
     method: ResizeMethod = "bilinear",
     out: ImageOrArray | None = None,
 ) -> Image | ImageOrArray:
-    """One tile of a resize, equal to the same pixels of the whole-image :func:`resize`.
+    """One tile of a resize, equal to the same pixels of the whole-image :func:`~pixelkit.resize`.
 
-    ``src`` is a piece of the whole source (``source_size``) whose top-left
-    pixel is ``origin`` (x, y) there; it must cover ``resize_source(...)``.
-    The result is the rectangle ``part`` of the whole result of ``size``.
-    This is how an image too large for memory is resized tile by tile.
+    This is how an image too large for memory is resized tile by tile
+    (:func:`pixelkit.dask.resize` does so).
+
+    Parameters
+    ----------
+    src : Image or numpy.ndarray
+        A piece of the whole source; it must cover ``resize_source(source_size, size, part, method)``.
+    origin : tuple of two ints
+        (x, y) of ``src``'s top-left pixel in the whole source.
+    source_size, size : tuple of two ints
+        (width, height) of the whole source and of the whole result.
+    part : Rect
+        The rectangle of the whole result to compute.
+    method : {"bilinear", "nearest", "area"}, optional
+        The interpolation, as for :func:`pixelkit.resize`.
+    out : Image or numpy.ndarray, optional
+        Where to write the tile, of shape ``(part.height, part.width, 3)``.
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image of the tile, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``src`` or ``out`` is neither an Image nor an array, or a size is not a tuple of integers.
+    ValueError
+        ``src`` does not cover what ``part`` reads, ``part`` lies outside the result, an unknown
+        ``method``, or an ``out`` of another shape or read-only.
+
+    Examples
+    --------
+    >>> whole = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    >>> part = pixelkit.ops.Rect(10, 5, 8, 6)
+    >>> need = pixelkit.ops.resize_source((60, 40), (30, 20), part)
+    >>> piece = whole[need.y : need.y + need.height, need.x : need.x + need.width]
+    >>> tile = pixelkit.ops.resize_part(piece, (need.x, need.y), (60, 40), (30, 20), part)
+    >>> full = pixelkit.resize(whole, 30, 20).array
+    >>> np.array_equal(tile.array, full[5:11, 10:18])
+    True
     """
     tile = _tile(source_size, size, part)
     code = _method_code(method)
@@ -466,7 +974,30 @@ def resize_part(
 
 
 def gaussian_radius(sigma: float) -> int:
-    """How many pixels :func:`gaussian_blur` reaches on each side (its kernel size // 2)."""
+    """How many pixels :func:`~pixelkit.gaussian_blur` reaches on each side (its kernel size // 2).
+
+    Parameters
+    ----------
+    sigma : float
+        The blur's standard deviation, as for :func:`pixelkit.gaussian_blur`.
+
+    Returns
+    -------
+    int
+        The radius: half of OpenCV's kernel size for 8-bit images, ``round(6 sigma + 1)`` made odd.
+
+    Raises
+    ------
+    TypeError
+        ``sigma`` is not a number.
+    ValueError
+        ``sigma`` is not in (0, MAX_GAUSSIAN_SIGMA].
+
+    Examples
+    --------
+    >>> pixelkit.ops.gaussian_radius(2.0)
+    6
+    """
     s = _finite(sigma, "sigma")
     if not 0.0 < s <= MAX_GAUSSIAN_SIGMA:
         raise ValueError(f"sigma must be > 0 and at most {MAX_GAUSSIAN_SIGMA}, got {s}")
@@ -474,7 +1005,40 @@ def gaussian_radius(sigma: float) -> int:
 
 
 def box_blur(img: ImageLike, radius: SupportsIndex, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """Mean over the (2 radius + 1)^2 square, borders reflected (OpenCV ``blur``, BORDER_REFLECT_101)."""
+    """Mean over the (2 radius + 1)^2 square, borders reflected (OpenCV ``blur``, BORDER_REFLECT_101).
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    radius : int
+        0 to ``pixelkit.ops.MAX_BLUR_RADIUS``; 0 copies.
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself (a temporary is used).
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+    TypeError
+        ``radius`` is not an integer.
+    ValueError
+        ``radius`` is out of range.
+
+    Examples
+    --------
+    >>> a = np.zeros((1, 5, 3), np.uint8)
+    >>> a[0, 2] = 90
+    >>> pixelkit.box_blur(a, 1).array[0, :, 0].tolist()  # one row: reflected above and below
+    [0, 30, 30, 30, 0]
+    """
     if isinstance(radius, bool) or not hasattr(radius, "__index__"):
         raise TypeError(f"radius must be an integer, got {type(radius).__name__}")
     r = operator.index(radius)
@@ -484,7 +1048,43 @@ def box_blur(img: ImageLike, radius: SupportsIndex, out: ImageOrArray | None = N
 
 
 def gaussian_blur(img: ImageLike, sigma: float, out: ImageOrArray | None = None) -> Image | ImageOrArray:
-    """Separable gaussian blur (OpenCV ``GaussianBlur(ksize=(0, 0), sigmaX=sigma)``, BORDER_REFLECT_101)."""
+    """Separable gaussian blur (OpenCV ``GaussianBlur(ksize=(0, 0), sigmaX=sigma)``, BORDER_REFLECT_101).
+
+    Computed in 8-bit fixed point with OpenCV's kernel, within one level of OpenCV.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array (wrapped without copying).
+    sigma : float
+        The standard deviation in pixels, in (0, ``pixelkit.ops.MAX_GAUSSIAN_SIGMA``]; the kernel
+        reaches :func:`pixelkit.ops.gaussian_radius` pixels to each side.
+    out : Image or numpy.ndarray, optional
+        Where to write the result: an Image or array of the result's shape; may be ``img`` itself (a temporary is used).
+
+    Returns
+    -------
+    Image or numpy.ndarray
+        A new Image, or ``out`` when given.
+
+    Raises
+    ------
+    TypeError
+        ``img`` or ``out`` is neither an Image nor an ``(H, W, 3) uint8`` array.
+    ValueError
+        ``out`` has another shape, is read-only, or shares only part of its bytes with ``img``.
+    TypeError
+        ``sigma`` is not a number.
+    ValueError
+        ``sigma`` is out of range or not finite.
+
+    Examples
+    --------
+    >>> a = np.zeros((1, 7, 3), np.uint8)
+    >>> a[0, 3] = 255
+    >>> pixelkit.gaussian_blur(a, 1.0).array[0, :, 0].tolist()
+    [2, 14, 62, 102, 62, 14, 2]
+    """
     s = _finite(sigma, "sigma")
     if not 0.0 < s <= MAX_GAUSSIAN_SIGMA:
         raise ValueError(f"sigma must be > 0 and at most {MAX_GAUSSIAN_SIGMA}, got {s}")
@@ -497,7 +1097,30 @@ def gaussian_blur(img: ImageLike, sigma: float, out: ImageOrArray | None = None)
 def histogram(img: ImageLike, out: NDArray[np.uint64] | None = None) -> NDArray[np.uint64]:
     """Per-channel counts, shape ``(3, 256)`` uint64: ``[c, v]`` pixels with channel c equal to v.
 
-    ``out`` (a ``(3, 256)`` uint64 array) receives the counts, overwriting it.
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The source: an Image or an ``(H, W, 3) uint8`` array.
+    out : numpy.ndarray, optional
+        A writable, contiguous ``(3, 256)`` uint64 array that receives the counts (overwritten).
+
+    Returns
+    -------
+    numpy.ndarray
+        A new ``(3, 256)`` uint64 array, or ``out``.
+
+    Raises
+    ------
+    TypeError
+        ``img`` is neither an Image nor an array, or ``out`` is not a ``(3, 256)`` uint64 array.
+    ValueError
+        ``out`` is read-only or not contiguous.
+
+    Examples
+    --------
+    >>> counts = pixelkit.histogram(pixelkit.Image(4, 2, fill=(0, 7, 255)))
+    >>> counts.shape, int(counts[0, 0]), int(counts[1, 7]), int(counts[2, 255])
+    ((3, 256), 8, 8, 8)
     """
     src = img if isinstance(img, Image) else as_image(img)
     if out is None:

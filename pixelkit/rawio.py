@@ -40,10 +40,45 @@ def as_image(obj: Image | NDArray[Any], name: str = "img") -> Image:
 def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: SupportsIndex | None = None) -> Image:
     """Read a raw RGB image of ``height`` rows, each ``stride`` bytes (default width * 3).
 
-    The bytes are read straight into the new image's C buffer.  For a path
-    the file must hold exactly ``height * stride`` bytes; a file object must
-    provide that many (it is left positioned after them).  Padded rows stay
-    padded: the result has the file's stride, ``.copy()`` compacts it.
+    The bytes are read straight into the new image's C buffer.  Padded rows
+    stay padded: the result has the file's stride, ``.copy()`` compacts it.
+
+    Parameters
+    ----------
+    src : str, os.PathLike or binary file object
+        A path (the file must hold exactly ``height * stride`` bytes), or a
+        file object or pipe that provides that many (it is left positioned after them).
+    width, height : int
+        The image's size in pixels.
+    stride : int, optional
+        Bytes from one row to the next in the file (default ``width * 3``).
+
+    Returns
+    -------
+    Image
+        A new Image in C memory, with the file's stride.
+
+    Raises
+    ------
+    FormatError
+        The file holds another number of bytes, or the stream ends early.
+    TypeError
+        A size is not an integer.
+    ValueError
+        A size out of range, or a stride below ``width * 3``.
+    OSError
+        The file cannot be opened or read.
+
+    Examples
+    --------
+    >>> (tmp / "frame.rgb").write_bytes(bytes(range(18)))
+    18
+    >>> img = pixelkit.read_raw(tmp / "frame.rgb", 3, 2)
+    >>> img[1, 0]
+    (9, 10, 11)
+    >>> import io
+    >>> pixelkit.read_raw(io.BytesIO(bytes(24)), 3, 2, stride=12)
+    <pixelkit.Image 3x2 stride=12>
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     row_stride, total = image_nbytes(w, h, stride)
@@ -74,7 +109,38 @@ def _read_raw_stream(stream: BinaryIO, src: Source, w: int, h: int, row_stride: 
 
 
 def write_raw(img: Image | NDArray[Any], dst: Source) -> None:
-    """Write ``width * 3`` bytes per row (no padding); atomic when ``dst`` is a path."""
+    """Write ``width * 3`` bytes per row (no padding); atomic when ``dst`` is a path.
+
+    A path gets the old or the complete new content, never part of it: the
+    bytes go to an unnamed file that is fsynced and then renamed over ``dst``.
+
+    Parameters
+    ----------
+    img : Image or numpy.ndarray
+        The image: an Image or an ``(H, W, 3) uint8`` array.
+    dst : str, os.PathLike or binary file object
+        A path, or a file object or pipe to write to.
+
+    Raises
+    ------
+    TypeError
+        ``img`` is neither an Image nor an array.
+    ValueError
+        ``img`` is an array of another shape or dtype.
+    OSError
+        The file cannot be written (the old file, if any, is kept).
+
+    Examples
+    --------
+    >>> pixelkit.write_raw(pixelkit.Image(3, 2, fill=(1, 2, 3)), tmp / "out.rgb")
+    >>> (tmp / "out.rgb").read_bytes()[:6]
+    b'\\x01\\x02\\x03\\x01\\x02\\x03'
+    >>> import io
+    >>> stream = io.BytesIO()
+    >>> pixelkit.write_raw(np.zeros((2, 3, 3), np.uint8), stream)
+    >>> len(stream.getvalue())
+    18
+    """
     image = as_image(img)
     write_to(dst, lambda stream: write_array(stream, image._array))
 
@@ -111,6 +177,43 @@ def open_raw(
     As with any memory map, the file must keep its size while mapped: if
     another process truncates it, touching the lost pages kills the process
     with SIGBUS (the operating system's doing, not something Python can catch).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The raw file.
+    width, height : int
+        The image's size in pixels.
+    mode : {"r", "r+", "w+"}, optional
+        Read-only (default), read-write in place, or a new zero-filled file.
+    stride : int, optional
+        Bytes from one row to the next in the file (default ``width * 3``).
+
+    Returns
+    -------
+    Image
+        An Image over the mapped file (read-only for ``"r"``).
+
+    Raises
+    ------
+    FormatError
+        ``"r"`` or ``"r+"`` and the file's size is not ``height * stride``.
+    TypeError
+        A size is not an integer.
+    ValueError
+        A size out of range, a stride below ``width * 3``, or an unknown ``mode``.
+    OSError
+        The file cannot be opened, created or mapped.
+
+    Examples
+    --------
+    >>> with pixelkit.open_raw(tmp / "big.rgb", 4, 3, mode="w+") as img:
+    ...     pixelkit.fill(img.crop(0, 0, 4, 1), (255, 255, 255))
+    <pixelkit.Image 4x1 stride=12>
+    >>> with pixelkit.open_raw(tmp / "big.rgb", 4, 3, mode="r+") as img:
+    ...     _ = pixelkit.invert(img, out=img)  # edits go to the file
+    >>> pixelkit.read_raw(tmp / "big.rgb", 4, 3).array[:, 0, 0].tolist()
+    [0, 255, 255]
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     row_stride, total = image_nbytes(w, h, stride)
@@ -140,9 +243,38 @@ def open_raw(
 def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) -> Iterator[Image]:
     """Yield each ``width`` x ``height`` rgb24 frame of a file or pipe as a new Image.
 
-    Frames are read straight into their buffers.  A trailing partial frame
-    raises FormatError after all complete frames have been yielded; its
-    message says how many bytes it had.
+    Frames are read straight into their buffers, one at a time, so a pipe
+    from ``ffmpeg -f rawvideo -pix_fmt rgb24 -`` streams in bounded memory.
+
+    Parameters
+    ----------
+    src : str, os.PathLike or binary file object
+        A file of frames back to back, or a stream such as ``sys.stdin.buffer``.
+    width, height : int
+        The frame size in pixels.
+
+    Yields
+    ------
+    Image
+        Each frame, in a new Image.
+
+    Raises
+    ------
+    FormatError
+        A trailing partial frame, after all complete frames have been yielded;
+        the message says how many bytes it had.
+    TypeError
+        A size is not an integer.
+    ValueError
+        A size out of range.
+
+    Examples
+    --------
+    >>> import io
+    >>> frames = np.zeros((3, 2, 4, 3), np.uint8)
+    >>> frames[1] = 255
+    >>> [img[0, 0] for img in pixelkit.iter_raw_frames(io.BytesIO(frames.tobytes()), 4, 2)]
+    [(0, 0, 0), (255, 255, 255), (0, 0, 0)]
     """
     w, h = dimension(width, "width"), dimension(height, "height")
     stride, frame_bytes = image_nbytes(w, h)

@@ -20,14 +20,21 @@ from pixelkit.errors import check
 IsaName = Literal["portable", "avx2", "avx512"]
 ISA_NAMES: tuple[IsaName, ...] = ("portable", "avx2", "avx512")
 MAX_THREADS: int = lib.PK_MAX_THREADS
-# A kernel only splits an image into bands of at least this many bytes of work (read plus written).
+"""Largest thread count :func:`~pixelkit.set_num_threads` accepts."""
 MIN_BAND_WORK: int = lib.PK_MIN_BAND_WORK
-# Memory-bound kernels (point operations, flips, transposes, copies) use threads only from this much work.
+"""A kernel only splits an image into bands of at least this many bytes of work (read plus written)."""
 MIN_COPY_WORK: int = lib.PK_MIN_COPY_WORK
+"""Memory-bound kernels (point operations, flips, transposes, copies) use threads only from this much work."""
 
 
 class CpuFeatures(TypedDict):
-    """What :func:`cpu_features` reports."""
+    """What :func:`~pixelkit.cpu_features` reports: a dict with these keys.
+
+    Examples
+    --------
+    >>> sorted(pixelkit.cpu_features())
+    ['available', 'cpu', 'selected', 'threads']
+    """
 
     cpu: IsaName  # the best instruction set this CPU supports
     available: list[IsaName]  # every one pixelkit can run here
@@ -40,7 +47,24 @@ def _isa_name(level: int) -> IsaName:
 
 
 def cpu_features() -> CpuFeatures:
-    """The instruction sets this CPU offers and the one pixelkit selected."""
+    """The instruction sets this CPU offers and the one pixelkit selected.
+
+    Returns
+    -------
+    CpuFeatures
+        A dict: ``cpu``, the best instruction set of this CPU (``"avx512"``,
+        ``"avx2"`` or ``"portable"``); ``available``, every one pixelkit can
+        run here; ``selected``, the one the kernels use now; ``threads``, the
+        threads a kernel may use.
+
+    Examples
+    --------
+    >>> features = pixelkit.cpu_features()
+    >>> features["selected"] in features["available"]
+    True
+    >>> "portable" in features["available"]
+    True
+    """
     best = lib.pk_cpu_isa()
     return {
         "cpu": _isa_name(best),
@@ -51,7 +75,28 @@ def cpu_features() -> CpuFeatures:
 
 
 def set_isa(name: IsaName | None = None) -> None:
-    """Select the kernels' instruction set (None: the best the CPU has)."""
+    """Select the kernels' instruction set for the whole process.
+
+    Every instruction set gives bit-identical results; only the speed
+    changes.  The environment variable ``PIXELKIT_ISA`` does the same at import.
+
+    Parameters
+    ----------
+    name : {"portable", "avx2", "avx512"} or None, optional
+        The instruction set; None (default) selects the best the CPU has.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or one this CPU cannot run.
+
+    Examples
+    --------
+    >>> pixelkit.set_isa("portable")
+    >>> pixelkit.cpu_features()["selected"]
+    'portable'
+    >>> pixelkit.set_isa()  # back to the best
+    """
     level = lib.pk_cpu_isa() if name is None else _isa_level(name)
     if level > lib.pk_cpu_isa():
         raise ValueError(f"this CPU cannot run the {name} kernels; it supports {cpu_features()['available']}")
@@ -65,7 +110,18 @@ def _isa_level(name: str) -> int:
 
 
 def default_num_threads() -> int:
-    """The cores this process may run on (its CPU affinity), at most MAX_THREADS."""
+    """The cores this process may run on (its CPU affinity), at most MAX_THREADS.
+
+    Returns
+    -------
+    int
+        The default thread count of :func:`~pixelkit.set_num_threads`.
+
+    Examples
+    --------
+    >>> pixelkit.runtime.default_num_threads() >= 1
+    True
+    """
     try:
         usable = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -74,9 +130,31 @@ def default_num_threads() -> int:
 
 
 def set_num_threads(count: int | None = None) -> None:
-    """How many threads a kernel may split a large image over (None: the default).
+    """How many threads a kernel may split a large image over.
 
-    Small images always stay on one thread; results are identical for any count.
+    Small images always stay on the calling thread; results are identical
+    for any count.  The environment variable ``PIXELKIT_NUM_THREADS`` sets
+    it at import.
+
+    Parameters
+    ----------
+    count : int or None, optional
+        1 to :data:`pixelkit.runtime.MAX_THREADS`; None (default) restores the
+        default, the cores this process may run on.
+
+    Raises
+    ------
+    TypeError
+        ``count`` is not an int.
+    ValueError
+        ``count`` is out of range.
+
+    Examples
+    --------
+    >>> pixelkit.set_num_threads(1)
+    >>> pixelkit.get_num_threads()
+    1
+    >>> pixelkit.set_num_threads()  # back to the default
     """
     if count is None:
         count = default_num_threads()
@@ -88,11 +166,38 @@ def set_num_threads(count: int | None = None) -> None:
 
 
 def get_num_threads() -> int:
+    """How many threads a kernel may use now (see :func:`set_num_threads`).
+
+    Returns
+    -------
+    int
+        The thread count, from 1 to :data:`pixelkit.runtime.MAX_THREADS`.
+
+    Examples
+    --------
+    >>> pixelkit.get_num_threads() == pixelkit.cpu_features()["threads"]
+    True
+    """
     return int(lib.pk_num_threads())
 
 
 class PoolStats(NamedTuple):
-    """How the kernels called from one thread were split (cumulative; see :func:`pool_stats`)."""
+    """How the kernels called from one thread were split (cumulative; see :func:`pool_stats`).
+
+    Parameters
+    ----------
+    calls : int
+        Passes over an image (a kernel makes one or more).
+    bands : int
+        Row bands those passes were cut into (one for a pass that stayed on one thread).
+    worker_bands : int
+        Bands a pool worker ran instead of the calling thread.
+
+    Examples
+    --------
+    >>> pixelkit.runtime.pool_stats()._fields
+    ('calls', 'bands', 'worker_bands')
+    """
 
     calls: int  # passes over an image (a kernel makes one or more)
     bands: int  # row bands those passes were cut into (one for a pass that stayed on one thread)
@@ -103,12 +208,21 @@ def pool_stats() -> PoolStats:
     """The band splits of every kernel this Python thread has called so far.
 
     The counters belong to the calling thread (other threads' kernels do not change them), so
-    the difference between two readings around a call tells how that call was split::
+    the difference between two readings around a call tells how that call was split.
 
-        before = pool_stats()
-        pixelkit.gaussian_blur(img, 2.0)
-        after = pool_stats()
-        split = after.bands - before.bands > after.calls - before.calls
+    Returns
+    -------
+    PoolStats
+        The counters of the calling thread.
+
+    Examples
+    --------
+    >>> from pixelkit.runtime import pool_stats
+    >>> before = pool_stats()
+    >>> _ = pixelkit.gaussian_blur(pixelkit.Image(64, 64), 2.0)  # small: one band per pass
+    >>> after = pool_stats()
+    >>> after.calls > before.calls, after.bands - before.bands == after.calls - before.calls
+    (True, True)
     """
     counts = ffi.new("pk_pool_counts *")
     check(lib.pk_pool_stats(counts), "pool_stats")

@@ -13,9 +13,9 @@ project's own build (setuptools ``cffi_modules``)::
 
 returns the ``cffi.FFI`` to compile; ``pixelkit.bind(sepiakit._native)``
 then gives the Python functions.  The declarations come from the header
-alone (see :mod:`pixelkit.build.header`), pixelkit's types are shared with
+alone (see ``pixelkit/build/header.py``), pixelkit's types are shared with
 ``ffi.include``, and the sources are compiled once per instruction set
-(:mod:`pixelkit.build.objects`).  Compiling needs a C compiler (and a C++
+(``pixelkit/build/objects.py``).  Compiling needs a C compiler (and a C++
 one for C++ sources) and setuptools: ``pip install 'pixelkit[build]'``.
 
 Only the standard library and cffi are imported here, so pixelkit's own
@@ -51,7 +51,19 @@ StrPath = str | os.PathLike[str]
 
 
 def get_include() -> str:
-    """The folder holding ``pixelkit.h``: pass it to the compiler as ``-I`` (like numpy.get_include())."""
+    """The folder holding ``pixelkit.h``: pass it to the compiler as ``-I`` (like ``numpy.get_include()``).
+
+    Returns
+    -------
+    str
+        The installed package's ``include`` folder, or the checkout's.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> (Path(pixelkit.get_include()) / "pixelkit.h").is_file()
+    True
+    """
     package = Path(__file__).resolve().parent.parent
     installed = package / "include"
     if (installed / "pixelkit.h").is_file():
@@ -69,7 +81,31 @@ def _pixelkit_cdef(header: Path) -> Cdef:
 
 
 def pixelkit_declarations(header: StrPath | None = None) -> Declarations:
-    """pixelkit.h as pycparser sees it (the functions of pixelkit's table, its types)."""
+    """pixelkit.h as pycparser sees it (the functions of pixelkit's table, its types).
+
+    Parameters
+    ----------
+    header : str or os.PathLike, optional
+        Another copy of ``pixelkit.h`` (default: the one of :func:`~pixelkit.get_include`).
+
+    Returns
+    -------
+    Declarations
+        Its ``functions``, ``structs`` and ``enums``.
+
+    Raises
+    ------
+    HeaderError
+        The header cannot be preprocessed.
+    OSError
+        The header cannot be read.
+
+    Examples
+    --------
+    >>> decls = pixelkit.build.pixelkit_declarations()
+    >>> "pk_invert" in [f.name for f in decls.functions], "pk_image" in decls.structs
+    (True, True)
+    """
     return Declarations(_pixelkit_cdef(Path(header) if header else pixelkit_header()).preprocessed.text)
 
 
@@ -302,8 +338,53 @@ def extension(
     its functions (and includes ``<pixelkit.h>``); ``sources`` are the
     ``.c``/``.cpp`` files that define them.  The sources are compiled here,
     once per instruction set unless ``dispatch=False``, into ``build_dir``
-    (default ``build/pixelkit/MODULE``).  Raises :class:`HeaderError` or
-    :class:`BuildError` with the compiler's message on failure.
+    (default ``build/pixelkit/MODULE``).  Compile the returned FFI (or let
+    setuptools' ``cffi_modules`` do it) and get the Python functions with
+    :func:`pixelkit.bind`.
+
+    Parameters
+    ----------
+    module : str
+        The dotted name of the compiled module, e.g. ``"sepiakit._native"``.
+    header : str or os.PathLike
+        The header declaring the module's functions; it includes ``<pixelkit.h>``.
+    sources : sequence of str or os.PathLike
+        The ``.c`` and ``.cpp`` files that define them.
+    include_dirs : sequence of str or os.PathLike, optional
+        More ``-I`` folders (pixelkit's and the header's are always there).
+    define_macros : sequence of (name, value or None), optional
+        Macros for every compile.
+    extra_compile_args : sequence of str, optional
+        More compiler flags.
+    dispatch : bool, optional
+        Compile once per instruction set and dispatch at run time (default), or once.
+    build_dir : str or os.PathLike, optional
+        Where the objects go.
+
+    Returns
+    -------
+    cffi.FFI
+        The module's builder, ready for ``.compile()``.
+
+    Raises
+    ------
+    HeaderError
+        The header cannot be read as declarations (the message gives its file and line),
+        declares no function, or reuses a name of pixelkit.h.
+    BuildError
+        A source is missing or does not compile (the compiler's message), or setuptools is missing.
+
+    Examples
+    --------
+    >>> _ = (tmp / "dim.h").write_text("#include <pixelkit.h>\\npk_status dim(const pk_image *, const pk_image *);\\n")
+    >>> _ = (tmp / "dim.c").write_text('''#include "dim.h"
+    ... pk_status dim(const pk_image *src, const pk_image *dst) { return pk_copy_image(src, dst); }
+    ... ''')
+    >>> try:
+    ...     pixelkit.build.extension("_dim_native", tmp / "dim.h", [tmp / "dim.c"], build_dir=tmp / "objects")
+    ... except pixelkit.build.BuildError as exc:
+    ...     print("does not compile:", "pk_copy_image" in str(exc))
+    does not compile: True
     """
     return Extension(
         module,
@@ -357,7 +438,57 @@ def build(
 
     Everything is built and test-imported in a temporary folder first, and
     moved into place only when the import succeeds, so a failed build never
-    leaves a broken module under the target name.  Returns the files written.
+    leaves a broken module under the target name.  ``python -m pixelkit.build``
+    (and ``pixelkit build``) is this function on the command line.
+
+    Parameters
+    ----------
+    module : str
+        The Python module to create, e.g. ``"sepiakit"`` (or ``"package.sepiakit"``).
+    header : str or os.PathLike
+        The header declaring the functions; it includes ``<pixelkit.h>``.
+    sources : sequence of str or os.PathLike
+        The ``.c`` and ``.cpp`` files that define them.
+    out_dir : str or os.PathLike, optional
+        Where the module goes (default: the current folder).
+    include_dirs, define_macros, extra_compile_args, dispatch
+        As for :func:`extension`.
+    verbose : bool, optional
+        Show the compiler commands.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    HeaderError
+        The header cannot be read as declarations (its file and line are named).
+    BuildError
+        A source does not compile or link, or the built module does not import.
+
+    Examples
+    --------
+    >>> import importlib, sys
+    >>> _ = (tmp / "tint.h").write_text("#include <pixelkit.h>\\npk_status tint(const pk_image *src, int red, "
+    ...                             "const pk_image *dst);\\n")
+    >>> _ = (tmp / "tint.c").write_text('''#include "tint.h"
+    ... pk_status tint(const pk_image *src, int red, const pk_image *dst) {
+    ...     pk_status status = pk_paste(dst, src, 0, 0);
+    ...     for (size_t y = 0; status == PK_OK && y < dst->height; y++)
+    ...         for (size_t x = 0; x < dst->width; x++)
+    ...             ((pixel_t *)((uint8_t *)dst->pixels + y * dst->stride))[x].r = (uint8_t)red;
+    ...     return status;
+    ... }
+    ... ''')
+    >>> [p.name for p in pixelkit.build.build("tintkit", tmp / "tint.h", [tmp / "tint.c"], out_dir=tmp)][1:]
+    ['tintkit.pyi', 'tintkit.py']
+    >>> sys.path.insert(0, str(tmp))
+    >>> tintkit = importlib.import_module("tintkit")
+    >>> tintkit.tint(pixelkit.Image(2, 2, fill=(1, 2, 3)), 200)[0, 0]
+    (200, 2, 3)
+    >>> sys.path.remove(str(tmp))
     """
     _check_module_name(module)
     package, _, leaf = module.rpartition(".")

@@ -45,7 +45,20 @@ _CDEF_LOCATION = re.compile(r":(\d+):(?:\d+:)?")
 
 
 class HeaderError(Exception):
-    """A header that cannot be turned into cffi declarations; the message names the file and line."""
+    """A header that cannot be turned into cffi declarations; the message names the file and line.
+
+    Raised by :func:`pixelkit.build.build` and :func:`pixelkit.build.extension`.
+
+    Examples
+    --------
+    >>> _ = (tmp / "empty.h").write_text("#include <pixelkit.h>\\n")
+    >>> _ = (tmp / "empty.c").write_text("")
+    >>> try:
+    ...     pixelkit.build.extension("_empty_native", tmp / "empty.h", [tmp / "empty.c"], build_dir=tmp / "o")
+    ... except pixelkit.build.HeaderError as exc:
+    ...     print(exc)
+    empty.h declares no functions (expected e.g. pk_status f(const pk_image *src, ...);)
+    """
 
 
 def c_compiler() -> list[str]:

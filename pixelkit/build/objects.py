@@ -78,7 +78,18 @@ def strict_c_flags() -> list[str]:
 
 
 class BuildError(Exception):
-    """A build step failed; the message has the compiler's own words (file and line)."""
+    """A build step failed; the message has the compiler's own words (file and line).
+
+    Raised by :func:`pixelkit.build.build` and :func:`pixelkit.build.extension`.
+
+    Examples
+    --------
+    >>> try:
+    ...     pixelkit.build.build("nothing", tmp / "missing.h", [])
+    ... except (pixelkit.build.BuildError, pixelkit.build.HeaderError) as exc:
+    ...     print(type(exc).__name__)
+    HeaderError
+    """
 
 
 def cxx_compiler() -> list[str]:
