@@ -572,6 +572,40 @@ def test_pixelkit_build_in_the_cli(tmp_path: Path) -> None:
     assert (tmp_path / "viacli.py").exists() and (tmp_path / "viacli.pyi").exists()
 
 
+def test_unsigned_parameters_build_wrap_and_type(tmp_path: Path, rng: np.random.Generator) -> None:
+    """A uint8_t parameter: the command builds it, the wrapper refuses a negative value, the stub says int."""
+    write(
+        tmp_path,
+        {
+            "th.h": (
+                "#include <pixelkit.h>\npk_status threshold(const pk_image *src, uint8_t level, const pk_image *dst);\n"
+            ),
+            "th.c": (
+                '#include "th.h"\n'
+                "pk_status threshold(const pk_image *src, uint8_t level, const pk_image *dst) {\n"
+                "    for (size_t y = 0; y < src->height; y++) {\n"
+                "        const uint8_t *in = (const uint8_t *)src->pixels + y * src->stride;\n"
+                "        uint8_t *out = (uint8_t *)dst->pixels + y * dst->stride;\n"
+                "        for (size_t i = 0; i < 3 * src->width; i++) out[i] = in[i] > level ? 255 : 0;\n"
+                "    }\n"
+                "    return PK_OK;\n"
+                "}\n"
+            ),
+        },
+    )
+    result = run_build("--module", "thkit", "th.h", "th.c", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "def threshold(src: _ImageLike, level: int, out: None = None) -> Image: ..."
+        in (tmp_path / "thkit.pyi").read_text()
+    )
+    thkit = import_from(tmp_path, "thkit")
+    a = rng.integers(0, 256, (7, 9, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(np.asarray(thkit.threshold(a, 100)), np.where(a > 100, 255, 0))
+    with pytest.raises(ValueError, match="level"):
+        thkit.threshold(a, -1)
+
+
 def test_signature_rules() -> None:
     from pixelkit.build.declarations import Declarations
 

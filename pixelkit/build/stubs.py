@@ -196,7 +196,14 @@ def raw_module_stub(
     return "\n".join(out)
 
 
-_WRAPPER_TYPES = {"image": "_ImageLike", "plane": "NDArray[np.uint8]", "int": "int", "float": "float", "bool": "bool"}
+_WRAPPER_TYPES = {
+    "image": "_ImageLike",
+    "plane": "NDArray[np.uint8]",
+    "int": "int",
+    "uint": "int",
+    "float": "float",
+    "bool": "bool",
+}
 
 
 def wrapper_stub(module: str, header_name: str, signatures: Sequence[Signature], raw: str) -> str:
