@@ -17,36 +17,35 @@ typedef struct {
 /* Flush the 32-bit tables well before a counter could wrap. */
 #define PK_FLUSH_PIXELS ((size_t)1 << 30)
 
-static void pk_flush(uint32_t *counts4, _Atomic uint64_t *totals)
+static void pk_flush(uint32_t *counts, _Atomic uint64_t *totals)
 {
     for (size_t i = 0; i < 768; i++) {
-        uint64_t sum = (uint64_t)counts4[i] + counts4[768 + i] + counts4[1536 + i] + counts4[2304 + i];
-        if (sum)
-            atomic_fetch_add_explicit(&totals[i], sum, memory_order_relaxed);
+        if (counts[i])
+            atomic_fetch_add_explicit(&totals[i], counts[i], memory_order_relaxed);
     }
-    memset(counts4, 0, 4 * 768 * sizeof *counts4);
+    memset(counts, 0, 768 * sizeof *counts);
 }
 
 static void pk_histogram_band(void *context, size_t begin, size_t end)
 {
     pk_histogram_job *job = context;
-    uint32_t *counts4 = pk_scratch(4 * 768 * sizeof *counts4);
+    uint32_t *counts = pk_scratch(768 * sizeof *counts);
     size_t pending = 0;
-    if (counts4 == NULL) {
+    if (counts == NULL) {
         atomic_store(&job->status, PK_ERR_NO_MEMORY);
         return;
     }
-    memset(counts4, 0, 4 * 768 * sizeof *counts4);
+    memset(counts, 0, 768 * sizeof *counts);
     for (size_t y = begin; y < end; y++) {
-        job->kernels->histogram((const uint8_t *)job->src->pixels + y * job->src->stride, job->src->width, counts4);
+        job->kernels->histogram((const uint8_t *)job->src->pixels + y * job->src->stride, job->src->width, counts);
         pending += job->src->width;
         if (pending >= PK_FLUSH_PIXELS) {
-            pk_flush(counts4, job->totals);
+            pk_flush(counts, job->totals);
             pending = 0;
         }
     }
-    pk_flush(counts4, job->totals);
-    pk_scratch_free(counts4);
+    pk_flush(counts, job->totals);
+    pk_scratch_free(counts);
 }
 
 pk_status pk_histogram(const pk_image *src, uint64_t *counts)

@@ -77,8 +77,8 @@ typedef struct {
      * returns the tile size (0: none, the caller copies everything) */
     size_t (*remap_tiles)(const uint8_t *base, ptrdiff_t step_i, ptrdiff_t step_j, uint8_t *dst,
                           size_t dst_stride, size_t rows, size_t cols);
-    /* histogram: adds one row to four interleaved tables of 3 * 256 counters */
-    void (*histogram)(const uint8_t *src, size_t width, uint32_t *counts4);
+    /* histogram: adds one row to 3 * 256 counters (r, g, b) */
+    void (*histogram)(const uint8_t *src, size_t width, uint32_t *counts);
     /* resample */
     /* next: the source row the following call will read (prefetched), or NULL */
     void (*resize_h_linear)(const uint8_t *src, int16_t *dst, const pk_linear_h_plan *plan, const uint8_t *next);
