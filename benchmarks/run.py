@@ -25,8 +25,10 @@ and numpy; Pillow has none).  For every (frame size, operation, mode, thread
 count) each library that has the
 operation runs once as a warm-up, then all of them are measured
 round-robin (pixelkit, numpy, OpenCV, Pillow, memcpy, then the same again
-starting one further) so that machine noise hits them alike; the table
-reports the median time per call.  Calls shorter than ``--min-sample``
+starting one further) so that machine noise hits them alike; each sample
+starts with one untimed call, so that every library is timed with its own
+data in the caches (as in a loop over frames) rather than right after
+another library evicted them; the table reports the median time per call.  Calls shorter than ``--min-sample``
 are repeated within one sample.  numpy and Pillow run single-threaded and
 are measured again in every thread setting; pixelkit's thread count is set
 with ``pixelkit.set_num_threads`` and OpenCV's with ``cv2.setNumThreads``.
@@ -832,6 +834,11 @@ def measure(
             shift = index % len(names)
             for name in names[shift:] + names[:shift]:
                 call, number = calls[name], numbers[name]
+                # One untimed call first: each library is timed with its own data in the caches, as
+                # in a user's loop, not right after another library's sample evicted them (a 1080p
+                # frame fits the last-level cache, and refilling it cost one library's sample up to
+                # a third more than another's, depending on which ran before).
+                call()
                 start_ns = time.perf_counter_ns()
                 for _ in range(number):
                     call()
