@@ -779,6 +779,9 @@ class Settings:
 
 MODES = ("new", "out")  # fresh results as a user calls them; results into preallocated out=/dst=
 MODE_TITLES = {"new": "fresh outputs", "out": "preallocated outputs (out= / dst=)"}
+# Operations that only move the frame's bytes (read it once, write it once): their floor is a memory
+# copy, and the loss list also gives their time over np.copyto's (the memcpy column).
+COPY_LIKE = ("invert", "copy", "swap_rb", "flip_horizontal", "flip_vertical", "rotate90", "apply_lut")
 
 
 @dataclass
@@ -1111,6 +1114,13 @@ def _pixel_count(size: str) -> int:
     return math.prod(int(v) for v in size.split("x"))
 
 
+def _copyto_ratio(result: Result) -> float | None:
+    """A copy-like operation's time over np.copyto's of the same frame (None for the others)."""
+    if result.op not in COPY_LIKE or MEMCPY not in result.median_s:
+        return None
+    return result.median_s[PIXELKIT] / result.median_s[MEMCPY]
+
+
 def readme_table(payload: dict[str, Any]) -> list[str]:
     """The README's summary of a results.json: ratio tables and every row where pixelkit is not ahead."""
     results = [Result(**entry) for entry in payload["results"]]
@@ -1180,7 +1190,8 @@ def readme_table(payload: dict[str, Any]) -> list[str]:
         rated = sum(r.ratio is not None for r in frames)
         lines += [
             f"Where pixelkit is not ahead: {len(behind)} of the {rated} rows of this run, every one listed "
-            "(ratio against the fastest comparable peer):",
+            "(ratio against the fastest comparable peer; for operations that only move the frame's bytes, "
+            "also the time over np.copyto's, their floor):",
             "",
         ]
         grouped: dict[tuple[str, str], list[Result]] = {}
@@ -1188,7 +1199,8 @@ def readme_table(payload: dict[str, Any]) -> list[str]:
             grouped.setdefault((r.op, r.mode), []).append(r)
         for (op, mode), group in grouped.items():
             cases = "; ".join(
-                f"{_size_name(r.size)}, {r.threads} thread{'s' if r.threads > 1 else ''}: {r.ratio:.2f} ({r.best_peer})"
+                f"{_size_name(r.size)}, {r.threads} thread{'s' if r.threads > 1 else ''}: {r.ratio:.2f} ({r.best_peer}"
+                + (f", {_copyto_ratio(r):.2f} of np.copyto)" if _copyto_ratio(r) is not None else ")")
                 for r in group
                 if r.ratio is not None
             )
