@@ -19,6 +19,9 @@ from pixelkit.build.stubs import raw_module_stub
 HEADER = Path(pixelkit.get_include()) / "pixelkit.h"
 STRICT = ["-Wall", "-Wextra", "-Werror", "-pedantic"]
 
+# Every test here runs the C preprocessor or a compiler over a header.
+pytestmark = pytest.mark.needs_compiler
+
 
 @pytest.mark.parametrize("extension", [False, True], ids=["pixelkit", "extension module"])
 @pytest.mark.parametrize(
