@@ -53,11 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @functools.cache
 def compiler_missing() -> str | None:
     """Why the tests that compile cannot run here, or None when they can."""
-    if not HAS_CHECKOUT:
-        return (
-            "needs a C compiler: the suite runs against the installed package without the checkout "
-            "(the build inputs and build_ffi.py), where no C is built"
-        )
+    problems = []
     for variable, fallback in (("CC", "cc"), ("CXX", "c++")):
         command = shlex.split(os.environ.get(variable) or sysconfig.get_config_var(variable) or fallback)
         try:
@@ -66,8 +62,10 @@ def compiler_missing() -> str | None:
         except (OSError, subprocess.SubprocessError):
             works = False
         if not works:
-            return f"needs a C compiler: {shlex.join(command)} (${variable}) does not run here"
-    return None
+            problems.append(f"{shlex.join(command)} (${variable}) does not run here")
+    if not HAS_CHECKOUT:
+        problems.append("the suite runs against the installed package, without the checkout (build_ffi.py, sources)")
+    return f"needs a C compiler: {'; '.join(problems)}" if problems else None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -120,6 +120,15 @@ def test_a_missing_header_and_a_failing_preprocessor_are_clear(tmp_path: Path) -
         cdef_header.cdef_source(bad)
 
 
+def test_a_compiler_that_fails_silently_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CC=/bin/false (the installed-package run sets it): the error says what ran, not nothing."""
+    header = tmp_path / "k.h"
+    header.write_text("int f(void);\n")
+    monkeypatch.setenv("CC", "/bin/false")
+    with pytest.raises(cdef_header.HeaderError, match=r"/bin/false -E \.\.\. exited with status 1 and no message"):
+        cdef_header.cdef_source(header)
+
+
 def test_pixelkits_own_cdef_and_stub_come_from_the_same_machinery() -> None:
     cdef = cdef_header.cdef_source(HEADER, constant_prefix="PK_")
     decls = Declarations(cdef.preprocessed.text)

@@ -10,9 +10,10 @@
 #    accepts it and `auditwheel repair` gives the manylinux wheel (the tag follows from the newest glibc
 #    symbol version the extension uses);
 # 4. the sdist pip-installed into a fresh environment builds and imports;
-# 5. the repaired wheel in another fresh environment: the whole test suite (the sdist's tests, outside
-#    the checkout, without the package sources) with no C compiler on PATH and CC=CXX=/bin/false, then
-#    the demo and the `pixelkit` command.  Only the tests marked needs_compiler may skip there.
+# 5. the repaired wheel in another fresh environment: tools/test_installed.sh runs the whole test suite
+#    (the sdist's tests, outside the checkout, without the package sources) with no C compiler on PATH
+#    and CC=CXX=/bin/false, then the demo and the `pixelkit` command.  Only the tests marked
+#    needs_compiler may skip there.
 #
 # Everything goes to $PIXELKIT_INSTALL_DIR (default .ci-install/): dist/ (sdist and wheel), wheelhouse/
 # (the repaired wheel), venv/ (the environment with the repaired wheel, which .ci/run goes on using).
@@ -73,55 +74,14 @@ echo "-- the repaired wheel into a fresh environment, with the test extra"
 "$PYTHON" -m venv "$OUT/venv"
 "$OUT/venv/bin/pip" install -q "$repaired[test]"
 
-# A PATH with every program of the normal PATH but the C and C++ compilers (ffmpeg, netpbm,
-# ImageMagick, the shell tools the fixture script uses...); CC and CXX point at /bin/false.
-nocc="$OUT/no-compiler-bin"
-mkdir -p "$nocc"
-compiler='^((.*-)?(gcc|g\+\+|cc|c\+\+|cpp|c89|c99|clang|clang\+\+|clang-cpp|tcc|icx|icpx)(-[0-9.]+)?|c89-gcc|c99-gcc|x86_64-linux-gnu-.*|aarch64-linux-gnu-.*)$'
-IFS=: read -r -a path_dirs <<<"$PATH"
-for dir in "${path_dirs[@]}"; do
-    [ -d "$dir" ] || continue
-    for program in "$dir"/*; do
-        name=$(basename "$program")
-        [ -x "$program" ] && [ ! -d "$program" ] || continue
-        [ -e "$nocc/$name" ] && continue
-        target=$(basename "$(readlink -f "$program")")
-        if [[ $name =~ $compiler || $target =~ $compiler ]]; then
-            continue
-        fi
-        ln -s "$program" "$nocc/$name"
-    done
-done
-run_without_compiler() {
-    env PATH="$OUT/venv/bin:$nocc" CC=/bin/false CXX=/bin/false PIXELKIT_TEST_INSTALLED=1 "$@"
-}
-for tool in gcc cc c++ g++ clang clang++ cpp; do
-    if run_without_compiler bash -c "command -v $tool" >/dev/null; then
-        echo "a compiler is still on the no-compiler PATH: $tool" >&2
-        exit 1
-    fi
-done
+echo "-- the repaired wheel's version is the package's"
+installed=$(cd "$OUT" && venv/bin/python -c "import pixelkit; print(pixelkit.__version__)")
+case "$(basename "$repaired")" in
+    "pixelkit-$installed-"*) echo "pixelkit $installed" ;;
+    *) echo "$(basename "$repaired") does not carry pixelkit.__version__ $installed" >&2; exit 1 ;;
+esac
 
-# The sdist's tests and everything they read (fixtures, examples, README, .ci/run...), without the
-# package sources and the build script: the tests can only import the installed pixelkit.
-tree="$OUT/tree"
-mkdir -p "$tree"
-tar -xzf "$sdist" -C "$tree" --strip-components=1
-rm -rf "$tree/pixelkit" "$tree/build_ffi.py" "$tree/setup.py"
-
-echo "-- the whole test suite against the installed wheel, no C compiler on PATH"
-(
-    cd "$tree"
-    # PYTHONPATH: the tests' own helper modules (conftest, kernel_refs...), not a package.
-    run_without_compiler PYTHONPATH="$tree/tests" python -m pytest -q -p no:cacheprovider \
-        --import-mode=importlib -ra tests
-)
-
-echo "-- the demo and the pixelkit command, no C compiler on PATH"
-(
-    cd "$OUT"
-    run_without_compiler python -m pixelkit.demo --out demo
-    run_without_compiler python -c "import pixelkit; print('installed', pixelkit.__version__, 'header in', pixelkit.get_include())"
-    run_without_compiler pixelkit --version
-    run_without_compiler pixelkit info demo/*.ppm
-)
+# The sdist's tests (and what they read), against the installed wheel, without a C compiler.
+mkdir -p "$OUT/sdist-tree"
+tar -xzf "$sdist" -C "$OUT/sdist-tree" --strip-components=1
+tools/test_installed.sh "$OUT/sdist-tree" "$OUT/venv/bin/python"
