@@ -44,6 +44,9 @@ def make_ffibuilder(cdef: str, root: Path = ROOT, relative: bool = True, module_
         sources=sorted(str(base / "c" / p.name) for p in (root / "c").glob("*.c")),
         include_dirs=[str(base / "include"), str(base / "c")], compile_args=compile_args,
         link_args=link_args or [], libraries=[] if sys.platform == "win32" else ["m"],
+        # The stable ABI: one _pixelkit.abi3.so for every CPython >= 3.10 (cffi's generated C uses only the
+        # limited API; setup.py tags the wheel cp310-abi3).
+        py_limited_api=True,
     )  # fmt: skip
 
 
@@ -53,6 +56,11 @@ if __name__ == "__main__":
     if "--stubs" not in sys.argv[1:]:
         built = builder.compile_in_place(make_ffibuilder(cdef_source(), relative=False), ROOT / "build" / "cffi",
                                          ROOT / "pixelkit")  # fmt: skip
+        # An older in-place build named for one interpreter (_pixelkit.cpython-311-...so) would be imported
+        # before the abi3 one.
+        for stale in (ROOT / "pixelkit").glob("_pixelkit.*"):
+            if stale != built and stale.suffix in (".so", ".pyd"):
+                stale.unlink()
         print(f"built {built.relative_to(ROOT)}")
     STUB.write_text(stub_source())
     print(f"wrote {STUB.relative_to(ROOT)}")

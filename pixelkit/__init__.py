@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pixelkit import _layout, memory, runtime
 from pixelkit._layout import PIXEL_DTYPE
+from pixelkit._version import __version__ as __version__
 from pixelkit.binding import bind
-from pixelkit.build import get_include
 from pixelkit.errors import FormatError, LayoutError, PixelkitError
 from pixelkit.image import MAX_DIMENSION, Image
 from pixelkit.memory import buffer_cache_info, release_memory, set_buffer_cache
@@ -36,12 +36,22 @@ from pixelkit.ops import (
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
 
+
+def get_include() -> str:
+    """The folder holding ``pixelkit.h``: pass it to the compiler as ``-I`` (like numpy.get_include()).
+
+    The same as :func:`pixelkit.build.get_include`, imported on first call (pixelkit.build is the
+    compiler side of pixelkit, which ``import pixelkit`` does not load).
+    """
+    from pixelkit.build import get_include as build_get_include
+
+    return build_get_include()
+
+
 # Refuse to run with a pixel layout that C, cffi and numpy disagree on.
 _layout.verify(PIXEL_DTYPE)
 runtime.configure_from_environment()
 memory.configure_from_environment()
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MAX_DIMENSION",

@@ -6,7 +6,6 @@ import contextlib
 import errno
 import io
 import os
-import secrets
 import stat
 import sys
 import threading
@@ -337,7 +336,8 @@ def _open_unnamed(directory_fd: int | None) -> int | None:
 def _temporary_names(target: str) -> Iterator[str]:
     prefix = f".{os.path.basename(target)}."
     while True:
-        yield f"{prefix}{secrets.token_hex(6)}.tmp"
+        # os.urandom, not secrets: secrets imports hmac and hashlib, a few ms of `import pixelkit`.
+        yield f"{prefix}{os.urandom(6).hex()}.tmp"
 
 
 def _name_unnamed(fd: int, directory_fd: int, target: str) -> str:

@@ -22,16 +22,18 @@ import operator
 import threading
 from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pixelkit._native import CData, ffi, lib
-from pixelkit.build.signatures import Signature, WrappedParam, from_json
 from pixelkit.errors import LayoutError, check
 from pixelkit.image import Image, data_pointer, new_bytes
 from pixelkit.rawio import as_image
+
+if TYPE_CHECKING:  # pixelkit.build is imported by bind() only: `import pixelkit` stays light
+    from pixelkit.build.signatures import Signature, WrappedParam
 
 _bound: dict[int, SimpleNamespace] = {}
 _lock = threading.Lock()
@@ -122,6 +124,8 @@ def bind(native: ModuleType, name: str | None = None) -> SimpleNamespace:
                 "rebuild it with this pixelkit (python -m pixelkit.build ...)"
             )
         check(status, f"attaching {name}")
+        from pixelkit.build.signatures import from_json
+
         manifest = ffi.string(native.lib.pk_module_manifest()).decode("utf-8")
         namespace = SimpleNamespace(ffi=native.ffi, lib=native.lib)
         for signature in from_json(manifest):

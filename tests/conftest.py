@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shlex
 import shutil
 import subprocess
+import sysconfig
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
@@ -17,6 +21,62 @@ DATA = os.path.join(os.path.dirname(__file__), "data")
 # In CI the reference programs are installed by .ci/run, so a missing one is
 # a failure there; on a developer's machine the tests that need it skip.
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# PIXELKIT_TEST_INSTALLED=1: the suite runs against an installed pixelkit (tools/check_installed_wheel.sh:
+# the repaired wheel, the sdist's tests, no C compiler); the session refuses to start if pixelkit is not
+# imported from the environment's site-packages.
+INSTALLED = os.environ.get("PIXELKIT_TEST_INSTALLED") == "1"
+# The source checkout the tests sit in, if they do: what build_ffi.py builds and C programs compile.
+CHECKOUT = Path(__file__).resolve().parent.parent
+HAS_CHECKOUT = (CHECKOUT / "build_ffi.py").is_file() and (CHECKOUT / "pixelkit" / "__init__.py").is_file()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs_compiler: the test compiles C or C++ itself (throw-away builds, pixelkit.build, header checks, C "
+        "programs) or reads the checkout's build inputs; skipped without a working C/C++ compiler or when run "
+        "against the installed package without the checkout",
+    )
+    if INSTALLED:
+        import pixelkit  # only here: the other runs choose their pixelkit through PYTHONPATH
+
+        location = Path(pixelkit.__file__).resolve()
+        site_packages = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
+        if not any(location.is_relative_to(folder) for folder in site_packages):
+            raise pytest.UsageError(
+                f"PIXELKIT_TEST_INSTALLED=1 but pixelkit was imported from {location}, "
+                f"not from site-packages ({', '.join(sorted(map(str, site_packages)))})"
+            )
+
+
+@functools.cache
+def compiler_missing() -> str | None:
+    """Why the tests that compile cannot run here, or None when they can."""
+    problems = []
+    for variable, fallback in (("CC", "cc"), ("CXX", "c++")):
+        command = shlex.split(os.environ.get(variable) or sysconfig.get_config_var(variable) or fallback)
+        try:
+            result = subprocess.run([*command, "--version"], capture_output=True, check=False, timeout=60)
+            works = result.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            works = False
+        if not works:
+            problems.append(f"{shlex.join(command)} (${variable}) does not run here")
+    if not HAS_CHECKOUT:
+        problems.append("the suite runs against the installed package, without the checkout (build_ffi.py, sources)")
+    return f"needs a C compiler: {'; '.join(problems)}" if problems else None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("needs_compiler") is None:
+        return
+    reason = compiler_missing()
+    if reason is None:
+        return
+    if IN_CI and not INSTALLED:
+        pytest.fail(reason)  # CI's checkout run has the compilers: their absence is a failure there
+    pytest.skip(reason)
 
 
 def _is_real(name: str, path: str) -> bool:

@@ -19,6 +19,9 @@ from pixelkit.build.stubs import raw_module_stub
 HEADER = Path(pixelkit.get_include()) / "pixelkit.h"
 STRICT = ["-Wall", "-Wextra", "-Werror", "-pedantic"]
 
+# Every test here runs the C preprocessor or a compiler over a header.
+pytestmark = pytest.mark.needs_compiler
+
 
 @pytest.mark.parametrize("extension", [False, True], ids=["pixelkit", "extension module"])
 @pytest.mark.parametrize(
@@ -115,6 +118,15 @@ def test_a_missing_header_and_a_failing_preprocessor_are_clear(tmp_path: Path) -
         cdef_header.HeaderError, match=r"(?s)stdio\.h: No such file.*include anything else from the \.c/\.cpp source"
     ):
         cdef_header.cdef_source(bad)
+
+
+def test_a_compiler_that_fails_silently_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CC=/bin/false (the installed-package run sets it): the error says what ran, not nothing."""
+    header = tmp_path / "k.h"
+    header.write_text("int f(void);\n")
+    monkeypatch.setenv("CC", "/bin/false")
+    with pytest.raises(cdef_header.HeaderError, match=r"/bin/false -E \.\.\. exited with status 1 and no message"):
+        cdef_header.cdef_source(header)
 
 
 def test_pixelkits_own_cdef_and_stub_come_from_the_same_machinery() -> None:

@@ -27,7 +27,6 @@ from numpy.typing import NDArray
 
 import pixelkit
 from pixelkit import build as pkbuild
-from pixelkit.build import signatures
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "custom_kernel" / "src"
@@ -65,8 +64,9 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     yield import_from(folder, "sepiakit_t")
 
 
-# Every test leaves the instruction set and thread count as it found them.
-pytestmark = pytest.mark.usefixtures("restore_runtime")
+# Every test leaves the instruction set and thread count as it found them; every test here compiles (or
+# preprocesses a header, or compares with the checkout's header).
+pytestmark = [pytest.mark.usefixtures("restore_runtime"), pytest.mark.needs_compiler]
 
 
 # ---- numpy references of the example kernels -------------------------------------------
@@ -604,29 +604,6 @@ def test_unsigned_parameters_build_wrap_and_type(tmp_path: Path, rng: np.random.
     np.testing.assert_array_equal(np.asarray(thkit.threshold(a, 100)), np.where(a > 100, 255, 0))
     with pytest.raises(ValueError, match="level"):
         thkit.threshold(a, -1)
-
-
-def test_signature_rules() -> None:
-    from pixelkit.build.declarations import Declarations
-
-    decls = Declarations(
-        "pk_status a(const pk_image *src, const pk_image *dst, int k);"
-        "pk_status b(const pk_image *src, const pk_plane *out);"
-        "pk_status c(const pk_image *x, const pk_image *y);"
-        "pk_status d(const pk_plane *dst);"
-        "int e(const char *s);",
-        known_types=["pk_image", "pk_plane", "pk_status"],
-    )
-    by_name = {f.name: signatures.signature_of(f) for f in decls.functions}
-    a = by_name["a"]
-    assert a is not None and [p.python_name for p in a.inputs] == ["src", "k"] and a.output and a.output.c_index == 1
-    b = by_name["b"]
-    assert b is not None and b.output is not None and b.output.kind == "plane"
-    c = by_name["c"]
-    assert c is not None and c.output is None  # no parameter named dst/out: both are inputs
-    assert by_name["d"] is None  # an output with no image to take its size from
-    assert by_name["e"] is None  # a char pointer: raw lib only
-    assert signatures.from_json(signatures.to_json([a, b, c])) == [a, b, c]
 
 
 def test_building_without_setuptools_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

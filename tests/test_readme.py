@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import pixelkit
 from conftest import subprocess_env
@@ -64,6 +65,7 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     assert pixelkit.read_ppm(tmp_path / "scan-half.ppm").shape == (7500, 10000, 3)
 
 
+@pytest.mark.needs_compiler
 def test_the_own_kernels_lines_run(tmp_path: Path) -> None:
     """The section's header and source, its one command, then its Python lines against numpy."""
     assert OWN_KERNELS is not None

@@ -140,6 +140,11 @@ def preprocess(
                 "\nA header read by cdef may include <pixelkit.h>, its own headers and "
                 f"{', '.join(STANDARD_TYPE_HEADERS)}; include anything else from the .c/.cpp source instead."
             )
+        if not message.strip():  # e.g. CC=/bin/false: say what ran rather than nothing
+            message = (
+                f"{shlex.join(command[:2])} ... exited with status {result.returncode} and no message; "
+                "building needs a working C compiler (set CC)"
+            )
         raise HeaderError(f"preprocessing {header.name} failed:\n{message}")
     return _parse_markers(result.stdout)
 
