@@ -42,6 +42,17 @@ def get_include() -> str:
 
     The same as :func:`pixelkit.build.get_include`, imported on first call (pixelkit.build is the
     compiler side of pixelkit, which ``import pixelkit`` does not load).
+
+    Returns
+    -------
+    str
+        The installed package's ``include`` folder, or the checkout's.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> (Path(pixelkit.get_include()) / "pixelkit.h").is_file()
+    True
     """
     from pixelkit.build import get_include as build_get_include
 
