@@ -14,8 +14,12 @@ typedef struct {
     const uint8_t *base;
     ptrdiff_t step_i, step_j;
     int in_place;
+    int stream; /* copy rows past the cache (flip_vertical of a large image, not in place) */
     atomic_int status;
 } pk_geometry_job;
+
+/* Outputs of at least this many bytes are stored past the cache by flip_vertical (as by invert). */
+#define PK_STREAM_OUTPUT_BYTES ((size_t)16 << 20)
 
 static uint8_t *pk_row(const pk_image *image, size_t y)
 {
@@ -64,6 +68,15 @@ static void pk_flip_v_band(void *context, size_t begin, size_t end)
         atomic_store(&job->status, PK_ERR_NO_MEMORY);
         return;
     }
+    if (job->stream) {
+        /* The band's top rows, then its bottom rows: one read and one write stream at a time. */
+        for (size_t y = begin; y < end; y++)
+            job->kernels->stream(pk_row(job->src, last - y), pk_row(job->dst, y), row_bytes, 0);
+        for (size_t y = begin; y < end; y++)
+            if (last - y != y)
+                job->kernels->stream(pk_row(job->src, y), pk_row(job->dst, last - y), row_bytes, 0);
+        return;
+    }
     for (size_t y = begin; y < end; y++) {
         if (scratch != NULL) {
             uint8_t *top = pk_row(job->dst, y), *bottom = pk_row(job->dst, last - y);
@@ -88,6 +101,7 @@ pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
         return status;
     pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
                            .in_place = src->pixels == dst->pixels};
+    job.stream = !job.in_place && 3 * dst->width * dst->height >= PK_STREAM_OUTPUT_BYTES;
     atomic_init(&job.status, PK_OK);
     /* Each band takes pairs of rows y and height - 1 - y from the top half
      * (in place it swaps them; the middle row stays). */

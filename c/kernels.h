@@ -61,6 +61,8 @@ typedef struct {
     const char *name;
     /* point */
     void (*invert)(const uint8_t *src, uint8_t *dst, size_t n);
+    /* dst = ~src (invert != 0) or a copy (src and dst apart), stored past the cache */
+    void (*stream)(const uint8_t *src, uint8_t *dst, size_t n, int invert);
     void (*lut1)(const uint8_t *src, uint8_t *dst, size_t n, const uint8_t *lut);
     void (*lut3)(const uint8_t *src, uint8_t *dst, size_t width, const uint8_t *lut);
     void (*swap_rb)(const uint8_t *src, uint8_t *dst, size_t width);

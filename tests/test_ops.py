@@ -198,3 +198,25 @@ def test_results_own_their_memory() -> None:
     del gray, inverted, source
     gc.collect()
     assert lib.pk_live_allocations() == before
+
+
+@pytest.mark.usefixtures("restore_runtime")
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+def test_large_outputs_stored_past_the_cache_equal_numpy(isa: str) -> None:
+    """invert and flip_vertical store outputs of 16 MiB and more past the cache (c/point.c,
+    c/geometry.c): in place, into padded rows at odd offsets, from a crop, on 1 and 2 threads."""
+    pixelkit.set_isa(isa)  # type: ignore[arg-type]
+    rng = np.random.default_rng(17)
+    big = rng.integers(0, 256, (2400, 2600, 3), dtype=np.uint8)  # 18.7 MB
+    src = big[3:2397, 5:2599]  # rows start at odd offsets within cache lines
+    canvas = np.zeros((2396, 2601, 3), np.uint8)
+    dst = canvas[1:2395, 3:2597]
+    for threads in (1, 2):
+        pixelkit.set_num_threads(threads)
+        np.testing.assert_array_equal(np.asarray(pixelkit.invert(src)), 255 - src)
+        pixelkit.flip_vertical(src, out=dst)
+        np.testing.assert_array_equal(dst, src[::-1])
+        assert not canvas[0].any() and not canvas[:, :3].any() and not canvas[:, 2597:].any()
+        inplace = big.copy()
+        pixelkit.invert(inplace, out=inplace)
+        np.testing.assert_array_equal(inplace, 255 - big)

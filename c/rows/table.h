@@ -13,6 +13,7 @@
 const pk_kernels PK_KERNELS_TABLE = {
     .name = PK_KERNELS_NAME,
     .invert = row_invert,
+    .stream = row_stream,
     .lut1 = row_lut1,
     .lut3 = row_lut3,
     .swap_rb = row_swap_rb,
