@@ -81,6 +81,15 @@ static inline pk_status pk_check_unary(const pk_image *src, const pk_image *dst,
     return pk_check_pair(src, dst, PK_SAME_SIZE, in_place_ok);
 }
 
+/* ---- filter.c: rows [begin, end) of a filter on the calling thread --------
+ * For the pipeline: src and dst describe the whole images, but only the
+ * source rows the window reaches from those output rows (reflected at the
+ * image's edges) are read, and only output rows [begin, end) written. */
+pk_status pk_box_blur_rows(const pk_image *src, size_t radius, const pk_image *dst, size_t begin, size_t end);
+pk_status pk_gaussian_blur_rows(const pk_image *src, double sigma, const pk_image *dst, size_t begin, size_t end);
+pk_status pk_convolve_rows(const pk_image *src, const int32_t *kernel, size_t kernel_width, size_t kernel_height,
+                           int32_t scale, int32_t offset, const pk_image *dst, size_t begin, size_t end);
+
 /* ---- parallel.c --------------------------------------------------------- */
 
 /* Runs fn(ctx, begin, end) over [0, count) in bands on up to pk_num_threads()

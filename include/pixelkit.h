@@ -352,6 +352,21 @@ pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *ds
 /* How far the gaussian of `sigma` reaches (kernel size / 2); 0 if sigma is refused. */
 size_t pk_gaussian_radius(double sigma);
 
+/* Largest side of a pk_convolve kernel, magnitude of its weights, of its scale and offset. */
+#define PK_MAX_KERNEL_SIZE 7
+#define PK_MAX_KERNEL_WEIGHT 65535
+#define PK_MAX_CONVOLVE_SCALE 16777216
+/*
+ * Correlation with a small integer kernel (OpenCV's filter2D): `kernel`
+ * holds kernel_height rows of kernel_width weights (both odd, at most
+ * PK_MAX_KERNEL_SIZE), centred on the pixel.  Each sample is
+ *   clamp(round(sum(weight * sample) / scale) + offset, 0, 255)
+ * with the division rounded half to even; 1 <= scale <= PK_MAX_CONVOLVE_SCALE,
+ * |offset| <= PK_MAX_CONVOLVE_SCALE.
+ */
+pk_status pk_convolve(const pk_image *src, const int32_t *kernel, size_t kernel_width, size_t kernel_height,
+                      int32_t scale, int32_t offset, const pk_image *dst);
+
 /* ---- histogram.c ------------------------------------------------------ */
 
 /* counts[c * 256 + v]: pixels whose channel c equals v. */
