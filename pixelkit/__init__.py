@@ -33,6 +33,7 @@ from pixelkit.ops import (
     to_tensor,
     transpose,
 )
+from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
 
@@ -48,6 +49,7 @@ __all__ = [
     "FormatError",
     "Image",
     "LayoutError",
+    "Pipeline",
     "PixelkitError",
     "adjust",
     "apply_lut",

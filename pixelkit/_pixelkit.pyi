@@ -123,6 +123,29 @@ class CPoolCounts(CData):
     bands: int
     worker_bands: int
 
+class CStage(CData):
+    """A ``pk_stage``: a struct C reads and writes."""
+
+    kind: int
+    method: int
+    x: int
+    y: int
+    width: int
+    height: int
+    radius: int
+    sigma: float
+    alpha: float
+    other: ImagePtr
+    lut: Uint8Ptr
+    lut_size: int
+    kernel: Int32Ptr
+    kernel_width: int
+    kernel_height: int
+    scale: int
+    offset: int
+    tensor_scale: FloatPtr
+    tensor_bias: FloatPtr
+
 class CharPtr(CData):
     """A ``char *``."""
 
@@ -206,6 +229,13 @@ class ResizeTilePtr(CResizeTile):
     def __getitem__(self, index: int) -> CResizeTile: ...
     def __setitem__(self, index: int, value: CResizeTile) -> None: ...
     def __add__(self, offset: int) -> ResizeTilePtr: ...
+
+class StagePtr(CStage):
+    """A ``pk_stage *``."""
+
+    def __getitem__(self, index: int) -> CStage: ...
+    def __setitem__(self, index: int, value: CStage) -> None: ...
+    def __add__(self, offset: int) -> StagePtr: ...
 
 class TensorPtr(CTensor):
     """A ``pk_tensor *``."""
@@ -301,6 +331,10 @@ class FFI:
     @overload
     def new(self, cdecl: Literal['pk_resize_tile[]'], init: Any = ...) -> ResizeTilePtr: ...
     @overload
+    def new(self, cdecl: Literal['pk_stage *'], init: Any = ...) -> StagePtr: ...
+    @overload
+    def new(self, cdecl: Literal['pk_stage[]'], init: Any = ...) -> StagePtr: ...
+    @overload
     def new(self, cdecl: Literal['pk_tensor *'], init: Any = ...) -> TensorPtr: ...
     @overload
     def new(self, cdecl: Literal['pk_tensor[]'], init: Any = ...) -> TensorPtr: ...
@@ -367,6 +401,10 @@ class FFI:
     @overload
     def cast(self, cdecl: Literal['pk_resize_tile[]'], value: Any) -> ResizeTilePtr: ...
     @overload
+    def cast(self, cdecl: Literal['pk_stage *'], value: Any) -> StagePtr: ...
+    @overload
+    def cast(self, cdecl: Literal['pk_stage[]'], value: Any) -> StagePtr: ...
+    @overload
     def cast(self, cdecl: Literal['pk_tensor *'], value: Any) -> TensorPtr: ...
     @overload
     def cast(self, cdecl: Literal['pk_tensor[]'], value: Any) -> TensorPtr: ...
@@ -411,6 +449,8 @@ class FFI:
     @overload
     def from_buffer(self, cdecl: Literal['pk_resize_tile[]'], python_buffer: _Buffer, require_writable: bool = ...) -> ResizeTilePtr: ...
     @overload
+    def from_buffer(self, cdecl: Literal['pk_stage[]'], python_buffer: _Buffer, require_writable: bool = ...) -> StagePtr: ...
+    @overload
     def from_buffer(self, cdecl: Literal['pk_tensor[]'], python_buffer: _Buffer, require_writable: bool = ...) -> TensorPtr: ...
     @overload
     def from_buffer(self, cdecl: Literal['size_t[]'], python_buffer: _Buffer, require_writable: bool = ...) -> SizePtr: ...
@@ -447,6 +487,21 @@ class Lib:
     PK_MAX_KERNEL_SIZE: int
     PK_MAX_KERNEL_WEIGHT: int
     PK_MAX_CONVOLVE_SCALE: int
+    PK_STAGE_INVERT: int
+    PK_STAGE_APPLY_LUT: int
+    PK_STAGE_SWAP_RB: int
+    PK_STAGE_BLEND: int
+    PK_STAGE_FLIP_HORIZONTAL: int
+    PK_STAGE_FLIP_VERTICAL: int
+    PK_STAGE_CROP: int
+    PK_STAGE_RESIZE: int
+    PK_STAGE_BOX_BLUR: int
+    PK_STAGE_GAUSSIAN_BLUR: int
+    PK_STAGE_CONVOLVE: int
+    PK_STAGE_TO_GRAY: int
+    PK_STAGE_TO_TENSOR: int
+    PK_STAGE_HISTOGRAM: int
+    PK_MAX_STAGES: int
     PK_OK: int
     PK_ERR_NULL: int
     PK_ERR_SIZE: int
@@ -495,6 +550,7 @@ class Lib:
     def pk_gaussian_radius(self, sigma: float) -> int: ...
     def pk_convolve(self, src: ImagePtr, kernel: Int32Ptr, kernel_width: int, kernel_height: int, scale: int, offset: int, dst: ImagePtr) -> int: ...
     def pk_histogram(self, src: ImagePtr, counts: Uint64Ptr) -> int: ...
+    def pk_pipeline(self, src: ImagePtr, stages: StagePtr, count: int, dst: ImagePtr, plane: PlanePtr, tensor: TensorPtr, counts: Uint64Ptr) -> int: ...
     def pk_netpbm_scale_u8(self, samples: Uint8Ptr, count: int, maxval: int, bad_index: SizePtr) -> int: ...
     def pk_netpbm_scale_u16be(self, src: Uint8Ptr, count: int, maxval: int, dst: Uint8Ptr, bad_index: SizePtr) -> int: ...
     def pk_netpbm_parse_plain(self, text: CharPtr, length: int, count: int, maxval: int, dst: Uint8Ptr, position: SizePtr) -> int: ...

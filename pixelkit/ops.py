@@ -239,6 +239,63 @@ def _three(values: Sequence[SupportsFloat], name: str) -> tuple[float, float, fl
     return items[0], items[1], items[2]
 
 
+def _tensor_coefficients(mean: Sequence[SupportsFloat], std: Sequence[SupportsFloat]) -> tuple[CData, CData]:
+    """The float[3] scale and bias of :func:`to_tensor` for ``mean`` and ``std``, checked."""
+    means, stds = _three(mean, "mean"), _three(std, "std")
+    if any(s == 0.0 for s in stds):
+        raise ValueError(f"std must not contain zeros, got {std!r}")
+    scales = np.array([1.0 / (255.0 * s) for s in stds], np.float64)
+    biases = np.array([-m / s for m, s in zip(means, stds, strict=True)], np.float64)
+    if not (np.all(np.abs(scales) < np.finfo(np.float32).max) and np.all(np.abs(biases) < np.finfo(np.float32).max)):
+        raise ValueError(f"mean / std and 1 / (255 std) must fit float32; got mean={mean!r}, std={std!r}")
+    return ffi.new("float[3]", scales.tolist()), ffi.new("float[3]", biases.tolist())
+
+
+def _tensor_output(
+    out: NDArray[np.float32] | None, width: int, height: int, layout: str, op: str
+) -> tuple[NDArray[np.float32], CData]:
+    """A fresh tensor of :func:`to_tensor`'s shape, or ``out`` checked, and its pk_tensor descriptor."""
+    if layout not in ("CHW", "HWC"):
+        raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
+    shape = (3, height, width) if layout == "CHW" else (height, width, 3)
+    if out is None:
+        result = new_bytes(4 * 3 * width * height).view(np.float32).reshape(shape)
+    else:
+        result = out
+        if not isinstance(result, np.ndarray) or result.dtype != np.float32:
+            raise TypeError(f"{op}: out must be a float32 numpy array")
+        if tuple(result.shape) != shape:
+            raise ValueError(f"{op}: out has shape {result.shape}, the result has shape {shape}")
+        if not result.flags.writeable:
+            raise ValueError(f"{op}: out is read-only")
+        if result.ctypes.data % result.itemsize:
+            raise ValueError(
+                f"{op}: out must be aligned to {result.itemsize} bytes (float32), "
+                f"got an array at address {result.ctypes.data:#x}; use a freshly allocated array"
+            )
+    strides = [s // 4 if s % 4 == 0 and s >= 0 else -1 for s in result.strides]
+    if layout == "CHW":
+        channel, row, pixel = strides
+    else:
+        row, pixel, channel = strides
+    if -1 in strides or (layout == "CHW" and pixel != 1) or (layout == "HWC" and (pixel, channel) != (3, 1)):
+        raise ValueError(f"{op}: out needs contiguous {layout} rows, got strides {result.strides}")
+    descriptor = ffi.new(
+        "pk_tensor *",
+        {
+            "data": data_pointer(result, "float *"),
+            "width": width,
+            "height": height,
+            "channel_stride": channel if layout == "CHW" else 1,
+            "row_stride": row if height > 1 else (width if layout == "CHW" else 3 * width),
+            "pixel_stride": pixel if width > 1 else (1 if layout == "CHW" else 3),
+            "layout": lib.PK_TENSOR_CHW if layout == "CHW" else lib.PK_TENSOR_HWC,
+            "writable": 1,
+        },
+    )
+    return result, descriptor
+
+
 def to_tensor(
     img: ImageLike,
     mean: Sequence[SupportsFloat] = (0.0, 0.0, 0.0),
@@ -254,54 +311,8 @@ def to_tensor(
     shape whose innermost axis is contiguous (e.g. ``batch[i]``).
     """
     src = as_image(img)
-    means, stds = _three(mean, "mean"), _three(std, "std")
-    if any(s == 0.0 for s in stds):
-        raise ValueError(f"std must not contain zeros, got {std!r}")
-    if layout not in ("CHW", "HWC"):
-        raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
-    width, height = src.width, src.height
-    shape = (3, height, width) if layout == "CHW" else (height, width, 3)
-    if out is None:
-        result = new_bytes(4 * 3 * width * height).view(np.float32).reshape(shape)
-    else:
-        result = out
-        if not isinstance(result, np.ndarray) or result.dtype != np.float32:
-            raise TypeError("to_tensor: out must be a float32 numpy array")
-        if tuple(result.shape) != shape:
-            raise ValueError(f"to_tensor: out has shape {result.shape}, the result has shape {shape}")
-        if not result.flags.writeable:
-            raise ValueError("to_tensor: out is read-only")
-        if result.ctypes.data % result.itemsize:
-            raise ValueError(
-                f"to_tensor: out must be aligned to {result.itemsize} bytes (float32), "
-                f"got an array at address {result.ctypes.data:#x}; use a freshly allocated array"
-            )
-    strides = [s // 4 if s % 4 == 0 and s >= 0 else -1 for s in result.strides]
-    if layout == "CHW":
-        channel, row, pixel = strides
-    else:
-        row, pixel, channel = strides
-    if -1 in strides or (layout == "CHW" and pixel != 1) or (layout == "HWC" and (pixel, channel) != (3, 1)):
-        raise ValueError(f"to_tensor: out needs contiguous {layout} rows, got strides {result.strides}")
-    descriptor = ffi.new(
-        "pk_tensor *",
-        {
-            "data": data_pointer(result, "float *"),
-            "width": width,
-            "height": height,
-            "channel_stride": channel if layout == "CHW" else 1,
-            "row_stride": row if height > 1 else (width if layout == "CHW" else 3 * width),
-            "pixel_stride": pixel if width > 1 else (1 if layout == "CHW" else 3),
-            "layout": lib.PK_TENSOR_CHW if layout == "CHW" else lib.PK_TENSOR_HWC,
-            "writable": 1,
-        },
-    )
-    scales = np.array([1.0 / (255.0 * s) for s in stds], np.float64)
-    biases = np.array([-m / s for m, s in zip(means, stds, strict=True)], np.float64)
-    if not (np.all(np.abs(scales) < np.finfo(np.float32).max) and np.all(np.abs(biases) < np.finfo(np.float32).max)):
-        raise ValueError(f"mean / std and 1 / (255 std) must fit float32; got mean={mean!r}, std={std!r}")
-    scale = ffi.new("float[3]", scales.tolist())
-    bias = ffi.new("float[3]", biases.tolist())
+    scale, bias = _tensor_coefficients(mean, std)
+    result, descriptor = _tensor_output(out, src.width, src.height, layout, "to_tensor")
     check(lib.pk_to_tensor(src._desc, scale, bias, descriptor), "to_tensor")
     return result
 
