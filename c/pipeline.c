@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* Scratch of one band, all levels together: within the per-core caches. */
-#define PK_PIPE_SCRATCH ((size_t)512 << 10)
+#define PK_PIPE_SCRATCH ((size_t)2048 << 10)
 /* Bands of threads per thread: a thread the system runs late leaves its share to the others. */
 #define PK_PIPE_SPLIT 4
 
@@ -91,9 +91,10 @@ static pk_status pk_stage_needs(const pk_pipe_job *job, size_t i, pk_span out, p
         tile.src_height = h;
         tile.dst_width = job->width[i + 1];
         tile.dst_height = job->height[i + 1];
+        /* The rows read do not depend on the columns: a one-column strip is enough (and cheap). */
         tile.dst.x = 0;
         tile.dst.y = out.lo;
-        tile.dst.width = job->width[i + 1];
+        tile.dst.width = 1;
         tile.dst.height = out.hi - out.lo;
         pk_status status = pk_resize_tile_source(&tile, st->method);
         if (status != PK_OK)
@@ -144,6 +145,7 @@ static pk_image pk_rows_of(const pk_image *whole, size_t lo, size_t hi)
 typedef struct {
     uint8_t *buffer[PK_MAX_STAGES + 1];
     size_t capacity[PK_MAX_STAGES + 1];
+    pk_resize_cache *resize[PK_MAX_STAGES]; /* each resize stage's tables along x */
     uint64_t counts[3 * 256];
 } pk_pipe_state;
 
@@ -212,7 +214,7 @@ static pk_status pk_run_stage(const pk_pipe_job *job, pk_pipe_state *state, size
         tile.dst.width = job->width[i + 1];
         tile.dst.height = out_rows.hi - out_rows.lo;
         pk_image d = pk_rows_of(out, out_rows.lo, out_rows.hi);
-        return pk_resize_part(&src_part, &d, st->method, &tile);
+        return pk_resize_part_cached(&src_part, &d, st->method, &tile, &state->resize[i]);
     }
     case PK_STAGE_BOX_BLUR:
         return pk_box_blur_rows(in, st->radius, out, out_rows.lo, out_rows.hi);
@@ -309,6 +311,8 @@ static void pk_pipe_bands(void *context, size_t begin, size_t end)
             atomic_fetch_add_explicit(&job->counts[v], state.counts[v], memory_order_relaxed);
     for (size_t i = 0; i <= job->count; i++)
         pk_scratch_free(state.buffer[i]);
+    for (size_t i = 0; i < job->count; i++)
+        pk_resize_cache_free(state.resize[i]);
     if (status != PK_OK) {
         int expected = PK_OK;
         atomic_compare_exchange_strong(&job->status, &expected, (int)status);

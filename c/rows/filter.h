@@ -1,4 +1,5 @@
 /* rows/filter.h: loops of the box and gaussian blurs. */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pixelkit.h" /* PK_MAX_GAUSSIAN_SIGMA */
@@ -641,36 +642,43 @@ static void row_conv_row(const uint8_t *restrict padded, int32_t *restrict acc, 
 }
 
 /* dst[i] = clamp(round(acc[i] / scale) + offset, 0, 255), rounded half to even.
- * scale = 2^shift (pow2) divides by an arithmetic shift; otherwise by a
- * floored integer division. */
+ * scale = 2^shift (pow2): floor((a + scale / 2 - 1 + (floor(a / scale) & 1)) / scale)
+ * by arithmetic shifts.  Otherwise q = floor(a / scale) in double (exact once
+ * corrected: |a| < 2^30), and the remainder decides the rounding. */
 static void row_conv_store(const int32_t *restrict acc, uint8_t *restrict dst, size_t n, int32_t scale,
                            unsigned shift, int pow2, int32_t offset)
 {
     if (pow2 && shift == 0) {
         for (size_t i = 0; i < n; i++) {
             int32_t v = acc[i] + offset;
-            dst[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            v = v < 0 ? 0 : v;
+            v = v > 255 ? 255 : v;
+            dst[i] = (uint8_t)v;
         }
     } else if (pow2) {
-        int32_t mask = scale - 1, half = scale >> 1;
+        int32_t bias = (scale >> 1) - 1;
         for (size_t i = 0; i < n; i++) {
             int32_t a = acc[i];
-            int32_t q = a >> shift, rem = a & mask; /* floor and the remainder in [0, scale) */
-            q += (rem > half) | ((rem == half) & q & 1);
-            int32_t v = q + offset;
-            dst[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            int32_t v = ((a + bias + ((a >> shift) & 1)) >> shift) + offset;
+            v = v < 0 ? 0 : v;
+            v = v > 255 ? 255 : v;
+            dst[i] = (uint8_t)v;
         }
     } else {
+        double divisor = (double)scale;
         for (size_t i = 0; i < n; i++) {
             int32_t a = acc[i];
-            int32_t q = a / scale, rem = a % scale;
-            if (rem < 0) {
-                q -= 1;
-                rem += scale;
-            }
+            int32_t q = (int32_t)floor((double)a / divisor);
+            int32_t rem = a - q * scale;
+            q += rem >= scale;
+            rem -= rem >= scale ? scale : 0;
+            q -= rem < 0;
+            rem += rem < 0 ? scale : 0;
             q += (2 * rem > scale) | ((2 * rem == scale) & q & 1);
             int32_t v = q + offset;
-            dst[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            v = v < 0 ? 0 : v;
+            v = v > 255 ? 255 : v;
+            dst[i] = (uint8_t)v;
         }
     }
 }
