@@ -284,6 +284,27 @@ class Pipeline:
     def __repr__(self) -> str:
         return "Pipeline()" + "".join(f".{s!r}" for s in self._stages)
 
+    def steps(self) -> list[tuple[str, dict[str, Any]]]:
+        """The stages as (method name, keyword arguments) pairs that rebuild this pipeline.
+
+        A blend's image is given as a numpy array (the same memory).  ``Pipeline.from_steps``
+        turns the list back into a pipeline; pickling a pipeline goes through it.
+        """
+        return [(s.name, {k: np.asarray(v) if isinstance(v, Image) else v for k, v in s.shown}) for s in self._stages]
+
+    @staticmethod
+    def from_steps(steps: Sequence[tuple[str, dict[str, Any]]]) -> Pipeline:
+        """The pipeline of :meth:`steps`' pairs: each method called with its keyword arguments, in order."""
+        pipe = Pipeline()
+        for name, kwargs in steps:
+            if name not in _KINDS:
+                raise ValueError(f"no pipeline stage is called {name!r}")
+            pipe = getattr(pipe, name)(**kwargs)
+        return pipe
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Pipeline.from_steps, (self.steps(),))
+
     def __len__(self) -> int:
         return len(self._stages)
 

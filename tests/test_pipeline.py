@@ -9,13 +9,16 @@ raised when a stage is added (or, for what depends on the image, before any C co
 from __future__ import annotations
 
 import doctest
+import pickle
 from collections.abc import Callable
 from typing import Any
 
+import dask.array
 import numpy as np
 import pytest
 
 import pixelkit
+import pixelkit.dask as pkdask
 import pixelkit.ops
 import pixelkit.pipeline
 from kernel_refs import IMAGENET_MEAN, IMAGENET_STD, LAYOUTS, LUT1, LUT3, as_layout, pixels
@@ -26,6 +29,8 @@ from pixelkit.rawio import as_image
 AVAILABLE = pixelkit.cpu_features()["available"]
 Step = tuple[str, tuple[Any, ...]]
 SHARPEN = [[-1, -1, -1], [-1, 16, -1], [-1, -1, -1]]
+# Dask's own annotations are partial; the tests call it untyped.
+da: Any = dask.array
 
 
 def stepwise(img: Any, steps: list[Step]) -> Any:
@@ -300,8 +305,68 @@ class _Spy:
 
 def test_doctests() -> None:
     assert doctest.testmod(pixelkit.pipeline).failed == 0
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner()
+    for test in finder.find(pkdask.pipeline, "pipeline", globs={}):
+        runner.run(test)
+    assert runner.failures == 0
     finder = doctest.DocTestFinder()
     runner = doctest.DocTestRunner()
     for test in finder.find(pixelkit.ops.convolve, "convolve", globs={}):
         runner.run(test)
     assert runner.failures == 0
+
+
+# ---- pickling and Dask -----------------------------------------------------------------------------
+
+
+def test_a_pipeline_pickles_to_the_same_chain() -> None:
+    data = np.random.default_rng(10).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    other = np.random.default_rng(11).integers(0, 256, (15, 20, 3), dtype=np.uint8)
+    pipe = Pipeline().apply_lut(LUT3).resize(20, 15, "area").blend(other, 0.3).convolve(SHARPEN, 8).to_gray()
+    again = pickle.loads(pickle.dumps(pipe))
+    assert repr(again) == repr(pipe)
+    assert_same(again(data), pipe(data))
+    with pytest.raises(ValueError):
+        Pipeline.from_steps([("sharpen", {})])
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_dask_blocks_equal_the_whole_image(seed: int) -> None:
+    rng = np.random.default_rng(500 + seed)
+    width, height = int(rng.integers(5, 150)), int(rng.integers(5, 120))
+    data = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    pipe = fused(random_steps(rng, width, height))
+    chunks = (int(rng.integers(3, 50)), int(rng.integers(3, 50)), 3)
+    lazy: Any = pkdask.pipeline(da.from_array(data, chunks=chunks), pipe)
+    assert_same(lazy.compute(scheduler="threads"), pipe(data))
+
+
+def test_dask_frames_and_calling_the_pipeline_on_a_dask_array() -> None:
+    rng = np.random.default_rng(12)
+    frames = rng.integers(0, 256, (4, 40, 50, 3), dtype=np.uint8)
+    pipe = Pipeline().box_blur(2).gaussian_blur(1.0).adjust(0.1).to_gray()
+    lazy = pipe(da.from_array(frames, chunks=(2, 15, 20, 3)))
+    got = np.asarray(lazy.compute(scheduler="threads"))
+    for k in range(4):
+        assert_same(got[k], pipe(frames[k]))
+    counts = Pipeline().gaussian_blur(2.0).histogram()(da.from_array(frames, chunks=(1, 15, 50, 3)))
+    expected = sum(Pipeline().gaussian_blur(2.0).histogram()(f) for f in frames)
+    assert_same(counts.compute(scheduler="threads"), expected)
+
+
+def test_dask_runs_a_chain_of_filters_as_one_task_per_block() -> None:
+    data = da.from_array(np.zeros((64, 64, 3), np.uint8), chunks=(16, 64, 3))
+    pipe = Pipeline().gaussian_blur(1.0).box_blur(1).convolve(SHARPEN, 8).invert()
+    fused_graph = dict(pkdask.pipeline(data, pipe).__dask_graph__())
+    stepwise_graph = dict(
+        pkdask.invert(pkdask.box_blur(pkdask.gaussian_blur(data, 1.0), 1)).__dask_graph__()  # one stage fewer
+    )
+    assert len(fused_graph) < len(stepwise_graph)
+
+
+def test_dask_refuses_what_does_not_fit_before_building_a_graph() -> None:
+    data = da.from_array(np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(ValueError, match="does not fit"):
+        pkdask.pipeline(data, Pipeline().crop(5, 5, 6, 6))
+    with pytest.raises(TypeError):
+        pkdask.pipeline(data, "invert")
