@@ -379,13 +379,16 @@ def ratio(rows: dict[str, dict[str, float]], name: str, peer: str) -> float | No
     return rows[name]["median"] / rows[peer]["median"]
 
 
-def markdown(results: dict[str, Any]) -> str:
+def markdown(results: dict[str, Any], short: bool = False) -> str:
+    """The results as a table; ``short``: one thread and fresh results only (the README's)."""
     lines = [
         "| pipeline | frame | threads | results | fused ms | fused / steps | fused / OpenCV | fused / Pillow "
         "| fused / pyvips |",
         "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run in results["runs"]:
+        if short and (run["threads"] != 1 or run["out"]):
+            continue
         rows = run["times"]
         cells = [run["pipeline"], run["frame"], str(run["threads"]), "out=" if run["out"] else "fresh"]
         cells.append(f"{rows['fused']['median'] * 1e3:.2f}")
@@ -394,19 +397,28 @@ def markdown(results: dict[str, Any]) -> str:
             cells.append("" if r is None else f"{r:.2f}x")
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    per_core = [run for run in results["runs"] if run["pipeline"] == "ml" and not run["out"]]
+    per_core = [
+        run
+        for run in results["runs"]
+        if run["pipeline"] == "ml" and not run["out"] and (run["threads"] == 1 or not short)
+    ]
     if per_core:
-        lines.append("ML preprocessing, images per second per core (fused, fresh tensors): " + ", ".join(
-            f"{run['frame']} {1.0 / (run['times']['fused']['median'] * run['threads']):.0f} ({run['threads']} threads)"
-            for run in per_core
-        ))  # fmt: skip
+        rates = []
+        for run in per_core:
+            per_second = 1.0 / (run["times"]["fused"]["median"] * run["threads"])
+            rates.append(f"{run['frame']} {per_second:.0f} ({_threads(run['threads'])})")
+        lines.append("ML preprocessing, images per second per core (fused, fresh tensors): " + ", ".join(rates))
         lines.append("")
     for threads, peaks in results.get("peak_mib", {}).items():
         lines.append(
-            f"libvips pipeline, peak RSS above input and output with {threads} threads (MiB): "
+            f"libvips pipeline, peak RSS above input and output with {_threads(int(threads))} (MiB): "
             + ", ".join(f"{k} {v:.1f}" for k, v in peaks.items())
         )
     return "\n".join(lines) + "\n"
+
+
+def _threads(count: int) -> str:
+    return "1 thread" if count == 1 else f"{count} threads"
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
@@ -446,7 +458,8 @@ def update_readme(results: dict[str, Any]) -> None:
         raise SystemExit(f"README.md has no {README_BEGIN} ... {README_END} markers")
     head, rest = text.split(README_BEGIN, 1)
     _, tail = rest.split(README_END, 1)
-    README.write_text(head + README_BEGIN + "\n" + markdown(results) + README_END + tail)
+    table = markdown(results, short=True)
+    README.write_text(head + README_BEGIN + "\n" + table + README_END + tail)
 
 
 def main(argv: list[str] | None = None) -> None:

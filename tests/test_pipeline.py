@@ -21,9 +21,9 @@ import pixelkit
 import pixelkit.dask as pkdask
 import pixelkit.ops
 import pixelkit.pipeline
-from kernel_refs import IMAGENET_MEAN, IMAGENET_STD, LAYOUTS, LUT1, LUT3, as_layout, pixels
+from kernel_refs import IMAGENET_MEAN, IMAGENET_STD, LAYOUTS, LUT1, LUT3, as_layout, pixels, split_of
 from pixelkit import Image, Pipeline
-from pixelkit._native import lib
+from pixelkit._native import ffi, lib
 from pixelkit.rawio import as_image
 
 AVAILABLE = pixelkit.cpu_features()["available"]
@@ -370,3 +370,69 @@ def test_dask_refuses_what_does_not_fit_before_building_a_graph() -> None:
         pkdask.pipeline(data, Pipeline().crop(5, 5, 6, 6))
     with pytest.raises(TypeError):
         pkdask.pipeline(data, "invert")
+
+
+# ---- the C entry point checks its arguments ------------------------------------------------------------
+
+
+def _c_stages(*kinds: int) -> Any:
+    stages = ffi.new("pk_stage[]", max(1, len(kinds)))
+    for i, kind in enumerate(kinds):
+        stages[i].kind = kind
+    return stages
+
+
+def test_pk_pipeline_refuses_bad_arguments() -> None:
+    src, dst = Image(8, 8), Image(8, 8)
+    plane = ffi.new("pk_plane *", {"data": ffi.new("uint8_t[64]"), "width": 8, "height": 8, "stride": 8, "writable": 1})
+    null: Any = ffi.NULL
+    invert = _c_stages(lib.PK_STAGE_INVERT)
+    assert lib.pk_pipeline(null, invert, 1, dst._desc, null, null, null) == lib.PK_ERR_NULL
+    assert lib.pk_pipeline(src._desc, null, 1, dst._desc, null, null, null) == lib.PK_ERR_NULL
+    assert lib.pk_pipeline(src._desc, invert, lib.PK_MAX_STAGES + 1, dst._desc, null, null, null) == lib.PK_ERR_ARGUMENT
+    assert lib.pk_pipeline(src._desc, invert, 1, null, null, null, null) == lib.PK_ERR_NULL
+    assert lib.pk_pipeline(src._desc, invert, 1, src._desc, null, null, null) == lib.PK_ERR_OVERLAP
+    assert lib.pk_pipeline(src._desc, _c_stages(99), 1, dst._desc, null, null, null) == lib.PK_ERR_ARGUMENT
+    # A last stage anywhere but last; its output missing.
+    gray_first = _c_stages(lib.PK_STAGE_TO_GRAY, lib.PK_STAGE_INVERT)
+    assert lib.pk_pipeline(src._desc, gray_first, 2, dst._desc, plane, null, null) == lib.PK_ERR_ARGUMENT
+    assert (
+        lib.pk_pipeline(src._desc, _c_stages(lib.PK_STAGE_TO_GRAY), 1, dst._desc, null, null, null) == lib.PK_ERR_NULL
+    )
+    assert lib.pk_pipeline(src._desc, _c_stages(lib.PK_STAGE_HISTOGRAM), 1, null, null, null, null) == lib.PK_ERR_NULL
+    crop = _c_stages(lib.PK_STAGE_CROP)
+    crop[0].x, crop[0].y, crop[0].width, crop[0].height = 4, 0, 5, 8
+    assert lib.pk_pipeline(src._desc, crop, 1, dst._desc, null, null, null) == lib.PK_ERR_ARGUMENT
+    resize = _c_stages(lib.PK_STAGE_RESIZE)
+    resize[0].width, resize[0].height, resize[0].method = 8, 8, 7
+    assert lib.pk_pipeline(src._desc, resize, 1, dst._desc, null, null, null) == lib.PK_ERR_ARGUMENT
+    resize[0].method = lib.PK_RESIZE_AREA
+    resize[0].width = 9
+    assert lib.pk_pipeline(src._desc, resize, 1, dst._desc, null, null, null) == lib.PK_ERR_SHAPE
+    blur = _c_stages(lib.PK_STAGE_GAUSSIAN_BLUR)
+    blur[0].sigma = float("nan")
+    assert lib.pk_pipeline(src._desc, blur, 1, dst._desc, null, null, null) == lib.PK_ERR_ARGUMENT
+    conv = _c_stages(lib.PK_STAGE_CONVOLVE)
+    weights = ffi.new("int32_t[4]", [1, 1, 1, 1])
+    conv[0].kernel, conv[0].kernel_width, conv[0].kernel_height, conv[0].scale = weights, 2, 2, 4
+    assert lib.pk_pipeline(src._desc, conv, 1, dst._desc, null, null, null) == lib.PK_ERR_ARGUMENT
+    lut = _c_stages(lib.PK_STAGE_APPLY_LUT)
+    assert lib.pk_pipeline(src._desc, lut, 1, dst._desc, null, null, null) == lib.PK_ERR_NULL
+    blend = _c_stages(lib.PK_STAGE_BLEND)
+    blend[0].other, blend[0].alpha = Image(8, 7)._desc, 0.5
+    assert lib.pk_pipeline(src._desc, blend, 1, dst._desc, null, null, null) == lib.PK_ERR_SHAPE
+    blend[0].other = dst._desc
+    assert lib.pk_pipeline(src._desc, blend, 1, dst._desc, null, null, null) == lib.PK_ERR_OVERLAP
+    assert lib.pk_pipeline(src._desc, invert, 0, dst._desc, null, null, null) == lib.PK_OK  # a copy
+
+
+@pytest.mark.usefixtures("restore_runtime")
+def test_a_large_pipeline_is_split_over_the_pool() -> None:
+    data = np.zeros((1200, 1600, 3), np.uint8)
+    pipe = Pipeline().resize(800, 600, "area").gaussian_blur(1.0).to_gray()
+    pixelkit.set_num_threads(2)
+    two = split_of(lambda: pipe(data))
+    assert two.bands > 1
+    pixelkit.set_num_threads(1)
+    one = split_of(lambda: pipe(data))
+    assert one.worker_bands == 0
