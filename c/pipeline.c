@@ -40,6 +40,12 @@ typedef struct {
     const pk_tensor *tensor;
     size_t band; /* result rows per band */
     size_t bands;
+    /* Levels held in a band's own buffer (not views, not worked on in place), their row
+     * strides and the most bytes any band needs there; all of a band's buffers are one block. */
+    int own[PK_MAX_STAGES + 1];
+    size_t stride[PK_MAX_STAGES + 1];
+    size_t level_bytes[PK_MAX_STAGES + 1];
+    size_t scratch_bytes;
     _Atomic uint64_t counts[3 * 256];
     atomic_int status;
 } pk_pipe_job;
@@ -143,23 +149,11 @@ static pk_image pk_rows_of(const pk_image *whole, size_t lo, size_t hi)
 
 /* What one band of threads keeps from band to band. */
 typedef struct {
+    void *block; /* every level's buffer, from pk_alloc: reused call after call, no page faults */
     uint8_t *buffer[PK_MAX_STAGES + 1];
-    size_t capacity[PK_MAX_STAGES + 1];
     pk_resize_cache *resize[PK_MAX_STAGES]; /* each resize stage's tables along x */
     uint64_t counts[3 * 256];
 } pk_pipe_state;
-
-static pk_status pk_reserve(pk_pipe_state *state, size_t level, size_t bytes)
-{
-    if (state->capacity[level] >= bytes)
-        return PK_OK;
-    pk_scratch_free(state->buffer[level]);
-    /* A little more than asked: the next band's window may be a row taller. */
-    size_t more = bytes + bytes / 8 + 64;
-    state->buffer[level] = pk_scratch(more);
-    state->capacity[level] = state->buffer[level] ? more : 0;
-    return state->buffer[level] ? PK_OK : PK_ERR_NO_MEMORY;
-}
 
 static pk_status pk_run_stage(const pk_pipe_job *job, pk_pipe_state *state, size_t i, const pk_image *in,
                               pk_span in_rows, const pk_image *out, pk_span out_rows)
@@ -259,15 +253,12 @@ static pk_status pk_run_band(const pk_pipe_job *job, pk_pipe_state *state, size_
         if ((status = pk_stage_needs(job, i, rows[i + 1], &rows[i])) != PK_OK)
             return status;
     pk_image level = *job->src; /* level i as a whole image (rows[i] of it valid) */
-    int scratch = 0;            /* whether level i lies in this band's own buffers */
     for (size_t i = 0; i < count; i++) {
         const pk_stage *st = &job->stages[i];
         size_t w = job->width[i + 1], h = job->height[i + 1];
         pk_image next;
-        int next_scratch = 1;
         if (i + 1 == count && !pk_is_terminal(st->kind)) {
             next = *job->dst;
-            next_scratch = 0;
         } else if (pk_is_terminal(st->kind)) {
             next = level; /* unused */
         } else if (st->kind == PK_STAGE_CROP) {
@@ -276,22 +267,54 @@ static pk_status pk_run_band(const pk_pipe_job *job, pk_pipe_state *state, size_
             next.width = w;
             next.height = h;
             level = next;
-            next_scratch = scratch;
-            scratch = next_scratch;
             continue;
-        } else if (pk_is_point(st->kind) && scratch) {
-            next = level; /* in place */
+        } else if (!job->own[i + 1]) {
+            next = level; /* a point operation on this band's own rows: in place */
         } else {
-            size_t stride = (3 * w + 63) & ~(size_t)63;
-            if ((status = pk_reserve(state, i + 1, (rows[i + 1].hi - rows[i + 1].lo) * stride)) != PK_OK)
-                return status;
-            next = pk_virtual(state->buffer[i + 1], rows[i + 1].lo, w, h, stride);
+            if ((rows[i + 1].hi - rows[i + 1].lo) * job->stride[i + 1] > job->level_bytes[i + 1])
+                return PK_ERR_ARGUMENT; /* cannot happen: the sizes were worked out from these very bands */
+            next = pk_virtual(state->buffer[i + 1], rows[i + 1].lo, w, h, job->stride[i + 1]);
         }
         if ((status = pk_run_stage(job, state, i, &level, rows[i], &next, rows[i + 1])) != PK_OK)
             return status;
         level = next;
-        scratch = next_scratch;
     }
+    return PK_OK;
+}
+
+/* Which levels need a buffer of their own, and the most bytes any band puts there. */
+static pk_status pk_plan_levels(pk_pipe_job *job)
+{
+    size_t count = job->count;
+    int scratch = 0; /* whether level i lies in a band's own buffers */
+    for (size_t i = 0; i < count; i++) {
+        int kind = job->stages[i].kind;
+        job->own[i + 1] = 0;
+        if ((i + 1 == count && !pk_is_terminal(kind)) || pk_is_terminal(kind) || kind == PK_STAGE_CROP)
+            continue; /* the output, nothing, or a view of level i */
+        if (!(pk_is_point(kind) && scratch))
+            job->own[i + 1] = 1;
+        scratch = 1;
+        job->stride[i + 1] = (3 * job->width[i + 1] + 63) & ~(size_t)63;
+    }
+    size_t rh = job->height[count];
+    for (size_t k = 0; k < job->bands; k++) {
+        pk_span rows[PK_MAX_STAGES + 1];
+        rows[count].lo = k * job->band;
+        rows[count].hi = rows[count].lo + job->band < rh ? rows[count].lo + job->band : rh;
+        for (size_t i = count; i-- > 0;) {
+            pk_status status = pk_stage_needs(job, i, rows[i + 1], &rows[i]);
+            if (status != PK_OK)
+                return status;
+        }
+        for (size_t i = 1; i < count; i++) {
+            size_t bytes = job->own[i] ? (rows[i].hi - rows[i].lo) * job->stride[i] : 0;
+            job->level_bytes[i] = bytes > job->level_bytes[i] ? bytes : job->level_bytes[i];
+        }
+    }
+    job->scratch_bytes = 0;
+    for (size_t i = 1; i < count; i++)
+        job->scratch_bytes += job->level_bytes[i];
     return PK_OK;
 }
 
@@ -302,6 +325,14 @@ static void pk_pipe_bands(void *context, size_t begin, size_t end)
     memset(&state, 0, sizeof state);
     pk_status status = PK_OK;
     size_t rows = job->height[job->count];
+    if (job->scratch_bytes > 0) {
+        status = pk_alloc(job->scratch_bytes, 0, &state.block);
+        uint8_t *at = state.block;
+        for (size_t i = 1; i < job->count && status == PK_OK; i++) {
+            state.buffer[i] = at;
+            at += job->level_bytes[i];
+        }
+    }
     for (size_t k = begin; k < end && status == PK_OK; k++) {
         size_t a = k * job->band, b = a + job->band < rows ? a + job->band : rows;
         status = pk_run_band(job, &state, a, b);
@@ -309,8 +340,7 @@ static void pk_pipe_bands(void *context, size_t begin, size_t end)
     if (status == PK_OK && job->stages[job->count - 1].kind == PK_STAGE_HISTOGRAM)
         for (size_t v = 0; v < 3 * 256; v++)
             atomic_fetch_add_explicit(&job->counts[v], state.counts[v], memory_order_relaxed);
-    for (size_t i = 0; i <= job->count; i++)
-        pk_scratch_free(state.buffer[i]);
+    pk_free(state.block);
     for (size_t i = 0; i < job->count; i++)
         pk_resize_cache_free(state.resize[i]);
     if (status != PK_OK) {
@@ -498,6 +528,8 @@ pk_status pk_pipeline(const pk_image *src, const pk_stage *stages, size_t count,
             work += 3 * job->width[i] * job->height[i];
         job->band = band;
         job->bands = (rh + band - 1) / band;
+        if (status == PK_OK)
+            status = pk_plan_levels(job);
         if (status == PK_OK) {
             pk_parallel_for_bands(job->bands, work, job->bands, PK_PIPE_SPLIT, pk_pipe_bands, job);
             status = (pk_status)atomic_load(&job->status);
