@@ -419,7 +419,8 @@ def test_pk_pipeline_refuses_bad_arguments() -> None:
     lut = _c_stages(lib.PK_STAGE_APPLY_LUT)
     assert lib.pk_pipeline(src._desc, lut, 1, dst._desc, null, null, null) == lib.PK_ERR_NULL
     blend = _c_stages(lib.PK_STAGE_BLEND)
-    blend[0].other, blend[0].alpha = Image(8, 7)._desc, 0.5
+    short = Image(8, 7)  # kept alive while C reads its descriptor
+    blend[0].other, blend[0].alpha = short._desc, 0.5
     assert lib.pk_pipeline(src._desc, blend, 1, dst._desc, null, null, null) == lib.PK_ERR_SHAPE
     blend[0].other = dst._desc
     assert lib.pk_pipeline(src._desc, blend, 1, dst._desc, null, null, null) == lib.PK_ERR_OVERLAP
