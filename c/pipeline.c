@@ -21,7 +21,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Scratch of one band, all levels together: within the per-core caches. */
+/* Scratch of one band, all levels together: about the per-core L2 cache and a share of L3
+ * (smaller bands spend more of their time on the rows their windows share with the next). */
 #define PK_PIPE_SCRATCH ((size_t)2048 << 10)
 /* Bands of threads per thread: a thread the system runs late leaves its share to the others. */
 #define PK_PIPE_SPLIT 4
@@ -151,6 +152,7 @@ static pk_image pk_rows_of(const pk_image *whole, size_t lo, size_t hi)
 typedef struct {
     void *block; /* every level's buffer, from pk_alloc: reused call after call, no page faults */
     uint8_t *buffer[PK_MAX_STAGES + 1];
+    pk_span have[PK_MAX_STAGES + 1];         /* the rows each buffer holds, from the band before */
     pk_resize_cache *resize[PK_MAX_STAGES]; /* each resize stage's tables along x */
     uint64_t counts[3 * 256];
 } pk_pipe_state;
@@ -241,21 +243,29 @@ static pk_status pk_run_stage(const pk_pipe_job *job, pk_pipe_state *state, size
     }
 }
 
-/* Result rows [a, b) through every stage. */
+/*
+ * Result rows [a, b) through every stage.  Bands follow each other down the
+ * image, so a level's rows that the previous band also needed are still in
+ * its buffer: they move to the front and only the rows below them are
+ * computed (and a point operation in place works on those rows only).
+ */
 static pk_status pk_run_band(const pk_pipe_job *job, pk_pipe_state *state, size_t a, size_t b)
 {
     size_t count = job->count;
     pk_span rows[PK_MAX_STAGES + 1];
+    size_t fresh[PK_MAX_STAGES + 1]; /* the first row of each level computed in this band */
     pk_status status;
     rows[count].lo = a;
     rows[count].hi = b;
     for (size_t i = count; i-- > 0;)
         if ((status = pk_stage_needs(job, i, rows[i + 1], &rows[i])) != PK_OK)
             return status;
+    fresh[0] = rows[0].lo;
     pk_image level = *job->src; /* level i as a whole image (rows[i] of it valid) */
     for (size_t i = 0; i < count; i++) {
         const pk_stage *st = &job->stages[i];
         size_t w = job->width[i + 1], h = job->height[i + 1];
+        pk_span todo = rows[i + 1];
         pk_image next;
         if (i + 1 == count && !pk_is_terminal(st->kind)) {
             next = *job->dst;
@@ -267,16 +277,33 @@ static pk_status pk_run_band(const pk_pipe_job *job, pk_pipe_state *state, size_
             next.width = w;
             next.height = h;
             level = next;
+            fresh[i + 1] = fresh[i] > st->y + todo.lo ? fresh[i] - st->y : todo.lo;
             continue;
         } else if (!job->own[i + 1]) {
-            next = level; /* a point operation on this band's own rows: in place */
+            next = level; /* a point operation on this band's own rows: in place, on the new ones */
+            todo.lo = fresh[i] > todo.lo ? fresh[i] : todo.lo;
         } else {
-            if ((rows[i + 1].hi - rows[i + 1].lo) * job->stride[i + 1] > job->level_bytes[i + 1])
+            size_t stride = job->stride[i + 1];
+            pk_span had = state->have[i + 1];
+            if ((todo.hi - todo.lo) * stride > job->level_bytes[i + 1])
                 return PK_ERR_ARGUMENT; /* cannot happen: the sizes were worked out from these very bands */
-            next = pk_virtual(state->buffer[i + 1], rows[i + 1].lo, w, h, job->stride[i + 1]);
+            if (had.lo <= todo.lo && todo.lo < had.hi && had.hi <= todo.hi) {
+                uint8_t *buffer = state->buffer[i + 1];
+                memmove(buffer, buffer + (todo.lo - had.lo) * stride, (had.hi - todo.lo) * stride);
+                todo.lo = had.hi;
+            }
+            state->have[i + 1] = rows[i + 1];
+            next = pk_virtual(state->buffer[i + 1], rows[i + 1].lo, w, h, stride);
         }
-        if ((status = pk_run_stage(job, state, i, &level, rows[i], &next, rows[i + 1])) != PK_OK)
-            return status;
+        if (todo.lo > todo.hi)
+            todo.lo = todo.hi;
+        fresh[i + 1] = todo.lo;
+        if (todo.lo < todo.hi) {
+            /* Point operations read exactly the rows they write; the others read what they need from rows[i]. */
+            pk_span from = pk_is_point(st->kind) ? todo : rows[i];
+            if ((status = pk_run_stage(job, state, i, &level, from, &next, todo)) != PK_OK)
+                return status;
+        }
         level = next;
     }
     return PK_OK;

@@ -374,10 +374,11 @@ pk_status pk_histogram(const pk_image *src, uint64_t *counts);
 
 /* ---- pipeline.c: chains of operations in one pass -----------------------
  * pk_pipeline runs `count` stages over src band by band: each thread
- * carries a band of rows through every stage in scratch buffers of a few
- * hundred KiB (with the extra rows each filter's window and each resize
- * reads), so no full-size intermediate image is ever made.  The result is
- * byte for byte that of calling the stages' functions one after another.
+ * carries a band of rows through every stage in scratch buffers of about
+ * 2 MiB in all (with the extra rows each filter's window and each resize
+ * reads, kept from one band to the next), so no full-size intermediate
+ * image is ever made.  The result is byte for byte that of calling the
+ * stages' functions one after another.
  */
 
 /* Kinds of pk_stage, each as the function of the same name. */

@@ -4,8 +4,8 @@
 parameters of the pixelkit operation it stands for and returns a new
 pipeline with that stage added.  Calling the pipeline runs the whole chain
 in C, band by band: each thread carries a band of rows through every stage
-in scratch buffers of a few hundred KiB, so no full-size intermediate image
-is made and each source pixel is read from memory once.  The result is
+in scratch buffers of about 2 MiB, so no full-size intermediate image is
+made and each source pixel is read from memory once.  The result is
 byte for byte that of calling the operations one after another.
 
 Stages are checked when they are added (a bad parameter, or a stage that

@@ -138,6 +138,25 @@ def test_random_chains_every_isa_threads_and_layout(seed: int) -> None:
 
 
 @pytest.mark.usefixtures("restore_runtime")
+@pytest.mark.parametrize("seed", range(6))
+def test_random_chains_on_tall_images(seed: int) -> None:
+    """Many bands one after another, each reusing the rows the band above also needed."""
+    rng = np.random.default_rng(2000 + seed)
+    width, height = int(rng.integers(200, 500)), int(rng.integers(4000, 7000))
+    data = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    steps = random_steps(rng, width, height)
+    steps = [("box_blur", (int(rng.integers(1, 4)),)), *steps] if steps[0][0] not in _FILTERS else steps
+    expected = stepwise(data, steps)
+    for isa, threads in (("portable", 1), (AVAILABLE[-1], 2)):
+        pixelkit.set_isa(isa)  # type: ignore[arg-type]
+        pixelkit.set_num_threads(threads)
+        assert_same(fused(steps)(as_layout(data, LAYOUTS[seed % len(LAYOUTS)])), expected)
+
+
+_FILTERS = ("box_blur", "gaussian_blur", "convolve")
+
+
+@pytest.mark.usefixtures("restore_runtime")
 @pytest.mark.parametrize(
     "steps",
     [
