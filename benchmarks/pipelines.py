@@ -93,17 +93,22 @@ def frame(width: int, height: int, seed: int = 0) -> NDArray[np.uint8]:
 
 
 def measure(calls: dict[str, Call], repeat: int) -> dict[str, dict[str, float]]:
-    """Seconds per call of each (min and median), measured round-robin after a warm-up."""
+    """Seconds per call of each (min and median), measured in rounds after a warm-up.
+
+    Each round runs every call once in a new random order: a call that always followed the same
+    one (a rotation keeps the cyclic order) would always find the caches as that one left them.
+    """
     names = list(calls)
     for name in names:
         calls[name]()
     samples: dict[str, list[float]] = {name: [] for name in names}
+    order = np.random.default_rng(7)
     gc.collect()
     gc.disable()
     try:
-        for index in range(repeat):
-            shift = index % len(names)
-            for name in names[shift:] + names[:shift]:
+        for _ in range(repeat):
+            for index in order.permutation(len(names)):
+                name = names[int(index)]
                 start = time.perf_counter()
                 calls[name]()
                 samples[name].append(time.perf_counter() - start)

@@ -21,6 +21,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define PK_PIPE_SPARE 1
+#endif
+
 /* Scratch of one band, all levels together: about the per-core L2 cache and a share of L3
  * (smaller bands spend more of their time on the rows their windows share with the next). */
 #define PK_PIPE_SCRATCH ((size_t)2048 << 10)
@@ -148,9 +153,90 @@ static pk_image pk_rows_of(const pk_image *whole, size_t lo, size_t hi)
     return part;
 }
 
+/* ---- each thread's spare scratch ----------------------------------------
+ * A thread keeps the scratch block of its last bands for the next pipeline
+ * (a thread-specific value, freed when the thread ends): a new block of a
+ * few MiB would cost a page fault per 4 KiB on every call.  Only that
+ * thread ever reads or writes it. */
+typedef struct {
+    void *block;
+    size_t bytes;
+} pk_spare;
+
+#ifdef PK_PIPE_SPARE
+static pthread_key_t pk_spare_key;
+static pthread_once_t pk_spare_once = PTHREAD_ONCE_INIT;
+static int pk_spare_ready; /* written once, under pk_spare_once */
+
+static void pk_spare_release(void *value)
+{
+    pk_spare *spare = value;
+    pk_scratch_free(spare->block);
+    pk_scratch_free(spare);
+}
+
+static void pk_spare_init(void)
+{
+    pk_spare_ready = pthread_key_create(&pk_spare_key, pk_spare_release) == 0;
+}
+
+static pk_spare *pk_spare_of_thread(int create)
+{
+    (void)pthread_once(&pk_spare_once, pk_spare_init);
+    if (!pk_spare_ready)
+        return NULL;
+    pk_spare *spare = pthread_getspecific(pk_spare_key);
+    if (spare == NULL && create && (spare = pk_scratch(sizeof *spare)) != NULL) {
+        spare->block = NULL;
+        spare->bytes = 0;
+        if (pthread_setspecific(pk_spare_key, spare) != 0) {
+            pk_scratch_free(spare);
+            spare = NULL;
+        }
+    }
+    return spare;
+}
+#else
+static pk_spare *pk_spare_of_thread(int create)
+{
+    (void)create;
+    return NULL;
+}
+#endif
+
+/* A block of at least `bytes`: this thread's spare if large enough, else a new one. */
+static void *pk_spare_take(size_t bytes, size_t *size)
+{
+    pk_spare *spare = pk_spare_of_thread(0);
+    if (spare != NULL && spare->block != NULL && spare->bytes >= bytes) {
+        void *block = spare->block;
+        *size = spare->bytes;
+        spare->block = NULL;
+        return block;
+    }
+    *size = bytes;
+    return pk_scratch(bytes);
+}
+
+/* Keeps `block` as this thread's spare (releasing the one it replaces). */
+static void pk_spare_give(void *block, size_t size)
+{
+    if (block == NULL)
+        return;
+    pk_spare *spare = pk_spare_of_thread(1);
+    if (spare == NULL) {
+        pk_scratch_free(block);
+        return;
+    }
+    pk_scratch_free(spare->block);
+    spare->block = block;
+    spare->bytes = size;
+}
+
 /* What one band of threads keeps from band to band. */
 typedef struct {
-    void *block; /* every level's buffer, from pk_alloc: reused call after call, no page faults */
+    void *block; /* every level's buffer: the thread's spare, reused call after call */
+    size_t block_size;
     uint8_t *buffer[PK_MAX_STAGES + 1];
     pk_span have[PK_MAX_STAGES + 1];         /* the rows each buffer holds, from the band before */
     pk_resize_cache *resize[PK_MAX_STAGES]; /* each resize stage's tables along x */
@@ -353,7 +439,8 @@ static void pk_pipe_bands(void *context, size_t begin, size_t end)
     pk_status status = PK_OK;
     size_t rows = job->height[job->count];
     if (job->scratch_bytes > 0) {
-        status = pk_alloc(job->scratch_bytes, 0, &state.block);
+        state.block = pk_spare_take(job->scratch_bytes, &state.block_size);
+        status = state.block != NULL ? PK_OK : PK_ERR_NO_MEMORY;
         uint8_t *at = state.block;
         for (size_t i = 1; i < job->count && status == PK_OK; i++) {
             state.buffer[i] = at;
@@ -367,7 +454,7 @@ static void pk_pipe_bands(void *context, size_t begin, size_t end)
     if (status == PK_OK && job->stages[job->count - 1].kind == PK_STAGE_HISTOGRAM)
         for (size_t v = 0; v < 3 * 256; v++)
             atomic_fetch_add_explicit(&job->counts[v], state.counts[v], memory_order_relaxed);
-    pk_free(state.block);
+    pk_spare_give(state.block, state.block_size);
     for (size_t i = 0; i < job->count; i++)
         pk_resize_cache_free(state.resize[i]);
     if (status != PK_OK) {
