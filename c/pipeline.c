@@ -164,6 +164,9 @@ typedef struct {
 } pk_spare;
 
 #ifdef PK_PIPE_SPARE
+/* The spare lives in the thread's own storage (where leak checkers see it); the key only
+ * runs pk_spare_release when the thread ends. */
+static _Thread_local pk_spare pk_thread_spare;
 static pthread_key_t pk_spare_key;
 static pthread_once_t pk_spare_once = PTHREAD_ONCE_INIT;
 static int pk_spare_ready; /* written once, under pk_spare_once */
@@ -172,7 +175,7 @@ static void pk_spare_release(void *value)
 {
     pk_spare *spare = value;
     pk_scratch_free(spare->block);
-    pk_scratch_free(spare);
+    spare->block = NULL;
 }
 
 static void pk_spare_init(void)
@@ -180,21 +183,17 @@ static void pk_spare_init(void)
     pk_spare_ready = pthread_key_create(&pk_spare_key, pk_spare_release) == 0;
 }
 
+/* This thread's spare, NULL where a block kept there would not be released with the thread. */
 static pk_spare *pk_spare_of_thread(int create)
 {
     (void)pthread_once(&pk_spare_once, pk_spare_init);
     if (!pk_spare_ready)
         return NULL;
-    pk_spare *spare = pthread_getspecific(pk_spare_key);
-    if (spare == NULL && create && (spare = pk_scratch(sizeof *spare)) != NULL) {
-        spare->block = NULL;
-        spare->bytes = 0;
-        if (pthread_setspecific(pk_spare_key, spare) != 0) {
-            pk_scratch_free(spare);
-            spare = NULL;
-        }
+    if (pthread_getspecific(pk_spare_key) == NULL) {
+        if (!create || pthread_setspecific(pk_spare_key, &pk_thread_spare) != 0)
+            return NULL;
     }
-    return spare;
+    return &pk_thread_spare;
 }
 #else
 static pk_spare *pk_spare_of_thread(int create)
