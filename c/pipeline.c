@@ -420,13 +420,16 @@ static pk_status pk_plan_levels(pk_pipe_job *job)
                 return status;
         }
         for (size_t i = 1; i < count; i++) {
-            size_t bytes = job->own[i] ? (rows[i].hi - rows[i].lo) * job->stride[i] : 0;
+            size_t bytes = 0;
+            if (job->own[i] && !pk_mul_size(rows[i].hi - rows[i].lo, job->stride[i], &bytes))
+                return PK_ERR_OVERFLOW;
             job->level_bytes[i] = bytes > job->level_bytes[i] ? bytes : job->level_bytes[i];
         }
     }
     job->scratch_bytes = 0;
     for (size_t i = 1; i < count; i++)
-        job->scratch_bytes += job->level_bytes[i];
+        if (!pk_add_size(job->scratch_bytes, job->level_bytes[i], &job->scratch_bytes))
+            return PK_ERR_OVERFLOW;
     return PK_OK;
 }
 
@@ -628,8 +631,10 @@ pk_status pk_pipeline(const pk_image *src, const pk_stage *stages, size_t count,
             rows[count].hi = next < rh ? next : rh;
             for (size_t i = count; i-- > 0 && status == PK_OK;) {
                 status = pk_stage_needs(job, i, rows[i + 1], &rows[i]);
-                if (i > 0)
-                    bytes += (rows[i].hi - rows[i].lo) * 3 * job->width[i];
+                size_t level;
+                if (i > 0 && (!pk_mul_size(rows[i].hi - rows[i].lo, 3 * job->width[i], &level)
+                              || !pk_add_size(bytes, level, &bytes)))
+                    bytes = SIZE_MAX;
             }
             if (status != PK_OK || bytes > PK_PIPE_SCRATCH)
                 break;
@@ -637,8 +642,11 @@ pk_status pk_pipeline(const pk_image *src, const pk_stage *stages, size_t count,
         }
         if (band > rh)
             band = rh;
-        for (size_t i = 0; i <= count; i++)
-            work += 3 * job->width[i] * job->height[i];
+        for (size_t i = 0; i <= count; i++) {
+            size_t level; /* the work only decides the threads: saturate */
+            if (!pk_mul_size(3 * job->width[i], job->height[i], &level) || !pk_add_size(work, level, &work))
+                work = SIZE_MAX;
+        }
         job->band = band;
         job->bands = (rh + band - 1) / band;
         if (status == PK_OK)
