@@ -232,6 +232,21 @@ static void pk_copy_rows(const pk_image *src, const pk_image *dst)
                3 * src->width);
 }
 
+pk_status pk_box_blur_rows(const pk_image *src, size_t radius, const pk_image *dst, size_t begin, size_t end)
+{
+    if (radius == 0) {
+        for (size_t y = begin; y < end; y++)
+            memcpy((uint8_t *)dst->pixels + y * dst->stride, (const uint8_t *)src->pixels + y * src->stride,
+                   3 * src->width);
+        return PK_OK;
+    }
+    pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = radius};
+    atomic_init(&job.status, PK_OK);
+    if (begin < end)
+        pk_box_sums_band(&job, begin, end);
+    return (pk_status)atomic_load(&job.status);
+}
+
 pk_status pk_box_blur(const pk_image *src, size_t radius, const pk_image *dst)
 {
     pk_status status = pk_check_pair(src, dst, PK_SAME_SIZE, 0);
@@ -355,6 +370,17 @@ size_t pk_gaussian_radius(double sigma)
     return ((size_t)lrint(sigma * 6.0 + 1.0) | 1) / 2;
 }
 
+pk_status pk_gaussian_blur_rows(const pk_image *src, double sigma, const pk_image *dst, size_t begin, size_t end)
+{
+    pk_filter_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst, .radius = pk_gaussian_radius(sigma)};
+    atomic_init(&job.status, PK_OK);
+    pk_gaussian_taps(sigma, job.radius, job.taps);
+    job.strip = src->width;
+    if (begin < end)
+        pk_gauss_band(&job, begin, end);
+    return (pk_status)atomic_load(&job.status);
+}
+
 pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *dst)
 {
     pk_status status = pk_check_pair(src, dst, PK_SAME_SIZE, 0);
@@ -377,5 +403,116 @@ pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *ds
                       + taps * sizeof(const uint16_t *);
     pk_parallel_for_bands(src->height, (2 * job.radius + 2) * 3 * src->width * src->height,
                           pk_band_limit(per_band), 1, pk_gauss_band, &job);
+    return (pk_status)atomic_load(&job.status);
+}
+
+/* ---- convolve ------------------------------------------------------------------- */
+
+/*
+ * A ring of kernel_height source rows padded by kernel_width / 2 reflected
+ * pixels; each output row sums the kernel rows into 32-bit accumulators
+ * (at most 49 * 255 * PK_MAX_KERNEL_WEIGHT in magnitude, below 2^31), then
+ * divides, rounding half to even as OpenCV's float filter2D does at exact
+ * ties, adds the offset and saturates.
+ */
+typedef struct {
+    const pk_kernels *kernels;
+    const pk_image *src, *dst;
+    const int32_t *kernel;
+    size_t kw, kh;
+    int32_t scale, offset;
+    unsigned shift;
+    int pow2;
+    atomic_int status;
+} pk_conv_job;
+
+static void pk_conv_band(void *context, size_t begin, size_t end)
+{
+    pk_conv_job *job = context;
+    const pk_kernels *k = job->kernels;
+    size_t width = job->src->width, height = job->src->height, n = 3 * width;
+    size_t rx = job->kw / 2, ry = job->kh / 2, taps = job->kh, row_n = 3 * (width + 2 * rx);
+    uint8_t *ring = pk_scratch(taps * row_n);
+    int32_t *acc = pk_scratch(n * sizeof *acc);
+    if (ring == NULL || acc == NULL) {
+        pk_scratch_free(ring);
+        pk_scratch_free(acc);
+        atomic_store(&job->status, PK_ERR_NO_MEMORY);
+        return;
+    }
+    /* Slot (oldest + t) % taps holds the source row of window position t. */
+    for (size_t t = 0; t < taps; t++)
+        pk_pad_row(job->src, pk_reflect101((long)begin - (long)ry + (long)t, height), 0, width, rx, ring + t * row_n);
+    size_t oldest = 0;
+    for (size_t y = begin; y < end; y++) {
+        for (size_t t = 0; t < taps; t++)
+            k->conv_row(ring + ((oldest + t) % taps) * row_n, acc, n, job->kernel + t * job->kw, job->kw, t == 0);
+        k->conv_store(acc, (uint8_t *)job->dst->pixels + y * job->dst->stride, n, job->scale, job->shift, job->pow2,
+                      job->offset);
+        if (y + 1 == end)
+            break;
+        pk_pad_row(job->src, pk_reflect101((long)y + (long)ry + 1, height), 0, width, rx, ring + oldest * row_n);
+        oldest = (oldest + 1) % taps;
+    }
+    pk_scratch_free(ring);
+    pk_scratch_free(acc);
+}
+
+static pk_status pk_conv_setup(const int32_t *kernel, size_t kernel_width, size_t kernel_height, int32_t scale,
+                               int32_t offset, pk_conv_job *job)
+{
+    if (kernel == NULL)
+        return PK_ERR_NULL;
+    if (kernel_width % 2 == 0 || kernel_height % 2 == 0 || kernel_width > PK_MAX_KERNEL_SIZE
+        || kernel_height > PK_MAX_KERNEL_SIZE)
+        return PK_ERR_ARGUMENT;
+    if (scale < 1 || scale > PK_MAX_CONVOLVE_SCALE || offset < -PK_MAX_CONVOLVE_SCALE
+        || offset > PK_MAX_CONVOLVE_SCALE)
+        return PK_ERR_ARGUMENT;
+    for (size_t i = 0; i < kernel_width * kernel_height; i++)
+        if (kernel[i] < -PK_MAX_KERNEL_WEIGHT || kernel[i] > PK_MAX_KERNEL_WEIGHT)
+            return PK_ERR_ARGUMENT;
+    job->kernels = pk_kernels_active();
+    job->kernel = kernel;
+    job->kw = kernel_width;
+    job->kh = kernel_height;
+    job->scale = scale;
+    job->offset = offset;
+    job->shift = 0;
+    while (job->shift < 31 && ((int32_t)1 << job->shift) < scale)
+        job->shift++;
+    job->pow2 = ((int32_t)1 << job->shift) == scale;
+    atomic_init(&job->status, PK_OK);
+    return PK_OK;
+}
+
+pk_status pk_convolve_rows(const pk_image *src, const int32_t *kernel, size_t kernel_width, size_t kernel_height,
+                           int32_t scale, int32_t offset, const pk_image *dst, size_t begin, size_t end)
+{
+    pk_conv_job job;
+    pk_status status = pk_conv_setup(kernel, kernel_width, kernel_height, scale, offset, &job);
+    if (status != PK_OK)
+        return status;
+    job.src = src;
+    job.dst = dst;
+    if (begin < end)
+        pk_conv_band(&job, begin, end);
+    return (pk_status)atomic_load(&job.status);
+}
+
+pk_status pk_convolve(const pk_image *src, const int32_t *kernel, size_t kernel_width, size_t kernel_height,
+                      int32_t scale, int32_t offset, const pk_image *dst)
+{
+    pk_status status = pk_check_pair(src, dst, PK_SAME_SIZE, 0);
+    if (status != PK_OK)
+        return status;
+    pk_conv_job job;
+    if ((status = pk_conv_setup(kernel, kernel_width, kernel_height, scale, offset, &job)) != PK_OK)
+        return status;
+    job.src = src;
+    job.dst = dst;
+    size_t per_band = kernel_height * 3 * (src->width + 2 * (kernel_width / 2)) + 3 * src->width * sizeof(int32_t);
+    pk_parallel_for_bands(src->height, (kernel_height + 1) * 3 * src->width * src->height, pk_band_limit(per_band), 1,
+                          pk_conv_band, &job);
     return (pk_status)atomic_load(&job.status);
 }

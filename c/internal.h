@@ -81,6 +81,23 @@ static inline pk_status pk_check_unary(const pk_image *src, const pk_image *dst,
     return pk_check_pair(src, dst, PK_SAME_SIZE, in_place_ok);
 }
 
+/* ---- filter.c: rows [begin, end) of a filter on the calling thread --------
+ * For the pipeline: src and dst describe the whole images, but only the
+ * source rows the window reaches from those output rows (reflected at the
+ * image's edges) are read, and only output rows [begin, end) written. */
+pk_status pk_box_blur_rows(const pk_image *src, size_t radius, const pk_image *dst, size_t begin, size_t end);
+pk_status pk_gaussian_blur_rows(const pk_image *src, double sigma, const pk_image *dst, size_t begin, size_t end);
+pk_status pk_convolve_rows(const pk_image *src, const int32_t *kernel, size_t kernel_width, size_t kernel_height,
+                           int32_t scale, int32_t offset, const pk_image *dst, size_t begin, size_t end);
+
+/* ---- resample.c: tiles of one resize, one after another ------------------
+ * pk_resize_part, keeping the tables along x in *cache (NULL at first) for
+ * the next tile with the same columns; release with pk_resize_cache_free. */
+typedef struct pk_resize_cache pk_resize_cache;
+pk_status pk_resize_part_cached(const pk_image *src, const pk_image *dst, int method, const pk_resize_tile *tile,
+                                pk_resize_cache **cache);
+void pk_resize_cache_free(pk_resize_cache *cache);
+
 /* ---- parallel.c --------------------------------------------------------- */
 
 /* Runs fn(ctx, begin, end) over [0, count) in bands on up to pk_num_threads()

@@ -127,6 +127,12 @@ typedef struct {
                     size_t radius);
     void (*gauss_v)(const uint16_t *const *rows, uint8_t *dst, size_t n, const uint16_t *taps,
                     size_t radius);
+    /* convolve: one kernel row of `taps` (odd, <= 7) weights into acc (set when first), and the
+     * rounded, offset, saturated store (see pk_convolve) */
+    void (*conv_row)(const uint8_t *padded, int32_t *acc, size_t n, const int32_t *weights, size_t taps,
+                     int first);
+    void (*conv_store)(const int32_t *acc, uint8_t *dst, size_t n, int32_t scale, unsigned shift, int pow2,
+                       int32_t offset);
 } pk_kernels;
 
 extern const pk_kernels pk_kernels_portable;

@@ -628,7 +628,84 @@ static void pk_shift(int32_t *index, size_t n, size_t offset, int32_t scale)
         index[i] = (index[i] - (int32_t)offset) * scale;
 }
 
+/* The tables along x of one kind of tile, kept by pk_resize_part_cached from tile to tile. */
+struct pk_resize_cache {
+    int kind; /* 0: empty, 1: linear, 2: nearest */
+    int area_mode;
+    size_t whole_src, whole_dst, dst_x, dst_width, src_x, src_width;
+    int32_t *xofs;
+    int16_t *alpha;
+    void *blocks;
+    pk_linear_h_plan hplan;
+    pk_nearest_plan nplan;
+};
+
+void pk_resize_cache_free(pk_resize_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    pk_scratch_free(cache->xofs);
+    pk_scratch_free(cache->alpha);
+    pk_scratch_free(cache->blocks);
+    pk_scratch_free(cache);
+}
+
+static int pk_cache_hit(const pk_resize_cache *c, int kind, int area_mode, const pk_resize_tile *tile, size_t sw)
+{
+    return c != NULL && c->kind == kind && c->area_mode == area_mode && c->whole_src == tile->src_width
+           && c->whole_dst == tile->dst_width && c->dst_x == tile->dst.x && c->dst_width == tile->dst.width
+           && c->src_x == tile->src.x && c->src_width == sw;
+}
+
+/* Hands the x tables just built over to *cache (replacing what it held); they are then not freed here. */
+static void pk_cache_keep(pk_resize_cache **cache, int kind, int area_mode, const pk_resize_tile *tile, size_t sw,
+                          int32_t **xofs, int16_t **alpha, void **blocks, const pk_resize_job *job)
+{
+    if (cache == NULL)
+        return;
+    pk_resize_cache *c = *cache;
+    if (c == NULL && (c = pk_scratch(sizeof *c)) == NULL)
+        return;
+    if (*cache != NULL) {
+        pk_scratch_free(c->xofs);
+        pk_scratch_free(c->alpha);
+        pk_scratch_free(c->blocks);
+    }
+    c->kind = kind;
+    c->area_mode = area_mode;
+    c->whole_src = tile->src_width;
+    c->whole_dst = tile->dst_width;
+    c->dst_x = tile->dst.x;
+    c->dst_width = tile->dst.width;
+    c->src_x = tile->src.x;
+    c->src_width = sw;
+    c->xofs = *xofs;
+    c->alpha = *alpha;
+    c->blocks = *blocks;
+    c->hplan = job->hplan;
+    c->nplan = job->nplan;
+    *xofs = NULL;
+    *alpha = NULL;
+    *blocks = NULL;
+    *cache = c;
+}
+
+static pk_status pk_resize_tiled(const pk_image *src, const pk_image *dst, int method, const pk_resize_tile *tile,
+                                 pk_resize_cache **cache);
+
 pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, const pk_resize_tile *tile)
+{
+    return pk_resize_tiled(src, dst, method, tile, NULL);
+}
+
+pk_status pk_resize_part_cached(const pk_image *src, const pk_image *dst, int method, const pk_resize_tile *tile,
+                                pk_resize_cache **cache)
+{
+    return pk_resize_tiled(src, dst, method, tile, cache);
+}
+
+static pk_status pk_resize_tiled(const pk_image *src, const pk_image *dst, int method, const pk_resize_tile *tile,
+                                 pk_resize_cache **cache)
 {
     pk_status status;
     if ((status = pk_check_pair(src, dst, PK_ANY_SIZE, 0)) != PK_OK)
@@ -644,8 +721,26 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
     int whole_source = tile->src.x == 0 && tile->src.y == 0 && tile->src.width == tile->src_width
                        && tile->src.height == tile->src_height;
     pk_resize_tile needed = *tile;
-    if (!whole_source && (status = pk_resize_tile_source(&needed, method)) != PK_OK)
-        return status;
+    if (!whole_source) {
+        /* A source of whole rows (or whole columns) holds every column (row) any tile reads: only
+         * the other axis needs its span worked out, for a one-pixel-wide strip of the tile (the
+         * span along one axis does not depend on the tile's extent along the other). */
+        int all_columns = tile->src.x == 0 && tile->src.width == tile->src_width;
+        int all_rows = tile->src.y == 0 && tile->src.height == tile->src_height;
+        if (all_columns)
+            needed.dst.width = 1;
+        else if (all_rows)
+            needed.dst.height = 1;
+        if ((status = pk_resize_tile_source(&needed, method)) != PK_OK)
+            return status;
+        if (all_columns) {
+            needed.src.x = 0;
+            needed.src.width = tile->src_width;
+        } else if (all_rows) {
+            needed.src.y = 0;
+            needed.src.height = tile->src_height;
+        }
+    }
     if (needed.src.x < tile->src.x || needed.src.y < tile->src.y
         || needed.src.x + needed.src.width > tile->src.x + tile->src.width
         || needed.src.y + needed.src.height > tile->src.y + tile->src.height)
@@ -676,22 +771,33 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
     } else if (plan != PK_PLAN_NEAREST && SW == 2 * DW && SH == 2 * DH) {
         pk_parallel_for(dh, work, pk_half_band, &job);
     } else if (plan == PK_PLAN_NEAREST) {
-        job.xofs = pk_scratch(dw * sizeof *job.xofs);
+        int hit = cache != NULL && pk_cache_hit(*cache, 2, 0, tile, sw);
+        job.xofs = hit ? NULL : pk_scratch(dw * sizeof *job.xofs);
         job.yidx = pk_scratch(dh * sizeof *job.yidx);
-        if (job.xofs && job.yidx) {
-            pk_nearest_table(SW, DW, tile->dst.x, dw, job.xofs);
-            pk_shift(job.xofs, dw, tile->src.x, 3);
+        if ((hit || job.xofs) && job.yidx) {
+            void *blocks = NULL;
+            int ready = 1;
+            if (hit) {
+                job.nplan = (*cache)->nplan;
+            } else {
+                pk_nearest_table(SW, DW, tile->dst.x, dw, job.xofs);
+                pk_shift(job.xofs, dw, tile->src.x, 3);
+                job.nplan.xofs = job.xofs;
+                job.nplan.dst_width = dw;
+                job.nplan.src_width = sw;
+                ready = pk_nearest_blocks(&job.nplan, &blocks) == PK_OK;
+            }
             pk_nearest_table(SH, DH, tile->dst.y, dh, job.yidx);
             pk_shift(job.yidx, dh, tile->src.y, 1);
-            job.nplan.xofs = job.xofs;
-            job.nplan.dst_width = dw;
-            job.nplan.src_width = sw;
-            void *blocks = NULL;
             /* Each output pixel is one small copy: count the output bytes only. */
-            if (pk_nearest_blocks(&job.nplan, &blocks) == PK_OK)
+            if (ready)
                 pk_parallel_for(dh, 3 * dw * dh, pk_nearest_band, &job);
             else
                 pk_band_failed(&job);
+            if (ready && !hit) {
+                int16_t *no_alpha = NULL;
+                pk_cache_keep(cache, 2, 0, tile, sw, &job.xofs, &no_alpha, &blocks, &job);
+            }
             pk_scratch_free(blocks);
         } else {
             pk_band_failed(&job);
@@ -754,26 +860,35 @@ pk_status pk_resize_part(const pk_image *src, const pk_image *dst, int method, c
         pk_scratch_free(ycells);
     } else {
         int area_mode = method == PK_RESIZE_AREA;
-        job.xofs = pk_scratch(2 * dw * sizeof *job.xofs);
+        int hit = cache != NULL && pk_cache_hit(*cache, 1, area_mode, tile, sw);
+        job.xofs = hit ? NULL : pk_scratch(2 * dw * sizeof *job.xofs);
         job.yidx = pk_scratch(2 * dh * sizeof *job.yidx);
-        job.alpha = pk_scratch(2 * dw * sizeof *job.alpha);
+        job.alpha = hit ? NULL : pk_scratch(2 * dw * sizeof *job.alpha);
         job.beta = pk_scratch(2 * dh * sizeof *job.beta);
         void *blocks = NULL;
-        if (job.xofs && job.yidx && job.alpha && job.beta) {
-            pk_linear_table(SW, DW, area_mode, 0, tile->dst.x, dw, job.xofs, job.alpha);
-            pk_shift(job.xofs, 2 * dw, tile->src.x, 3);
+        if ((hit || (job.xofs && job.alpha)) && job.yidx && job.beta) {
+            int ready = 1;
+            if (hit) {
+                job.hplan = (*cache)->hplan;
+            } else {
+                pk_linear_table(SW, DW, area_mode, 0, tile->dst.x, dw, job.xofs, job.alpha);
+                pk_shift(job.xofs, 2 * dw, tile->src.x, 3);
+                job.hplan.xofs = job.xofs;
+                job.hplan.alpha = job.alpha;
+                job.hplan.dst_width = dw;
+                job.hplan.src_bytes = 3 * sw;
+                ready = pk_linear_h_blocks(&job.hplan, &blocks) == PK_OK;
+            }
             pk_linear_table(SH, DH, area_mode, 1, tile->dst.y, dh, job.yidx, job.beta);
             pk_shift(job.yidx, 2 * dh, tile->src.y, 1);
-            job.hplan.xofs = job.xofs;
-            job.hplan.alpha = job.alpha;
-            job.hplan.dst_width = dw;
-            job.hplan.src_bytes = 3 * sw;
-            if (pk_linear_h_blocks(&job.hplan, &blocks) != PK_OK)
+            if (!ready)
                 pk_band_failed(&job);
             else if (SH >= 2 * DH) /* two short runs of source pixels per output pixel */
                 pk_parallel_for(dh, 3 * 3 * dw * dh, pk_linear_fused_band, &job);
             else
                 pk_parallel_for(dh, work, pk_linear_band, &job);
+            if (ready && !hit)
+                pk_cache_keep(cache, 1, area_mode, tile, sw, &job.xofs, &job.alpha, &blocks, &job);
         } else {
             pk_band_failed(&job);
         }

@@ -377,10 +377,81 @@ pk_status pk_gaussian_blur(const pk_image *src, double sigma, const pk_image *ds
 /* How far the gaussian of `sigma` reaches (kernel size / 2); 0 if sigma is refused. */
 size_t pk_gaussian_radius(double sigma);
 
+/* Largest side of a pk_convolve kernel, magnitude of its weights, of its scale and offset. */
+#define PK_MAX_KERNEL_SIZE 7
+#define PK_MAX_KERNEL_WEIGHT 65535
+#define PK_MAX_CONVOLVE_SCALE 16777216
+/*
+ * Correlation with a small integer kernel (OpenCV's filter2D): `kernel`
+ * holds kernel_height rows of kernel_width weights (both odd, at most
+ * PK_MAX_KERNEL_SIZE), centred on the pixel.  Each sample is
+ *   clamp(round(sum(weight * sample) / scale) + offset, 0, 255)
+ * with the division rounded half to even; 1 <= scale <= PK_MAX_CONVOLVE_SCALE,
+ * |offset| <= PK_MAX_CONVOLVE_SCALE.
+ */
+pk_status pk_convolve(const pk_image *src, const int32_t *kernel, size_t kernel_width, size_t kernel_height,
+                      int32_t scale, int32_t offset, const pk_image *dst);
+
 /* ---- histogram.c ------------------------------------------------------ */
 
 /* counts[c * 256 + v]: pixels whose channel c equals v. */
 pk_status pk_histogram(const pk_image *src, uint64_t *counts);
+
+/* ---- pipeline.c: chains of operations in one pass -----------------------
+ * pk_pipeline runs `count` stages over src band by band: each thread
+ * carries a band of rows through every stage in scratch buffers of about
+ * 2 MiB in all (with the extra rows each filter's window and each resize
+ * reads, kept from one band to the next), so no full-size intermediate
+ * image is ever made.  The result is byte for byte that of calling the
+ * stages' functions one after another.
+ */
+
+/* Kinds of pk_stage, each as the function of the same name. */
+#define PK_STAGE_INVERT 0
+#define PK_STAGE_APPLY_LUT 1
+#define PK_STAGE_SWAP_RB 2
+#define PK_STAGE_BLEND 3
+#define PK_STAGE_FLIP_HORIZONTAL 4
+#define PK_STAGE_FLIP_VERTICAL 5
+#define PK_STAGE_CROP 6
+#define PK_STAGE_RESIZE 7
+#define PK_STAGE_BOX_BLUR 8
+#define PK_STAGE_GAUSSIAN_BLUR 9
+#define PK_STAGE_CONVOLVE 10
+#define PK_STAGE_TO_GRAY 11
+#define PK_STAGE_TO_TENSOR 12
+#define PK_STAGE_HISTOGRAM 13
+/* Most stages of one pipeline. */
+#define PK_MAX_STAGES 64
+
+/* One stage: `kind` and the parameters that kind uses (the others are ignored). */
+typedef struct {
+    int kind;
+    int method;                /* resize: PK_RESIZE_* */
+    size_t x, y;               /* crop: top-left corner in the stage's input */
+    size_t width, height;      /* crop, resize: the size of the stage's result */
+    size_t radius;             /* box blur */
+    double sigma;              /* gaussian blur */
+    double alpha;              /* blend: the weight of `other` */
+    const pk_image *other;     /* blend: the second image, of the stage input's size */
+    const uint8_t *lut;        /* apply_lut: 256 or 3 * 256 entries */
+    size_t lut_size;
+    const int32_t *kernel;     /* convolve: as pk_convolve */
+    size_t kernel_width, kernel_height;
+    int32_t scale, offset;
+    const float *tensor_scale; /* to_tensor: three each, as pk_to_tensor */
+    const float *tensor_bias;
+} pk_stage;
+
+/*
+ * Runs the chain.  to_gray, to_tensor and histogram may only come last;
+ * their result goes to `plane`, `tensor` or `counts` (3 * 256),
+ * every other chain's (and an empty chain's, a copy) to `dst`; the
+ * outputs not used may be NULL.  The output must not share memory with
+ * src or with a blend stage's image (PK_ERR_OVERLAP).
+ */
+pk_status pk_pipeline(const pk_image *src, const pk_stage *stages, size_t count, const pk_image *dst,
+                      const pk_plane *plane, const pk_tensor *tensor, uint64_t *counts);
 
 /* ---- netpbm.c: sample decoding for netpbm files ---------------------- */
 

@@ -19,6 +19,7 @@ from pixelkit.ops import (
     apply_lut,
     blend,
     box_blur,
+    convolve,
     fill,
     flip_horizontal,
     flip_vertical,
@@ -33,6 +34,7 @@ from pixelkit.ops import (
     to_tensor,
     transpose,
 )
+from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
 
@@ -70,6 +72,7 @@ __all__ = [
     "FormatError",
     "Image",
     "LayoutError",
+    "Pipeline",
     "PixelkitError",
     "adjust",
     "apply_lut",
@@ -77,6 +80,7 @@ __all__ = [
     "blend",
     "box_blur",
     "buffer_cache_info",
+    "convolve",
     "cpu_features",
     "fill",
     "flip_horizontal",

@@ -471,6 +471,63 @@ def _three(values: Sequence[SupportsFloat], name: str) -> tuple[float, float, fl
     return items[0], items[1], items[2]
 
 
+def _tensor_coefficients(mean: Sequence[SupportsFloat], std: Sequence[SupportsFloat]) -> tuple[CData, CData]:
+    """The float[3] scale and bias of :func:`to_tensor` for ``mean`` and ``std``, checked."""
+    means, stds = _three(mean, "mean"), _three(std, "std")
+    if any(s == 0.0 for s in stds):
+        raise ValueError(f"std must not contain zeros, got {std!r}")
+    scales = np.array([1.0 / (255.0 * s) for s in stds], np.float64)
+    biases = np.array([-m / s for m, s in zip(means, stds, strict=True)], np.float64)
+    if not (np.all(np.abs(scales) < np.finfo(np.float32).max) and np.all(np.abs(biases) < np.finfo(np.float32).max)):
+        raise ValueError(f"mean / std and 1 / (255 std) must fit float32; got mean={mean!r}, std={std!r}")
+    return ffi.new("float[3]", scales.tolist()), ffi.new("float[3]", biases.tolist())
+
+
+def _tensor_output(
+    out: NDArray[np.float32] | None, width: int, height: int, layout: str, op: str
+) -> tuple[NDArray[np.float32], CData]:
+    """A fresh tensor of :func:`to_tensor`'s shape, or ``out`` checked, and its pk_tensor descriptor."""
+    if layout not in ("CHW", "HWC"):
+        raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
+    shape = (3, height, width) if layout == "CHW" else (height, width, 3)
+    if out is None:
+        result = new_bytes(4 * 3 * width * height).view(np.float32).reshape(shape)
+    else:
+        result = out
+        if not isinstance(result, np.ndarray) or result.dtype != np.float32:
+            raise TypeError(f"{op}: out must be a float32 numpy array")
+        if tuple(result.shape) != shape:
+            raise ValueError(f"{op}: out has shape {result.shape}, the result has shape {shape}")
+        if not result.flags.writeable:
+            raise ValueError(f"{op}: out is read-only")
+        if result.ctypes.data % result.itemsize:
+            raise ValueError(
+                f"{op}: out must be aligned to {result.itemsize} bytes (float32), "
+                f"got an array at address {result.ctypes.data:#x}; use a freshly allocated array"
+            )
+    strides = [s // 4 if s % 4 == 0 and s >= 0 else -1 for s in result.strides]
+    if layout == "CHW":
+        channel, row, pixel = strides
+    else:
+        row, pixel, channel = strides
+    if -1 in strides or (layout == "CHW" and pixel != 1) or (layout == "HWC" and (pixel, channel) != (3, 1)):
+        raise ValueError(f"{op}: out needs contiguous {layout} rows, got strides {result.strides}")
+    descriptor = ffi.new(
+        "pk_tensor *",
+        {
+            "data": data_pointer(result, "float *"),
+            "width": width,
+            "height": height,
+            "channel_stride": channel if layout == "CHW" else 1,
+            "row_stride": row if height > 1 else (width if layout == "CHW" else 3 * width),
+            "pixel_stride": pixel if width > 1 else (1 if layout == "CHW" else 3),
+            "layout": lib.PK_TENSOR_CHW if layout == "CHW" else lib.PK_TENSOR_HWC,
+            "writable": 1,
+        },
+    )
+    return result, descriptor
+
+
 def to_tensor(
     img: ImageLike,
     mean: Sequence[SupportsFloat] = (0.0, 0.0, 0.0),
@@ -520,54 +577,8 @@ def to_tensor(
     [1.0, 0.0, 0.2]
     """
     src = as_image(img)
-    means, stds = _three(mean, "mean"), _three(std, "std")
-    if any(s == 0.0 for s in stds):
-        raise ValueError(f"std must not contain zeros, got {std!r}")
-    if layout not in ("CHW", "HWC"):
-        raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
-    width, height = src.width, src.height
-    shape = (3, height, width) if layout == "CHW" else (height, width, 3)
-    if out is None:
-        result = new_bytes(4 * 3 * width * height).view(np.float32).reshape(shape)
-    else:
-        result = out
-        if not isinstance(result, np.ndarray) or result.dtype != np.float32:
-            raise TypeError("to_tensor: out must be a float32 numpy array")
-        if tuple(result.shape) != shape:
-            raise ValueError(f"to_tensor: out has shape {result.shape}, the result has shape {shape}")
-        if not result.flags.writeable:
-            raise ValueError("to_tensor: out is read-only")
-        if result.ctypes.data % result.itemsize:
-            raise ValueError(
-                f"to_tensor: out must be aligned to {result.itemsize} bytes (float32), "
-                f"got an array at address {result.ctypes.data:#x}; use a freshly allocated array"
-            )
-    strides = [s // 4 if s % 4 == 0 and s >= 0 else -1 for s in result.strides]
-    if layout == "CHW":
-        channel, row, pixel = strides
-    else:
-        row, pixel, channel = strides
-    if -1 in strides or (layout == "CHW" and pixel != 1) or (layout == "HWC" and (pixel, channel) != (3, 1)):
-        raise ValueError(f"to_tensor: out needs contiguous {layout} rows, got strides {result.strides}")
-    descriptor = ffi.new(
-        "pk_tensor *",
-        {
-            "data": data_pointer(result, "float *"),
-            "width": width,
-            "height": height,
-            "channel_stride": channel if layout == "CHW" else 1,
-            "row_stride": row if height > 1 else (width if layout == "CHW" else 3 * width),
-            "pixel_stride": pixel if width > 1 else (1 if layout == "CHW" else 3),
-            "layout": lib.PK_TENSOR_CHW if layout == "CHW" else lib.PK_TENSOR_HWC,
-            "writable": 1,
-        },
-    )
-    scales = np.array([1.0 / (255.0 * s) for s in stds], np.float64)
-    biases = np.array([-m / s for m, s in zip(means, stds, strict=True)], np.float64)
-    if not (np.all(np.abs(scales) < np.finfo(np.float32).max) and np.all(np.abs(biases) < np.finfo(np.float32).max)):
-        raise ValueError(f"mean / std and 1 / (255 std) must fit float32; got mean={mean!r}, std={std!r}")
-    scale = ffi.new("float[3]", scales.tolist())
-    bias = ffi.new("float[3]", biases.tolist())
+    scale, bias = _tensor_coefficients(mean, std)
+    result, descriptor = _tensor_output(out, src.width, src.height, layout, "to_tensor")
     check(lib.pk_to_tensor(src._desc, scale, bias, descriptor), "to_tensor")
     return result
 
@@ -1089,6 +1100,130 @@ def gaussian_blur(img: ImageLike, sigma: float, out: ImageOrArray | None = None)
     if not 0.0 < s <= MAX_GAUSSIAN_SIGMA:
         raise ValueError(f"sigma must be > 0 and at most {MAX_GAUSSIAN_SIGMA}, got {s}")
     return _unary("gaussian_blur", lambda src, d: lib.pk_gaussian_blur(src, s, d), img, out, in_place=False)  # type: ignore[no-any-return]
+
+
+MAX_KERNEL_SIZE: int = lib.PK_MAX_KERNEL_SIZE
+MAX_KERNEL_WEIGHT: int = lib.PK_MAX_KERNEL_WEIGHT
+MAX_CONVOLVE_SCALE: int = lib.PK_MAX_CONVOLVE_SCALE
+
+
+def _integer(value: Any, name: str, low: int, high: int) -> int:
+    """An integer (or an integral float) in low..high, else ValueError (TypeError for non-numbers)."""
+    if isinstance(value, bool) or isinstance(value, (str, bytes, bytearray)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if hasattr(value, "__index__"):
+        number = operator.index(value)
+    else:
+        real = _finite(value, name)
+        if real != math.floor(real):
+            raise ValueError(f"{name} must be an integer, got {real}")
+        number = int(real)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def convolve_kernel(
+    kernel: Any, scale: SupportsFloat | SupportsIndex | None = None, offset: SupportsFloat | SupportsIndex = 0
+) -> tuple[NDArray[np.int32], int, int]:
+    """The checked (kernel as int32, scale, offset) of :func:`convolve`, scale made positive.
+
+    Raises ValueError for a kernel that is not a 2-D array of integers with odd sides of at most
+    MAX_KERNEL_SIZE and weights within MAX_KERNEL_WEIGHT, and for a scale of 0 or out of range.
+    """
+    try:
+        weights = np.asarray(kernel)
+    except Exception as exc:
+        raise ValueError(f"kernel must be a 2-D array of integers, got {kernel!r}") from exc
+    if weights.ndim != 2 or weights.dtype.kind not in "iuf" or weights.size == 0:
+        raise ValueError(f"kernel must be a 2-D array of integers, got {weights.dtype} of shape {weights.shape}")
+    rows, cols = weights.shape
+    if rows % 2 == 0 or cols % 2 == 0 or rows > MAX_KERNEL_SIZE or cols > MAX_KERNEL_SIZE:
+        raise ValueError(f"kernel sides must be odd and at most {MAX_KERNEL_SIZE}, got shape {weights.shape}")
+    if weights.dtype.kind == "f" and not (np.all(np.isfinite(weights)) and np.all(weights == np.floor(weights))):
+        raise ValueError("kernel weights must be integers (divide with scale= instead of using fractions)")
+    if np.any(np.abs(weights.astype(np.float64)) > MAX_KERNEL_WEIGHT):
+        raise ValueError(f"kernel weights must lie within +-{MAX_KERNEL_WEIGHT}")
+    ints = weights.astype(np.int64)
+    if scale is None:
+        total = int(ints.sum())
+        divisor = total if total != 0 else 1
+    else:
+        divisor = _integer(scale, "scale", -MAX_CONVOLVE_SCALE, MAX_CONVOLVE_SCALE)
+        if divisor == 0:
+            raise ValueError("scale must not be 0")
+    if divisor < 0:
+        # round(a / s) = round(-a / -s): the C code divides by a positive scale.
+        ints, divisor = -ints, -divisor
+    shift = _integer(offset, "offset", -MAX_CONVOLVE_SCALE, MAX_CONVOLVE_SCALE)
+    return np.ascontiguousarray(ints, dtype=np.int32), divisor, shift
+
+
+def convolve(
+    img: ImageLike,
+    kernel: Any,
+    scale: SupportsFloat | SupportsIndex | None = None,
+    offset: SupportsFloat | SupportsIndex = 0,
+    out: ImageOrArray | None = None,
+) -> Image | ImageOrArray:
+    """Correlate with a small integer kernel, borders reflected (OpenCV ``filter2D``, BORDER_REFLECT_101).
+
+    Each sample is ``clip(round(sum(kernel * window) / scale) + offset, 0, 255)``, the sum
+    taken exactly in integers over the window centred on the sample (not flipped, as
+    ``filter2D``) and the division rounded half to even.  That is within one level of
+    ``cv2.filter2D(img, -1, kernel / scale, delta=offset, borderType=cv2.BORDER_REFLECT_101)``
+    and equal to it wherever OpenCV's float sum is exact.
+
+    Parameters
+    ----------
+    img : Image or (H, W, 3) uint8 array
+        The source image.
+    kernel : 2-D array-like of integers
+        The weights, rows then columns; both sides odd and at most 7 (3x3, 5x3, 7x7...),
+        each weight within +-65535.
+    scale : int, optional
+        The divisor of the weighted sum (non-zero); by default the sum of the weights, or 1
+        when they sum to 0.
+    offset : int, optional
+        Added after the division, before saturating to 0..255.
+    out : Image or (H, W, 3) uint8 array, optional
+        Where to write the result (it must not overlap ``img`` except being ``img`` itself).
+
+    Returns
+    -------
+    Image or array
+        A new Image, or ``out``.
+
+    Raises
+    ------
+    ValueError
+        For an even or larger than 7 side, non-integer weights, a scale of 0, or an ``out`` of
+        another shape.
+    TypeError
+        For an ``img`` that is not an image.
+
+    Examples
+    --------
+    >>> import numpy as np, pixelkit
+    >>> img = np.zeros((3, 3, 3), np.uint8); img[1, 1] = 80
+    >>> sharp = pixelkit.convolve(img, [[-1, -1, -1], [-1, 16, -1], [-1, -1, -1]], scale=8)
+    >>> sharp.array[:, :, 0].tolist()
+    [[0, 0, 0], [0, 160, 0], [0, 0, 0]]
+    >>> pixelkit.convolve(img, [[1, 1]])
+    Traceback (most recent call last):
+    ...
+    ValueError: kernel sides must be odd and at most 7, got shape (1, 2)
+    """
+    weights, divisor, shift = convolve_kernel(kernel, scale, offset)
+    rows, cols = weights.shape
+    pointer = ffi.from_buffer("int32_t[]", weights)
+    return _unary(  # type: ignore[no-any-return]
+        "convolve",
+        lambda s, d: lib.pk_convolve(s, pointer, cols, rows, divisor, shift, d),
+        img,
+        out,
+        in_place=False,
+    )
 
 
 # ---- statistics -----------------------------------------------------------------------

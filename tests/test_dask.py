@@ -572,3 +572,25 @@ def test_importing_without_dask_says_how_to_install_it() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode != 0
     assert "pip install 'pixelkit[dask]'" in result.stderr
+
+
+# ---- fused pipelines ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS)
+def test_a_pipeline_per_block_equals_the_whole_image(
+    raw_file: Path, picture: NDArray[np.uint8], chunks: pkd.Chunks, scheduler: Any
+) -> None:
+    """From a memory-mapped file, on the threaded scheduler and on worker processes (the pipeline pickled)."""
+    other = partner(picture)
+    pipe = (
+        pixelkit.Pipeline()
+        .blend(other, 0.4)
+        .gaussian_blur(2.0)
+        .convolve([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+        .resize(160, 120, "area")
+        .box_blur(3)
+        .to_gray()
+    )
+    lazy = pkd.pipeline(pkd.from_raw(raw_file, WIDTH, HEIGHT, chunks=chunks), pipe)
+    np.testing.assert_array_equal(compute(lazy, scheduler), pipe(picture))

@@ -1,4 +1,5 @@
 /* rows/filter.h: loops of the box and gaussian blurs. */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pixelkit.h" /* PK_MAX_GAUSSIAN_SIGMA */
@@ -584,5 +585,100 @@ static void row_box_diff32(const uint32_t *restrict pre, uint8_t *restrict dst, 
     for (size_t i = 0; i < n; i++) {
         float q = (float)(int32_t)(ahead[i] - pre[i]) * inverse;
         dst[i] = (uint8_t)(int32_t)(q + 0.5f);
+    }
+}
+
+/* ---- convolve ------------------------------------------------------------
+ * One kernel row of a small integer convolution: acc[i] (set when `first`,
+ * else added to) += sum over taps t < K of w[t] * padded[i + 3 t], where
+ * padded is the source row with K / 2 reflected pixels on each side.  One
+ * copy per odd width, so the taps unroll and the loop vectorises. */
+#define PK_ROW_CONV(K)                                                                                         \
+    static void row_conv##K(const uint8_t *restrict padded, int32_t *restrict acc, size_t n,                  \
+                            const int32_t *restrict w, int first)                                             \
+    {                                                                                                          \
+        int32_t k[K];                                                                                          \
+        for (size_t t = 0; t < (K); t++)                                                                       \
+            k[t] = w[t];                                                                                       \
+        if (first) {                                                                                           \
+            for (size_t i = 0; i < n; i++) {                                                                   \
+                int32_t s = 0;                                                                                 \
+                for (size_t t = 0; t < (K); t++)                                                               \
+                    s += k[t] * (int32_t)padded[i + 3 * t];                                                    \
+                acc[i] = s;                                                                                    \
+            }                                                                                                  \
+        } else {                                                                                               \
+            for (size_t i = 0; i < n; i++) {                                                                   \
+                int32_t s = acc[i];                                                                            \
+                for (size_t t = 0; t < (K); t++)                                                               \
+                    s += k[t] * (int32_t)padded[i + 3 * t];                                                    \
+                acc[i] = s;                                                                                    \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+PK_ROW_CONV(1)
+PK_ROW_CONV(3)
+PK_ROW_CONV(5)
+PK_ROW_CONV(7)
+#undef PK_ROW_CONV
+
+static void row_conv_row(const uint8_t *restrict padded, int32_t *restrict acc, size_t n, const int32_t *restrict w,
+                         size_t taps, int first)
+{
+    switch (taps) {
+    case 1:
+        row_conv1(padded, acc, n, w, first);
+        break;
+    case 3:
+        row_conv3(padded, acc, n, w, first);
+        break;
+    case 5:
+        row_conv5(padded, acc, n, w, first);
+        break;
+    default:
+        row_conv7(padded, acc, n, w, first);
+        break;
+    }
+}
+
+/* dst[i] = clamp(round(acc[i] / scale) + offset, 0, 255), rounded half to even.
+ * scale = 2^shift (pow2): floor((a + scale / 2 - 1 + (floor(a / scale) & 1)) / scale)
+ * by arithmetic shifts.  Otherwise q = floor(a / scale) in double (exact once
+ * corrected: |a| < 2^30), and the remainder decides the rounding. */
+static void row_conv_store(const int32_t *restrict acc, uint8_t *restrict dst, size_t n, int32_t scale,
+                           unsigned shift, int pow2, int32_t offset)
+{
+    if (pow2 && shift == 0) {
+        for (size_t i = 0; i < n; i++) {
+            int32_t v = acc[i] + offset;
+            v = v < 0 ? 0 : v;
+            v = v > 255 ? 255 : v;
+            dst[i] = (uint8_t)v;
+        }
+    } else if (pow2) {
+        int32_t bias = (scale >> 1) - 1;
+        for (size_t i = 0; i < n; i++) {
+            int32_t a = acc[i];
+            int32_t v = ((a + bias + ((a >> shift) & 1)) >> shift) + offset;
+            v = v < 0 ? 0 : v;
+            v = v > 255 ? 255 : v;
+            dst[i] = (uint8_t)v;
+        }
+    } else {
+        double divisor = (double)scale;
+        for (size_t i = 0; i < n; i++) {
+            int32_t a = acc[i];
+            int32_t q = (int32_t)floor((double)a / divisor);
+            int32_t rem = a - q * scale;
+            q += rem >= scale;
+            rem -= rem >= scale ? scale : 0;
+            q -= rem < 0;
+            rem += rem < 0 ? scale : 0;
+            q += (2 * rem > scale) | ((2 * rem == scale) & q & 1);
+            int32_t v = q + offset;
+            v = v < 0 ? 0 : v;
+            v = v > 255 ? 255 : v;
+            dst[i] = (uint8_t)v;
+        }
     }
 }

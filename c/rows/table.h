@@ -52,4 +52,6 @@ const pk_kernels PK_KERNELS_TABLE = {
     .box_div = row_box_div,
     .gauss_h = row_gauss_h,
     .gauss_v = row_gauss_v,
+    .conv_row = row_conv_row,
+    .conv_store = row_conv_store,
 };
