@@ -140,11 +140,59 @@ class Pipeline:
         object.__setattr__(self, name, value)
 
     def invert(self) -> Pipeline:
-        """Add :func:`pixelkit.invert` (``255 - v``)."""
+        """Add :func:`pixelkit.invert` (``255 - v``).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> pixelkit.Pipeline().invert()(pixelkit.Image(2, 1, fill=(0, 100, 255)))[0, 0]
+        (255, 155, 0)
+        """
         return self._then(_Stage("invert"))
 
     def apply_lut(self, lut: NDArray[np.uint8]) -> Pipeline:
-        """Add :func:`pixelkit.apply_lut`; the table is copied now, so later changes to it do not count."""
+        """Add :func:`pixelkit.apply_lut`; the table is copied now, so later changes to it do not count.
+
+        Parameters
+        ----------
+        lut : numpy.ndarray
+            uint8 of shape ``(256,)`` (one table for all channels) or ``(3, 256)`` (one per channel).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            ``lut`` is not a uint8 array.
+        ValueError
+            ``lut`` has another shape.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import numpy as np, pixelkit
+        >>> lut = (255 - np.arange(256)).astype(np.uint8)
+        >>> pipe = pixelkit.Pipeline().apply_lut(lut)
+        >>> lut[:] = 0  # the stage keeps its own copy
+        >>> pipe(pixelkit.Image(2, 2, fill=(0, 1, 2)))[0, 0]
+        (255, 254, 253)
+        """
         table = ops._lut_array(lut).copy()
         return self._then(
             _Stage(
@@ -156,7 +204,40 @@ class Pipeline:
         )
 
     def adjust(self, brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> Pipeline:
-        """Add :func:`pixelkit.adjust` (brightness, contrast and gamma through one lookup table)."""
+        """Add :func:`pixelkit.adjust` (brightness, contrast and gamma through one lookup table).
+
+        The table is :func:`pixelkit.ops.adjust_lut`, computed now.
+
+        Parameters
+        ----------
+        brightness : float, optional
+            Added to ``v = x / 255``: -1..1 spans black to white (default 0).
+        contrast : float, optional
+            >= 0, scales around mid-grey (default 1).
+        gamma : float, optional
+            > 0; above 1 brightens mid-tones (default 1).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            A parameter is not a number.
+        ValueError
+            A parameter is not finite, ``contrast < 0`` or ``gamma <= 0``.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> pixelkit.Pipeline().adjust(brightness=0.1)(pixelkit.Image(2, 1, fill=(0, 128, 255)))[0, 0]
+        (26, 154, 255)
+        """
         table = ops.adjust_lut(brightness, contrast, gamma)
         shown = (("brightness", float(brightness)), ("contrast", float(contrast)), ("gamma", float(gamma)))
         return self._then(
@@ -164,13 +245,61 @@ class Pipeline:
         )
 
     def swap_rb(self) -> Pipeline:
-        """Add :func:`pixelkit.swap_rb` (RGB to BGR)."""
+        """Add :func:`pixelkit.swap_rb` (RGB to BGR).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> pixelkit.Pipeline().swap_rb()(pixelkit.Image(2, 2, fill=(1, 2, 3)))[0, 0]
+        (3, 2, 1)
+        """
         return self._then(_Stage("swap_rb"))
 
     def blend(self, b: ImageLike, alpha: float) -> Pipeline:
         """Add :func:`pixelkit.blend` with the fixed second image ``b`` (of the stage input's size).
 
         ``b`` is used as it is when the pipeline runs (it is not copied).
+
+        Parameters
+        ----------
+        b : Image or numpy.ndarray
+            The second image: an Image or an ``(H, W, 3) uint8`` array of the size of this
+            stage's input (checked when the pipeline is called).
+        alpha : float
+            The weight of ``b``, from 0 to 1.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            ``b`` is neither an Image nor an ``(H, W, 3) uint8`` array, or ``alpha`` is not a number.
+        ValueError
+            ``alpha`` is outside [0, 1].
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> white = pixelkit.Image(2, 2, fill=(255, 255, 255))
+        >>> pixelkit.Pipeline().blend(white, 0.25)(pixelkit.Image(2, 2))[0, 0]
+        (64, 64, 64)
         """
         other = as_image(b, "b")
         weight = ops._finite(alpha, "alpha")
@@ -181,19 +310,113 @@ class Pipeline:
         )
 
     def to_gray(self) -> Pipeline:
-        """Add :func:`pixelkit.to_gray` (BT.601 luma); it ends the pipeline."""
+        """Add :func:`pixelkit.to_gray` (BT.601 luma); it ends the pipeline.
+
+        Calling the pipeline then gives an ``(H, W)`` uint8 array.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> pixelkit.Pipeline().to_gray()(pixelkit.Image(3, 2, fill=(255, 0, 0))).tolist()
+        [[76, 76, 76], [76, 76, 76]]
+        """
         return self._then(_Stage("to_gray"))
 
     def flip_horizontal(self) -> Pipeline:
-        """Add :func:`pixelkit.flip_horizontal`."""
+        """Add :func:`pixelkit.flip_horizontal` (``np.fliplr``).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import numpy as np, pixelkit
+        >>> a = np.arange(9, dtype=np.uint8).reshape(1, 3, 3)
+        >>> pixelkit.Pipeline().flip_horizontal()(a).array[0, :, 0].tolist()
+        [6, 3, 0]
+        """
         return self._then(_Stage("flip_horizontal"))
 
     def flip_vertical(self) -> Pipeline:
-        """Add :func:`pixelkit.flip_vertical`."""
+        """Add :func:`pixelkit.flip_vertical` (``np.flipud``).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import numpy as np, pixelkit
+        >>> a = np.arange(9, dtype=np.uint8).reshape(3, 1, 3)
+        >>> pixelkit.Pipeline().flip_vertical()(a).array[:, 0, 0].tolist()
+        [6, 3, 0]
+        """
         return self._then(_Stage("flip_vertical"))
 
     def crop(self, x: SupportsIndex, y: SupportsIndex, width: SupportsIndex, height: SupportsIndex) -> Pipeline:
-        """Add a crop (:meth:`pixelkit.Image.crop`): the ``width`` x ``height`` region at (x, y)."""
+        """Add a crop (:meth:`pixelkit.Image.crop`): the ``width`` x ``height`` region at (x, y).
+
+        That the region fits in the stage's input is checked when the pipeline is called.
+
+        Parameters
+        ----------
+        x, y : int
+            The region's top-left pixel, >= 0.
+        width, height : int
+            The region's size in pixels.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            A parameter is not an integer.
+        ValueError
+            ``x`` or ``y`` is negative, or a size is out of range.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import numpy as np, pixelkit
+        >>> pipe = pixelkit.Pipeline().crop(1, 0, 2, 1)
+        >>> pipe(np.arange(9, dtype=np.uint8).reshape(1, 3, 3)).array[0, :, 0].tolist()
+        [3, 6]
+        >>> pipe(np.zeros((1, 2, 3), np.uint8))
+        Traceback (most recent call last):
+        ...
+        ValueError: crop (1, 0, 2, 1) does not fit in the 2x1 image
+        """
         for value, name in ((x, "x"), (y, "y")):
             if isinstance(value, bool) or not hasattr(value, "__index__"):
                 raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -205,14 +428,74 @@ class Pipeline:
         return self._then(_Stage("crop", shown, {"x": left, "y": top, "width": w, "height": h}))
 
     def resize(self, width: SupportsIndex, height: SupportsIndex, method: ResizeMethod = "bilinear") -> Pipeline:
-        """Add :func:`pixelkit.resize` to ``width`` x ``height``."""
+        """Add :func:`pixelkit.resize` to ``width`` x ``height``.
+
+        Parameters
+        ----------
+        width, height : int
+            The result's size.
+        method : {"bilinear", "nearest", "area"}, optional
+            The interpolation (default ``"bilinear"``); ``"area"`` is the one for shrinking.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            A size is not an integer.
+        ValueError
+            A size out of range or an unknown ``method``.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> img = pixelkit.Image(4, 4)
+        >>> img.array[:, 2:] = 200
+        >>> pixelkit.Pipeline().resize(2, 2, "area")(img).array[:, :, 0].tolist()
+        [[0, 200], [0, 200]]
+        """
         w, h = dimension(width, "width"), dimension(height, "height")
         code = ops._method_code(method)
         shown = (("width", w), ("height", h), ("method", method))
         return self._then(_Stage("resize", shown, {"width": w, "height": h, "method": code}))
 
     def box_blur(self, radius: SupportsIndex) -> Pipeline:
-        """Add :func:`pixelkit.box_blur` of ``radius``."""
+        """Add :func:`pixelkit.box_blur` of ``radius``.
+
+        Parameters
+        ----------
+        radius : int
+            0 to ``pixelkit.ops.MAX_BLUR_RADIUS``; 0 copies.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            ``radius`` is not an integer.
+        ValueError
+            ``radius`` is out of range.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import numpy as np, pixelkit
+        >>> a = np.zeros((1, 5, 3), np.uint8)
+        >>> a[0, 2] = 90
+        >>> pixelkit.Pipeline().box_blur(1)(a).array[0, :, 0].tolist()
+        [0, 30, 30, 30, 0]
+        """
         if isinstance(radius, bool) or not hasattr(radius, "__index__"):
             raise TypeError(f"radius must be an integer, got {type(radius).__name__}")
         r = operator.index(radius)
@@ -221,7 +504,37 @@ class Pipeline:
         return self._then(_Stage("box_blur", (("radius", r),), {"radius": r}, reach=(r, r)))
 
     def gaussian_blur(self, sigma: float) -> Pipeline:
-        """Add :func:`pixelkit.gaussian_blur` of ``sigma``."""
+        """Add :func:`pixelkit.gaussian_blur` of ``sigma``.
+
+        Parameters
+        ----------
+        sigma : float
+            The standard deviation in pixels, in (0, ``pixelkit.ops.MAX_GAUSSIAN_SIGMA``]; the kernel
+            reaches :func:`pixelkit.ops.gaussian_radius` pixels to each side.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            ``sigma`` is not a number.
+        ValueError
+            ``sigma`` is out of range or not finite.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import numpy as np, pixelkit
+        >>> a = np.zeros((1, 7, 3), np.uint8)
+        >>> a[0, 3] = 255
+        >>> pixelkit.Pipeline().gaussian_blur(1.0)(a).array[0, :, 0].tolist()
+        [2, 14, 62, 102, 62, 14, 2]
+        """
         r = ops.gaussian_radius(sigma)
         s = ops._finite(sigma, "sigma")
         return self._then(_Stage("gaussian_blur", (("sigma", s),), {"sigma": s}, reach=(r, r)))
@@ -232,7 +545,46 @@ class Pipeline:
         scale: SupportsFloat | SupportsIndex | None = None,
         offset: SupportsFloat | SupportsIndex = 0,
     ) -> Pipeline:
-        """Add :func:`pixelkit.convolve` with a small integer ``kernel``."""
+        """Add :func:`pixelkit.convolve` with a small integer ``kernel``.
+
+        The kernel is copied now, so later changes to it do not count.
+
+        Parameters
+        ----------
+        kernel : 2-D array-like of integers
+            The weights, rows then columns; both sides odd and at most 7 (3x3, 5x3, 7x7...),
+            each weight within +-65535.
+        scale : int, optional
+            The divisor of the weighted sum (non-zero); by default the sum of the weights, or 1
+            when they sum to 0.
+        offset : int, optional
+            Added after the division, before saturating to 0..255.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            ``scale`` or ``offset`` is not a number.
+        ValueError
+            ``kernel`` is not 2-D, has an even or larger than 7 side or weights that are not
+            integers or out of range, ``scale`` is 0, or ``scale`` or ``offset`` is out of range.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import numpy as np, pixelkit
+        >>> img = np.zeros((3, 3, 3), np.uint8)
+        >>> img[1, 1] = 80
+        >>> sharpen = pixelkit.Pipeline().convolve([[-1, -1, -1], [-1, 16, -1], [-1, -1, -1]], scale=8)
+        >>> sharpen(img).array[:, :, 0].tolist()
+        [[0, 0, 0], [0, 160, 0], [0, 0, 0]]
+        """
         weights, divisor, shift = ops.convolve_kernel(kernel, scale, offset)
         rows, cols = weights.shape
         shown = (("kernel", weights.tolist()), ("scale", scale), ("offset", offset))
@@ -251,7 +603,40 @@ class Pipeline:
         std: Sequence[SupportsFloat] = (1.0, 1.0, 1.0),
         layout: TensorLayout = "CHW",
     ) -> Pipeline:
-        """Add :func:`pixelkit.to_tensor` (float32, ``(x / 255 - mean) / std``); it ends the pipeline."""
+        """Add :func:`pixelkit.to_tensor` (float32, ``(x / 255 - mean) / std``); it ends the pipeline.
+
+        Calling the pipeline then gives a float32 array of shape ``(3, H, W)`` or ``(H, W, 3)``.
+
+        Parameters
+        ----------
+        mean, std : sequence of three floats, optional
+            Per channel (r, g, b); ``std`` must not contain zeros.
+        layout : {"CHW", "HWC"}, optional
+            Channels first (default, as PyTorch wants) or last.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        TypeError
+            A mean or std is not a number.
+        ValueError
+            Not three means or stds, a zero or non-finite ``std``, or an unknown ``layout``.
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> pipe = pixelkit.Pipeline().to_tensor(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+        >>> t = pipe(pixelkit.Image(4, 2, fill=(255, 0, 51)))
+        >>> t.shape, t.dtype, [round(float(v), 3) for v in t[:, 0, 0]]
+        ((3, 2, 4), dtype('float32'), [1.0, -1.0, -0.6])
+        """
         scale, bias = ops._tensor_coefficients(mean, std)
         if layout not in ("CHW", "HWC"):
             raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
@@ -262,7 +647,26 @@ class Pipeline:
         return self._then(stage)
 
     def histogram(self) -> Pipeline:
-        """Add :func:`pixelkit.histogram` (``(3, 256)`` uint64 counts); it ends the pipeline."""
+        """Add :func:`pixelkit.histogram` (``(3, 256)`` uint64 counts); it ends the pipeline.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+        Raises
+        ------
+        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> counts = pixelkit.Pipeline().invert().histogram()(pixelkit.Image(4, 2, fill=(0, 7, 255)))
+        >>> counts.shape, int(counts[0, 255]), int(counts[1, 248]), int(counts[2, 0])
+        ((3, 256), 8, 8, 8)
+        """
         return self._then(_Stage("histogram"))
 
     # ---- looking at it -------------------------------------------------------------
@@ -287,14 +691,56 @@ class Pipeline:
     def steps(self) -> list[tuple[str, dict[str, Any]]]:
         """The stages as (method name, keyword arguments) pairs that rebuild this pipeline.
 
-        A blend's image is given as a numpy array (the same memory).  ``Pipeline.from_steps``
+        A blend's image is given as a numpy array (the same memory).  :meth:`from_steps`
         turns the list back into a pipeline; pickling a pipeline goes through it.
+
+        Returns
+        -------
+        list of (str, dict) tuples
+            One pair per stage, in order: the method's name and its keyword arguments.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> pipe = pixelkit.Pipeline().resize(40, 30, "area").box_blur(2)
+        >>> pipe.steps()
+        [('resize', {'width': 40, 'height': 30, 'method': 'area'}), ('box_blur', {'radius': 2})]
         """
         return [(s.name, {k: np.asarray(v) if isinstance(v, Image) else v for k, v in s.shown}) for s in self._stages]
 
     @staticmethod
     def from_steps(steps: Sequence[tuple[str, dict[str, Any]]]) -> Pipeline:
-        """The pipeline of :meth:`steps`' pairs: each method called with its keyword arguments, in order."""
+        """The pipeline of :meth:`steps`' pairs: each method called with its keyword arguments, in order.
+
+        Parameters
+        ----------
+        steps : sequence of (str, dict) pairs
+            Method names (``"invert"``, ``"resize"``...) and their keyword arguments, as
+            :meth:`steps` gives them.
+
+        Returns
+        -------
+        Pipeline
+            The pipeline those calls build.
+
+        Raises
+        ------
+        ValueError
+            A name is not a stage's, or a stage's method refuses its arguments' values.
+        TypeError
+            A stage is given arguments of the wrong type or that its method does not take.
+
+        Examples
+        --------
+        >>> import pixelkit
+        >>> pipe = pixelkit.Pipeline().resize(40, 30, "area").gaussian_blur(1.0).to_gray()
+        >>> pixelkit.Pipeline.from_steps(pipe.steps()) == pipe
+        True
+        >>> pixelkit.Pipeline.from_steps([("sharpen", {})])
+        Traceback (most recent call last):
+        ...
+        ValueError: no pipeline stage is called 'sharpen'
+        """
         pipe = Pipeline()
         for name, kwargs in steps:
             if name not in _KINDS:
@@ -328,13 +774,35 @@ class Pipeline:
         return self._c_stages
 
     def output_shape(self, width: int, height: int) -> tuple[int, ...]:
-        """The shape of the result for a ``width`` x ``height`` input; raises ValueError where a stage does not fit.
+        """The shape of the result for a ``width`` x ``height`` input, without running anything.
+
+        Parameters
+        ----------
+        width, height : int
+            The size of the input image in pixels.
+
+        Returns
+        -------
+        tuple of int
+            ``(H, W, 3)`` for an RGB result, ``(H, W)`` after ``to_gray``, ``(3, H, W)`` or
+            ``(H, W, 3)`` after ``to_tensor``, ``(3, 256)`` after ``histogram``.
+
+        Raises
+        ------
+        ValueError
+            A stage does not fit the image: a crop outside it, or a blend image of another size.
 
         Examples
         --------
-        >>> import pixelkit as pk
-        >>> pk.Pipeline().crop(10, 10, 100, 50).resize(50, 25).to_tensor().output_shape(200, 100)
+        >>> import pixelkit
+        >>> pixelkit.Pipeline().crop(10, 10, 100, 50).resize(50, 25).to_tensor().output_shape(200, 100)
         (3, 25, 50)
+        >>> pixelkit.Pipeline().to_gray().output_shape(640, 480)
+        (480, 640)
+        >>> pixelkit.Pipeline().crop(0, 0, 100, 50).output_shape(80, 60)
+        Traceback (most recent call last):
+        ...
+        ValueError: crop (0, 0, 100, 50) does not fit in the 80x60 image
         """
         w, h = width, height
         for stage in self._stages:
