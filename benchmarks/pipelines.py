@@ -6,7 +6,7 @@ Usage::
     python benchmarks/pipelines.py            # the sizes, 1 and 2 threads
     python benchmarks/pipelines.py --quick    # small frames, few repetitions (CI smoke run)
 
-Four pipelines, each run side by side in one process, interleaved round-robin:
+Four pipelines, each run side by side in one process, in rounds of random order:
 
 1. ``thumbnail``: ``resize(1/2, area) -> gaussian_blur(1) -> to_gray`` on a 12 MP frame and on a
    1080p frame;

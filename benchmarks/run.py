@@ -23,9 +23,9 @@ Each operation runs in two modes: fresh outputs (every call returns a new
 result) and preallocated outputs (out= for pixelkit, dst=/out= for OpenCV
 and numpy; Pillow has none).  For every (frame size, operation, mode, thread
 count) each library that has the
-operation runs once as a warm-up, then all of them are measured
-round-robin (pixelkit, numpy, OpenCV, Pillow, memcpy, then the same again
-starting one further) so that machine noise hits them alike; each sample
+operation runs once as a warm-up, then all of them are measured in rounds,
+each library once per round in a new random order (so that machine noise
+hits them alike and none always runs after the same other one); each sample
 starts with one untimed call, so that every library is timed with its own
 data in the caches (as in a loop over frames) rather than right after
 another library evicted them; the table reports the median time per call.  Calls shorter than ``--min-sample``
@@ -60,6 +60,7 @@ import json
 import math
 import os
 import platform
+import random
 import shlex
 import statistics
 import sys
@@ -807,7 +808,7 @@ class Result:
 def measure(
     calls: dict[str, Call], settings: Settings, min_sample: float
 ) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Per-call seconds of every sample, measured round-robin after a warm-up."""
+    """Per-call seconds of every sample, measured in rounds of random order after a warm-up."""
     names = list(calls)
     numbers: dict[str, int] = {}
     round_time = 0.0
@@ -833,9 +834,12 @@ def measure(
     gc_enabled = gc.isenabled()
     gc.disable()
     try:
-        for index in range(repeat):
-            shift = index % len(names)
-            for name in names[shift:] + names[:shift]:
+        # A new random order every round (seeded: runs are repeatable).  A rotation keeps the cyclic
+        # order, so one library would nearly always run right after the same other one and find the
+        # caches as that one left them (pixelkit, first in the list, after the slowest peer).
+        order = random.Random(len(names) * 7919 + repeat)
+        for _ in range(repeat):
+            for name in order.sample(names, len(names)):
                 call, number = calls[name], numbers[name]
                 # One untimed call first: each library is timed with its own data in the caches, as
                 # in a user's loop, not right after another library's sample evicted them (a 1080p
@@ -1049,7 +1053,7 @@ def write_markdown(path: Path, results: list[Result], machine: dict[str, Any], c
         "",
         f"Machine: {machine_line(machine)}.",
         "",
-        f"Command: `{command}`. Median time per call over round-robin repetitions after a warm-up, once with",
+        f"Command: `{command}`. Median time per call over rounds in random order after a warm-up, once with",
         "fresh outputs (every library returns a new result) and once into preallocated outputs (`out=` for",
         "pixelkit, `dst=`/`out=` for OpenCV and numpy; Pillow has none and allocates in both). numpy and Pillow",
         "are single-threaded in every thread setting; pixelkit and OpenCV use the given thread count. `memcpy`",
