@@ -350,7 +350,7 @@ static pk_status pk_run_band(const pk_pipe_job *job, pk_pipe_state *state, size_
     for (size_t i = 0; i < count; i++) {
         const pk_stage *st = &job->stages[i];
         size_t w = job->width[i + 1], h = job->height[i + 1];
-        pk_span todo = rows[i + 1];
+        pk_span wanted = rows[i + 1];
         pk_image next;
         if (i + 1 == count && !pk_is_terminal(st->kind)) {
             next = *job->dst;
@@ -362,31 +362,31 @@ static pk_status pk_run_band(const pk_pipe_job *job, pk_pipe_state *state, size_
             next.width = w;
             next.height = h;
             level = next;
-            fresh[i + 1] = fresh[i] > st->y + todo.lo ? fresh[i] - st->y : todo.lo;
+            fresh[i + 1] = fresh[i] > st->y + wanted.lo ? fresh[i] - st->y : wanted.lo;
             continue;
         } else if (!job->own[i + 1]) {
             next = level; /* a point operation on this band's own rows: in place, on the new ones */
-            todo.lo = fresh[i] > todo.lo ? fresh[i] : todo.lo;
+            wanted.lo = fresh[i] > wanted.lo ? fresh[i] : wanted.lo;
         } else {
             size_t stride = job->stride[i + 1];
             pk_span had = state->have[i + 1];
-            if ((todo.hi - todo.lo) * stride > job->level_bytes[i + 1])
+            if ((wanted.hi - wanted.lo) * stride > job->level_bytes[i + 1])
                 return PK_ERR_ARGUMENT; /* cannot happen: the sizes were worked out from these very bands */
-            if (had.lo <= todo.lo && todo.lo < had.hi && had.hi <= todo.hi) {
+            if (had.lo <= wanted.lo && wanted.lo < had.hi && had.hi <= wanted.hi) {
                 uint8_t *buffer = state->buffer[i + 1];
-                memmove(buffer, buffer + (todo.lo - had.lo) * stride, (had.hi - todo.lo) * stride);
-                todo.lo = had.hi;
+                memmove(buffer, buffer + (wanted.lo - had.lo) * stride, (had.hi - wanted.lo) * stride);
+                wanted.lo = had.hi;
             }
             state->have[i + 1] = rows[i + 1];
             next = pk_virtual(state->buffer[i + 1], rows[i + 1].lo, w, h, stride);
         }
-        if (todo.lo > todo.hi)
-            todo.lo = todo.hi;
-        fresh[i + 1] = todo.lo;
-        if (todo.lo < todo.hi) {
+        if (wanted.lo > wanted.hi)
+            wanted.lo = wanted.hi;
+        fresh[i + 1] = wanted.lo;
+        if (wanted.lo < wanted.hi) {
             /* Point operations read exactly the rows they write; the others read what they need from rows[i]. */
-            pk_span from = pk_is_point(st->kind) ? todo : rows[i];
-            if ((status = pk_run_stage(job, state, i, &level, from, &next, todo)) != PK_OK)
+            pk_span from = pk_is_point(st->kind) ? wanted : rows[i];
+            if ((status = pk_run_stage(job, state, i, &level, from, &next, wanted)) != PK_OK)
                 return status;
         }
         level = next;
