@@ -211,16 +211,9 @@ _Static_assert(sizeof(pk_block_header) <= PK_ALIGNMENT, "header must fit the ali
 
 static atomic_size_t pk_live_blocks;
 
-/* Under AddressSanitizer every block is a plain malloc of the exact size, so
- * that it sees each overrun, use after free and leak (the mapped, padded and
- * reused blocks below would hide them). */
-#if defined(__SANITIZE_ADDRESS__)
-#define PK_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PK_SANITIZED 1
-#endif
-#endif
+/* Under AddressSanitizer (PK_SANITIZED, internal.h) every block is a plain
+ * malloc of the exact size, so that it sees each overrun, use after free and
+ * leak (the mapped, padded and reused blocks below would hide them). */
 
 #ifndef PK_SANITIZED
 static unsigned char *pk_align_up(unsigned char *p, size_t alignment)
@@ -555,6 +548,9 @@ size_t pk_live_allocations(void)
 
 #if defined(PK_HAVE_MMAP) && !defined(PK_SANITIZED)
 #define PK_HAVE_BUFFER_CACHE 1
+#else
+/* No cache to limit, but the setting still reads back as it was set. */
+static atomic_size_t pk_cache_limit_setting = PK_BUFFER_CACHE_DEFAULT;
 #endif
 
 pk_status pk_set_buffer_cache(size_t max_bytes)
@@ -567,7 +563,7 @@ pk_status pk_set_buffer_cache(size_t max_bytes)
     pk_cache_unlock();
     pk_unmap_all(evicted, n);
 #else
-    (void)max_bytes;
+    atomic_store(&pk_cache_limit_setting, max_bytes);
 #endif
     return PK_OK;
 }
@@ -584,6 +580,8 @@ pk_status pk_buffer_cache_stats(pk_buffer_cache_counts *out)
     out->cached_blocks = pk_cache_used;
     pk_cache_unlock();
     out->block_max = PK_BUFFER_CACHE_BLOCK_MAX;
+#else
+    out->max_bytes = atomic_load(&pk_cache_limit_setting);
 #endif
     return PK_OK;
 }

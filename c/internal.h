@@ -9,6 +9,17 @@
 
 #include "pixelkit.h"
 
+/* Builds under AddressSanitizer: memory is never kept for reuse (c/image.c's
+ * buffer cache, c/pipeline.c's per-thread spare), so that every overrun, use
+ * after free and leak is seen, and nothing alive at exit looks like a leak. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PK_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PK_SANITIZED 1
+#endif
+#endif
+
 /* a * b into *out; returns 0 when the product does not fit in size_t. */
 static inline int pk_mul_size(size_t a, size_t b, size_t *out)
 {

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__unix__) || defined(__APPLE__)
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(PK_SANITIZED)
 #include <pthread.h>
 #define PK_PIPE_SPARE 1
 #endif

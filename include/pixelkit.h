@@ -245,7 +245,7 @@ size_t pk_live_allocations(void);
 #define PK_BUFFER_CACHE_BLOCK_MAX 67108864
 #define PK_BUFFER_CACHE_IDLE_MS 1000
 typedef struct {
-    size_t max_bytes;     /* the limit (0: caching disabled) */
+    size_t max_bytes;     /* the limit (0: caching disabled; kept as set in builds without a cache) */
     size_t block_max;     /* the largest block ever cached (0: no cache in this build) */
     size_t cached_bytes;  /* held now */
     size_t cached_blocks;
