@@ -20,6 +20,17 @@
 #endif
 #endif
 
+/* Every _Thread_local of c/ is declared with PK_TLS_MODEL.  On ELF systems
+ * that is the initial-exec model: a few bytes of the static TLS that glibc
+ * reserves for libraries loaded later, reached without __tls_get_addr, so
+ * the extension needs nothing from the dynamic loader (it links libc and
+ * libm only; tools/check_installed_wheel.sh checks). */
+#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+#define PK_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define PK_TLS_MODEL
+#endif
+
 /* a * b into *out; returns 0 when the product does not fit in size_t. */
 static inline int pk_mul_size(size_t a, size_t b, size_t *out)
 {

@@ -50,15 +50,7 @@ typedef struct {
     atomic_size_t worker_bands; /* bands the workers ran (pk_pool_stats) */
 } pk_job;
 
-/* pk_pool_stats' counters of the calling thread.  On ELF systems in the
- * initial-exec model: 24 bytes of the static TLS that glibc reserves for
- * libraries loaded later, reached without __tls_get_addr, so the extension
- * needs nothing from the dynamic loader (it links libc, libm, libpthread). */
-#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
-#define PK_TLS_MODEL __attribute__((tls_model("initial-exec")))
-#else
-#define PK_TLS_MODEL
-#endif
+/* pk_pool_stats' counters of the calling thread (PK_TLS_MODEL: internal.h). */
 static _Thread_local pk_pool_counts pk_counts PK_TLS_MODEL;
 
 /* Runs bands until none is left; returns how many this thread ran. */

@@ -166,7 +166,7 @@ typedef struct {
 #ifdef PK_PIPE_SPARE
 /* The spare lives in the thread's own storage (where leak checkers see it); the key only
  * runs pk_spare_release when the thread ends. */
-static _Thread_local pk_spare pk_thread_spare;
+static _Thread_local pk_spare pk_thread_spare PK_TLS_MODEL;
 static pthread_key_t pk_spare_key;
 static pthread_once_t pk_spare_once = PTHREAD_ONCE_INIT;
 static int pk_spare_ready; /* written once, under pk_spare_once */

@@ -154,3 +154,17 @@ def test_the_build_reads_the_version_without_importing_pixelkit() -> None:
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=CHECKOUT)
     assert result.stdout.strip() == pixelkit.__version__
     assert pixelkit.__version__ in (CHECKOUT / "CHANGELOG.md").read_text().split("\n## ", 2)[1].splitlines()[0]
+
+
+def test_the_extension_links_only_libc_libm_and_libpthread() -> None:
+    """What a manylinux wheel may need: a thread-local in the dynamic TLS model would add ld-linux."""
+    import pixelkit._pixelkit as extension
+
+    if sys.platform != "linux":
+        pytest.skip("the ELF dynamic section: Linux only")
+    readelf = shutil.which("readelf")
+    if readelf is None:
+        pytest.skip("needs readelf (binutils)")
+    dynamic = subprocess.run([readelf, "-d", extension.__file__], capture_output=True, text=True, check=True).stdout
+    needed = sorted(re.findall(r"\(NEEDED\).*\[(.+)\]", dynamic))
+    assert needed and set(needed) <= {"libc.so.6", "libm.so.6", "libpthread.so.0"}, needed
