@@ -22,12 +22,12 @@ trap 'rm -rf "$work"' EXIT
 # Everything the tests read but the package, the build script and what builds leave behind.
 tree="$work/tree"
 mkdir -p "$tree"
-for item in tests examples benchmarks tools c include .ci README.md CHANGELOG.md LICENSE pyproject.toml; do
+for item in tests docs examples benchmarks tools c include .ci README.md CHANGELOG.md LICENSE pyproject.toml; do
     if [ -e "$source_tree/$item" ]; then
         cp -R "$source_tree/$item" "$tree/"
     fi
 done
-find "$tree" \( -name __pycache__ -o -name '*.egg-info' -o -name build -o -name .pytest_cache \) -prune \
+find "$tree" \( -name __pycache__ -o -name '*.egg-info' -o -name build -o -name .pytest_cache -o -name _build \) -prune \
     -exec rm -rf {} +
 
 # A PATH without compilers: a folder of links to every other program.
