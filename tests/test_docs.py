@@ -291,12 +291,34 @@ def docstring_tests() -> list[doctest.DocTest]:
 DOCSTRING_TESTS = docstring_tests()
 
 
-@pytest.mark.parametrize("test", DOCSTRING_TESTS, ids=[t.name for t in DOCSTRING_TESTS])
+# Examples that run pixelkit.build (the C preprocessor and compiler): needs_compiler, so that only the
+# run against the installed package without a compiler skips them.
+BUILDS_C = re.compile(
+    r"pixelkit\.build\.(extension|build|pixelkit_declarations)\b|\.compile\(|python -m pixelkit\.build"
+)
+
+
+def _compiler_marks(source: str) -> list[pytest.MarkDecorator]:
+    return [pytest.mark.needs_compiler] if BUILDS_C.search(source) else []
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        pytest.param(t, marks=_compiler_marks("".join(e.source for e in t.examples) + (t.docstring or "")))
+        for t in DOCSTRING_TESTS
+    ],
+    ids=[t.name for t in DOCSTRING_TESTS],
+)
 def test_docstring_examples_run(test: doctest.DocTest) -> None:
     run_doctest(test)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+@pytest.mark.parametrize(
+    "page",
+    [pytest.param(p, marks=_compiler_marks(p.read_text())) for p in PAGES],
+    ids=[str(p.relative_to(DOCS)) for p in PAGES],
+)
 def test_page_examples_run(page: Path) -> None:
     text = page.read_text()
     test = doctest.DocTestParser().get_doctest(text, {}, str(page.relative_to(ROOT)), str(page), 0)
