@@ -33,7 +33,7 @@ find "$tree" \( -name __pycache__ -o -name '*.egg-info' -o -name build -o -name 
 # A PATH without compilers: a folder of links to every other program.
 nocc="$work/bin"
 mkdir -p "$nocc"
-compiler='^((.*-)?(gcc|g\+\+|cc|c\+\+|cpp|c89|c99|clang|clang\+\+|clang-cpp|tcc|icx|icpx)(-[0-9.]+)?|c89-gcc|c99-gcc|.*-linux-gnu-.*)$'
+compiler='^((.*-)?(gcc|g\+\+|cc|c\+\+|cpp|c89|c99|clang|clang\+\+|clang-cpp|tcc|icx|icpx)(-[0-9.]+)?|c89-gcc|c99-gcc)$'
 IFS=: read -r -a path_dirs <<<"$PATH"
 for dir in "${path_dirs[@]}"; do
     [ -d "$dir" ] || continue
