@@ -151,6 +151,12 @@ DESELECT=(
     # ASan runtime and cc1 crashes under it (as for the build-script test above).  No C of ours runs.
     --deselect "tests/test_packaging.py::test_the_sdist_holds_the_checkouts_files_and_nothing_generated"
     --deselect "tests/test_packaging.py::test_the_sdist_metadata"
+    # Forks while other threads call malloc/free.  gcc 12's ASan allocator takes no locks around
+    # fork() (LLVM added that in 18, llvm-project pull 75290), so about one child in a thousand hangs
+    # on a spin lock of ASan's own quarantine that a parent thread held (seen with gdb:
+    # Quarantine::Drain from pk_free).  pixelkit's locks are what the test checks; it runs
+    # in the normal suite, and the C program version (no ASan) runs here too.
+    --deselect "tests/test_fork.py::test_lib_children_of_a_threaded_process_allocate_free_and_run_kernels"
 )
 
 echo "== pytest under ASan+UBSan (reports: build/sanitize/reports/)"
