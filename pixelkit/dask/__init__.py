@@ -39,14 +39,21 @@ except ImportError as error:  # pragma: no cover - tested in a subprocess withou
         "(or pip install 'dask[array]', plus 'distributed' for clusters)"
     ) from error
 
+# One module per job (sources, blocks, the operations by family as in pixelkit.ops, pipelines,
+# writers); the ``Name as Name`` imports are the argument types and the classes behind the blocks.
+from pixelkit.dask.blocks import Images as Images
 from pixelkit.dask.convert import to_gray, to_tensor
 from pixelkit.dask.filter import box_blur, gaussian_blur
 from pixelkit.dask.geometry import flip_horizontal, flip_vertical, paste, rotate90, transpose
 from pixelkit.dask.pipelines import pipeline
 from pixelkit.dask.point import adjust, apply_lut, blend, fill, invert, swap_rb
 from pixelkit.dask.resample import resize
+from pixelkit.dask.sources import Chunks as Chunks
+from pixelkit.dask.sources import RawFrameFiles as RawFrameFiles
+from pixelkit.dask.sources import RawImageFile as RawImageFile
 from pixelkit.dask.sources import from_raw, from_raw_frames
 from pixelkit.dask.stats import histogram
+from pixelkit.dask.writers import RawFileTarget as RawFileTarget
 from pixelkit.dask.writers import to_pgm, to_ppm, to_raw
 
 __all__ = [
