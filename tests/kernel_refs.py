@@ -8,6 +8,8 @@ and to wrap memory (``Image.from_array``, ``Image.from_buffer``) for the input l
 from __future__ import annotations
 
 import functools
+import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, SupportsIndex
@@ -19,6 +21,7 @@ from numpy.typing import NDArray
 from PIL import Image as PILImage
 
 import pixelkit
+import pixelkit.ops
 from conftest import run_tool
 from pixelkit import Image
 from pixelkit._native import lib
@@ -558,8 +561,12 @@ class _NoKernels:
 
 def forbid_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     """From now on (until the test ends) any C function called by pixelkit.ops fails the test."""
-    # pixelkit.ops uses the lib of pixelkit._native (it imports the name; mypy does not see it re-exported).
-    monkeypatch.setattr(pixelkit.ops, "lib", _NoKernels(lib))
+    # Each module of pixelkit.ops uses the lib of pixelkit._native (it imports the name; mypy does not see
+    # it re-exported).
+    for info in pkgutil.iter_modules(pixelkit.ops.__path__):
+        module = importlib.import_module(f"pixelkit.ops.{info.name}")
+        if hasattr(module, "lib"):
+            monkeypatch.setattr(module, "lib", _NoKernels(lib))
 
 
 def out_in_canvas(shape: tuple[int, ...], seed: int = 5) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
