@@ -1,4 +1,5 @@
-"""What pixelkit ships: the sdist holds the checkout's files and nothing generated, and the version is one.
+"""What pixelkit ships: the sdist holds the checkout's files and nothing generated, the wheel every package
+folder, and the version is one.
 
 The sdist test builds the sdist from the checkout (``python -m build --sdist --no-isolation``, with the
 setuptools of the test extra) and compares its members with the files git tracks (or would track: new
@@ -9,6 +10,7 @@ extension's libraries and the manylinux check are in that script too.
 
 from __future__ import annotations
 
+import ast
 import email.parser
 import importlib.metadata
 import re
@@ -102,6 +104,21 @@ def test_the_sdist_holds_the_checkouts_files_and_nothing_generated(sdist: Path) 
         assert required in members, required
     for folder in ("tests/data/", "tests/fuzz_corpus/", "c/rows/"):
         assert any(name.startswith(folder) for name in members), folder
+
+
+@needs_checkout
+def test_the_wheel_takes_every_folder_of_the_package() -> None:
+    """setuptools puts in the wheel the packages that pyproject.toml lists ([tool.setuptools] packages):
+    a folder of pixelkit/ with Python modules that is not listed would be left out."""
+    text = (CHECKOUT / "pyproject.toml").read_text()
+    match = re.search(r"^packages = (\[[^\]]*\])$", text, re.MULTILINE)
+    assert match is not None, "pyproject.toml has no [tool.setuptools] packages list"
+    listed = set(ast.literal_eval(match[1]))
+    modules = [Path(name) for name in _git_files() if name.startswith("pixelkit/") and name.endswith(".py")]
+    folders = {".".join(module.parent.parts) for module in modules}
+    assert folders == listed
+    for folder in folders:
+        assert (CHECKOUT / folder.replace(".", "/") / "__init__.py").is_file(), folder
 
 
 @needs_checkout
