@@ -2,8 +2,8 @@
 
 Format names are ffmpeg's ``-pix_fmt`` names, and each buffer holds exactly
 the bytes ffmpeg's ``-f rawvideo -pix_fmt NAME`` writes for a frame.
-:func:`from_packed` converts such pixels to an rgb24 :class:`~pixelkit.Image`,
-:func:`to_packed` converts an image to them.  Alpha is dropped on the way in
+:func:`~pixelkit.from_packed` converts such pixels to an rgb24 :class:`~pixelkit.Image`,
+:func:`~pixelkit.to_packed` converts an image to them.  Alpha is dropped on the way in
 and set to 255 on the way out; the 5- and 6-bit fields of rgb565le and
 bgr565le widen to 8 bits by bit replication (``(v << 3) | (v >> 2)`` and
 ``(v << 2) | (v >> 4)``, as ffmpeg) and narrow by truncation (``v >> 3`` and
@@ -42,7 +42,7 @@ _FORMATS: dict[PackedFormat, int] = {
 }
 
 PACKED_FORMATS: tuple[PackedFormat, ...] = tuple(_FORMATS)
-"""The names :func:`from_packed` and :func:`to_packed` take."""
+"""The names :func:`~pixelkit.from_packed` and :func:`~pixelkit.to_packed` take."""
 
 ArrayT = TypeVar("ArrayT", bound="np.ndarray[Any, Any]")
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "pixelkit.h"
-#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#if defined(__AVX2__) || (defined(__AVX512VBMI__) && defined(__AVX512BW__))
 #include <immintrin.h>
 #endif
 
@@ -28,9 +28,14 @@
 PACKED_INLINE uint8_t packed_from5(unsigned v) { return (uint8_t)((v << 3) | (v >> 2)); }
 PACKED_INLINE uint8_t packed_from6(unsigned v) { return (uint8_t)((v << 2) | (v >> 4)); }
 
-/* (v * 255 + 32767) / 65535, netpbm's rescaling to 8 bits, without the division
- * (the same for every v in 0..65535; v * 65281 + 2^23 < 2^32). */
-PACKED_INLINE uint8_t packed_from16(uint32_t v) { return (uint8_t)((v * 65281u + 8388608u) >> 24); }
+/* (v * 255 + 32767) / 65535, netpbm's rescaling to 8 bits, without the division:
+ * (v * 65281 + 2^23) >> 24, that is ((v * 65281 >> 16) + 128) >> 8, in 16-bit
+ * lanes (a high-half multiply); the same for every v in 0..65535. */
+PACKED_INLINE uint8_t packed_from16(uint16_t v)
+{
+    uint16_t high = (uint16_t)((uint32_t)v * 65281u >> 16);
+    return (uint8_t)((uint16_t)(high + 128u) >> 8);
+}
 
 /* Byte offsets of r, g, b in a pixel of the 3- and 4-byte formats (-1: alpha, set to 255). */
 typedef struct {
@@ -106,7 +111,14 @@ PACKED_INLINE void packed_pack_565(const uint8_t *restrict src, uint8_t *restric
 PACKED_INLINE void packed_unpack_48(const uint8_t *restrict src, uint8_t *restrict dst, size_t n, int big)
 {
     for (size_t i = 0; i < n; i++) {
-        uint32_t v = big ? (uint32_t)src[2 * i] << 8 | src[2 * i + 1] : (uint32_t)src[2 * i + 1] << 8 | src[2 * i];
+        uint16_t v; /* a plain 16-bit load (vectorised), swapped when the orders differ */
+        memcpy(&v, src + 2 * i, 2);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        if (!big)
+#else
+        if (big)
+#endif
+            v = (uint16_t)(v << 8 | v >> 8);
         dst[i] = packed_from16(v);
     }
 }
@@ -272,6 +284,40 @@ PACKED_INLINE void packed_565_pack64(const packed_565_plan *s, const uint8_t *sr
 }
 #endif
 
+#if defined(__AVX2__) && !(defined(__AVX512VBMI__) && defined(__AVX512BW__))
+/*
+ * AVX2: 8 pixels per step through an in-lane byte shuffle.  4 -> 3 bytes:
+ * each 128-bit lane's 4 pixels become 12 bytes, joined into 24 by a dword
+ * permute; the 32-byte store's last 8 bytes are rewritten by the next step
+ * (the loop stops while they are still inside the row).  3 -> 4: each lane
+ * gets 4 pixels (12 bytes) loaded from the row, spread to 16 bytes, alpha
+ * or'ed in.
+ */
+typedef struct {
+    __m256i shuffle;
+    __m256i fill;
+} packed_shuffle256;
+
+static void packed_shuffle256_init(packed_shuffle256 *s, int to_rgb, const int8_t *map)
+{
+    uint8_t shuffle[32], fill[32];
+    for (int j = 0; j < 32; j++) {
+        int k = j % 16, m;
+        if (to_rgb) {
+            m = k < 12 ? map[k % 3] : -1;
+            shuffle[j] = (uint8_t)(m < 0 ? 0x80 : 4 * (k / 3) + m);
+            fill[j] = 0;
+        } else {
+            m = map[k % 4];
+            shuffle[j] = (uint8_t)(m < 0 ? 0x80 : 3 * (k / 4) + m);
+            fill[j] = m < 0 ? 255 : 0;
+        }
+    }
+    s->shuffle = _mm256_loadu_si256((const __m256i *)(const void *)shuffle);
+    s->fill = _mm256_loadu_si256((const __m256i *)(const void *)fill);
+}
+#endif
+
 /* ---- one band of rows ---------------------------------------------------- */
 
 PACKED_INLINE void packed_unpack_row(const uint8_t *restrict src, uint8_t *restrict dst, size_t width, int format,
@@ -323,6 +369,14 @@ PACKED_INLINE void packed_unpack_row(const uint8_t *restrict src, uint8_t *restr
         for (int v = 0; v < 4; v++)
             in[v] = _mm512_loadu_si512((const void *)(src + 4 * x + 64 * v));
         packed_shuffle_store(s, in, 3, dst + 3 * x);
+    }
+#elif defined(__AVX2__)
+    const packed_shuffle256 *s = plan;
+    const __m256i join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+    for (; x + 11 <= width; x += 8) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(src + 4 * x));
+        v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, s->shuffle), join);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + 3 * x), v);
     }
 #endif
     switch (format) {
@@ -384,6 +438,15 @@ PACKED_INLINE void packed_pack_row(const uint8_t *restrict src, uint8_t *restric
             in[v] = _mm512_loadu_si512((const void *)(src + 3 * x + 64 * v));
         packed_shuffle_store(s, in, 4, dst + 4 * x);
     }
+#elif defined(__AVX2__)
+    const packed_shuffle256 *s = plan;
+    for (; x + 10 <= width; x += 8) {
+        __m128i low = _mm_loadu_si128((const __m128i *)(const void *)(src + 3 * x));
+        __m128i high = _mm_loadu_si128((const __m128i *)(const void *)(src + 3 * x + 12));
+        __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1);
+        v = _mm256_or_si256(_mm256_shuffle_epi8(v, s->shuffle), s->fill);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + 4 * x), v);
+    }
 #endif
     switch (format) {
     case PK_PACKED_RGBA: packed_pack_bytes(src, dst, x, width, 4, 0, 1, 2); break;
@@ -394,7 +457,7 @@ PACKED_INLINE void packed_pack_row(const uint8_t *restrict src, uint8_t *restric
     }
 }
 
-/* The permutes a format needs (AVX-512 VBMI only), made once per band. */
+/* The permutes a format needs (AVX-512 VBMI, AVX2), made once per band. */
 static void packed_plan(void *plan, int format, int to_rgb)
 {
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
@@ -421,6 +484,21 @@ static void packed_plan(void *plan, int format, int to_rgb)
         map[order.b] = 2;
         packed_shuffle_init(s, 3, order.bytes, map);
     }
+#elif defined(__AVX2__)
+    if (format < PK_PACKED_RGBA || format > PK_PACKED_ABGR)
+        return;
+    packed_order order = packed_order_of(format);
+    int8_t map[4] = {-1, -1, -1, -1};
+    if (to_rgb) {
+        map[0] = order.r;
+        map[1] = order.g;
+        map[2] = order.b;
+    } else {
+        map[order.r] = 0;
+        map[order.g] = 1;
+        map[order.b] = 2;
+    }
+    packed_shuffle256_init(plan, to_rgb, map);
 #else
     (void)plan;
     (void)format;
@@ -434,6 +512,8 @@ typedef union {
     packed_565_plan rgb565;
 } packed_plan_any;
 #define PACKED_PLAN_TYPE packed_plan_any
+#elif defined(__AVX2__)
+#define PACKED_PLAN_TYPE packed_shuffle256
 #else
 #define PACKED_PLAN_TYPE char
 #endif
@@ -442,6 +522,7 @@ static void row_packed_to_rgb(const uint8_t *src, size_t src_stride, uint8_t *ds
                               size_t rows, int format)
 {
     PACKED_PLAN_TYPE plan;
+    memset(&plan, 0, sizeof plan);
     packed_plan(&plan, format, 1);
     for (size_t y = 0; y < rows; y++)
         packed_unpack_row(src + y * src_stride, dst + y * dst_stride, width, format, &plan);
@@ -451,6 +532,7 @@ static void row_rgb_to_packed(const uint8_t *src, size_t src_stride, uint8_t *ds
                               size_t rows, int format)
 {
     PACKED_PLAN_TYPE plan;
+    memset(&plan, 0, sizeof plan);
     packed_plan(&plan, format, 0);
     for (size_t y = 0; y < rows; y++)
         packed_pack_row(src + y * src_stride, dst + y * dst_stride, width, format, &plan);
