@@ -316,6 +316,100 @@ static void packed_shuffle256_init(packed_shuffle256 *s, int to_rgb, const int8_
     s->shuffle = _mm256_loadu_si256((const __m256i *)(const void *)shuffle);
     s->fill = _mm256_loadu_si256((const __m256i *)(const void *)fill);
 }
+
+/*
+ * 5/6/5 under AVX2, 16 pixels per step, each 128-bit lane on its own 8.
+ * The fields widen with high-half multiplies: for a field f of n bits at
+ * bit b, ((f << b) * m) >> 16 is f's bit replication when m puts it there
+ * (5 bits at 11: m = 264, 6 bits at 5: m = 8320; (f << 3) | (f >> 2) is
+ * f * 33 >> 2 and (f << 2) | (f >> 4) is f * 65 >> 4).  Lane pixel p's
+ * r | g << 8 and b then go to bytes 3p .. 3p + 2 of the lane's 24 through
+ * the shuffles below (0x80: zero); from rgb24 the other way, from the
+ * lane's bytes 0..15 (first) and 8..23 (second).
+ */
+static const uint8_t packed_565_rg_low[32] = {0, 1, 128, 2, 3, 128, 4, 5, 128, 6, 7, 128, 8, 9, 128, 10,
+                                              0, 1, 128, 2, 3, 128, 4, 5, 128, 6, 7, 128, 8, 9, 128, 10};
+static const uint8_t packed_565_b_low[32] = {128, 128, 0, 128, 128, 2, 128, 128, 4, 128, 128, 6, 128, 128, 8, 128,
+                                             128, 128, 0, 128, 128, 2, 128, 128, 4, 128, 128, 6, 128, 128, 8, 128};
+static const uint8_t packed_565_rg_high[32] = {11, 128, 12, 13, 128, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+                                               11, 128, 12, 13, 128, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128, 128};
+static const uint8_t packed_565_b_high[32] = {128, 10, 128, 128, 12, 128, 128, 14, 128, 128, 128, 128, 128, 128, 128, 128,
+                                              128, 10, 128, 128, 12, 128, 128, 14, 128, 128, 128, 128, 128, 128, 128, 128};
+static const uint8_t packed_565_rg_first[32] = {0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, 128, 128, 128, 128, 128,
+                                                0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, 128, 128, 128, 128, 128};
+static const uint8_t packed_565_rg_second[32] = {128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 8, 10, 11, 13, 14,
+                                                 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 8, 10, 11, 13, 14};
+static const uint8_t packed_565_b_first[32] = {2, 128, 5, 128, 8, 128, 11, 128, 14, 128, 128, 128, 128, 128, 128, 128,
+                                               2, 128, 5, 128, 8, 128, 11, 128, 14, 128, 128, 128, 128, 128, 128, 128};
+static const uint8_t packed_565_b_second[32] = {128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 9, 128, 12, 128, 15, 128,
+                                                128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 9, 128, 12, 128, 15, 128};
+/* bgr24 <-> rgb24, 5 pixels per 16 bytes (byte 15, the next pixel's, is stored again by the next step) */
+static const uint8_t packed_swap_bytes[16] = {2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9, 14, 13, 12, 15};
+
+PACKED_INLINE __m256i packed_load32(const uint8_t *table)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)table);
+}
+
+PACKED_INLINE void packed_565_unpack16(const uint8_t *src, uint8_t *dst, int top_red)
+{
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)src);
+    __m256i high = _mm256_mulhi_epu16(_mm256_and_si256(v, _mm256_set1_epi16((short)0xF800)), _mm256_set1_epi16(264));
+    __m256i middle = _mm256_mulhi_epu16(_mm256_and_si256(v, _mm256_set1_epi16(0x07E0)), _mm256_set1_epi16(8320));
+    __m256i low = _mm256_mulhi_epu16(_mm256_slli_epi16(v, 11), _mm256_set1_epi16(264));
+    __m256i rg = _mm256_or_si256(top_red ? high : low, _mm256_slli_epi16(middle, 8));
+    __m256i b = top_red ? low : high;
+    __m256i first = _mm256_or_si256(_mm256_shuffle_epi8(rg, packed_load32(packed_565_rg_low)),
+                                    _mm256_shuffle_epi8(b, packed_load32(packed_565_b_low)));
+    __m256i second = _mm256_or_si256(_mm256_shuffle_epi8(rg, packed_load32(packed_565_rg_high)),
+                                     _mm256_shuffle_epi8(b, packed_load32(packed_565_b_high)));
+    _mm_storeu_si128((__m128i *)(void *)dst, _mm256_castsi256_si128(first));
+    _mm_storel_epi64((__m128i *)(void *)(dst + 16), _mm256_castsi256_si128(second));
+    _mm_storeu_si128((__m128i *)(void *)(dst + 24), _mm256_extracti128_si256(first, 1));
+    _mm_storel_epi64((__m128i *)(void *)(dst + 40), _mm256_extracti128_si256(second, 1));
+}
+
+PACKED_INLINE void packed_565_pack16(const uint8_t *src, uint8_t *dst, int top_red)
+{
+    __m256i first = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)src)),
+        _mm_loadu_si128((const __m128i *)(const void *)(src + 24)), 1);
+    __m256i second = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(src + 8))),
+        _mm_loadu_si128((const __m128i *)(const void *)(src + 32)), 1);
+    __m256i rg = _mm256_or_si256(_mm256_shuffle_epi8(first, packed_load32(packed_565_rg_first)),
+                                 _mm256_shuffle_epi8(second, packed_load32(packed_565_rg_second)));
+    __m256i b = _mm256_or_si256(_mm256_shuffle_epi8(first, packed_load32(packed_565_b_first)),
+                                _mm256_shuffle_epi8(second, packed_load32(packed_565_b_second)));
+    __m256i green = _mm256_and_si256(_mm256_srli_epi16(rg, 5), _mm256_set1_epi16(0x7E0));
+    __m256i value;
+    if (top_red)
+        value = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(rg, _mm256_set1_epi16(0xF8)), 8),
+                                _mm256_or_si256(green, _mm256_srli_epi16(b, 3)));
+    else
+        value = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(b, _mm256_set1_epi16(0xF8)), 8),
+                                _mm256_or_si256(green, _mm256_and_si256(_mm256_srli_epi16(rg, 3),
+                                                                         _mm256_set1_epi16(0x1F))));
+    _mm256_storeu_si256((__m256i *)(void *)dst, value);
+}
+
+/* bgr24 <-> rgb24 (src and dst apart). */
+PACKED_INLINE void packed_swap(const uint8_t *restrict src, uint8_t *restrict dst, size_t width)
+{
+    const __m128i order = _mm_loadu_si128((const __m128i *)(const void *)packed_swap_bytes);
+    size_t x = 0;
+    for (; x + 6 <= width; x += 5)
+        _mm_storeu_si128((__m128i *)(void *)(dst + 3 * x),
+                         _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(src + 3 * x)), order));
+    packed_unpack_bytes(src, dst, x, width, 3, 2, 1, 0);
+}
+#endif
+
+/* bgr24 <-> rgb24: AVX-512 VBMI has row_swap_rb's byte permutes, AVX2 packed_swap's shuffles. */
+#if defined(__AVX2__) && !(defined(__AVX512VBMI__) && defined(__AVX512BW__))
+#define PACKED_SWAP packed_swap
+#else
+#define PACKED_SWAP row_swap_rb
 #endif
 
 /* ---- one band of rows ---------------------------------------------------- */
@@ -327,7 +421,7 @@ PACKED_INLINE void packed_unpack_row(const uint8_t *restrict src, uint8_t *restr
     (void)plan;
     switch (format) {
     case PK_PACKED_RGB24: memcpy(dst, src, 3 * width); return;
-    case PK_PACKED_BGR24: row_swap_rb(src, dst, width); return;
+    case PK_PACKED_BGR24: PACKED_SWAP(src, dst, width); return;
     case PK_PACKED_RGB565LE:
     case PK_PACKED_BGR565LE: {
         int top_red = format == PK_PACKED_RGB565LE;
@@ -342,6 +436,14 @@ PACKED_INLINE void packed_unpack_row(const uint8_t *restrict src, uint8_t *restr
             packed_unpack_565(src, dst, 0, x, 0);
             for (; x + 64 <= width; x += 64)
                 packed_565_unpack64(s, src + 2 * x, dst + 3 * x, 0);
+        }
+#elif defined(__AVX2__)
+        if (top_red) {
+            for (; x + 16 <= width; x += 16)
+                packed_565_unpack16(src + 2 * x, dst + 3 * x, 1);
+        } else {
+            for (; x + 16 <= width; x += 16)
+                packed_565_unpack16(src + 2 * x, dst + 3 * x, 0);
         }
 #endif
         if (top_red)
@@ -410,6 +512,14 @@ PACKED_INLINE void packed_pack_row(const uint8_t *restrict src, uint8_t *restric
             for (; x + 64 <= width; x += 64)
                 packed_565_pack64(s, src + 3 * x, dst + 2 * x, 0);
         }
+#elif defined(__AVX2__)
+        if (top_red) {
+            for (; x + 16 <= width; x += 16)
+                packed_565_pack16(src + 3 * x, dst + 2 * x, 1);
+        } else {
+            for (; x + 16 <= width; x += 16)
+                packed_565_pack16(src + 3 * x, dst + 2 * x, 0);
+        }
 #endif
         if (top_red)
             packed_pack_565(src, dst, x, width, 1);
@@ -419,7 +529,7 @@ PACKED_INLINE void packed_pack_row(const uint8_t *restrict src, uint8_t *restric
     }
     case PK_PACKED_RGB48LE:
     case PK_PACKED_RGB48BE: packed_pack_48(src, dst, 3 * width); return;
-    case PK_PACKED_BGR24: row_swap_rb(src, dst, width); return;
+    case PK_PACKED_BGR24: PACKED_SWAP(src, dst, width); return;
     default: break;
     }
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
