@@ -10,7 +10,9 @@ bgr565le widen to 8 bits by bit replication (``(v << 3) | (v >> 2)`` and
 ``v >> 2``, as ffmpeg with ``-sws_flags neighbor``; its default dithers); the
 16-bit samples of rgb48le and rgb48be narrow with netpbm's rounding,
 ``(v * 255 + 32767) // 65535`` (as :func:`~pixelkit.read_ppm` and netpbm's
-``pamdepth 255``), and widen as ``v * 257``.
+``pamdepth 255``), and widen as ``v * 257``.  (ffmpeg 5.1 converts rgb48 to
+rgb24 and back through its generic scaler, which is off by one for about
+half of the samples whatever ``-sws_flags`` say.)
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ checked against netpbm's ``pamdepth`` (a 16-bit P6 payload is rgb48be).
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import mmap
 from collections.abc import Iterator
@@ -320,6 +321,22 @@ def test_every_isa_and_thread_count_gives_the_same_bits(
         results[0].array, ref_from_packed(np.ascontiguousarray(source).view(np.uint8), width, height, fmt)
     )
     np.testing.assert_array_equal(results[1], ref_to_packed(rgb, fmt))
+
+
+def test_concurrent_calls_give_the_serial_results(huge_rgb: NDArray[np.uint8]) -> None:
+    """Python threads converting at once (the GIL is released in C) get what one thread gets."""
+    rgb = huge_rgb[:1000, :1500]
+    pixelkit.set_num_threads(2)
+    expected = {fmt: digest(pixelkit.to_packed(rgb, fmt)) for fmt in PACKED_FORMATS}
+    packed = {fmt: pixelkit.to_packed(rgb, fmt) for fmt in PACKED_FORMATS}
+    back = {fmt: digest(pixelkit.from_packed(packed[fmt], 1500, 1000, fmt).array) for fmt in PACKED_FORMATS}
+
+    def work(fmt: PackedFormat) -> tuple[str, str]:
+        return digest(pixelkit.to_packed(rgb, fmt)), digest(pixelkit.from_packed(packed[fmt], 1500, 1000, fmt).array)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, PACKED_FORMATS * 3))
+    assert results == [(expected[fmt], back[fmt]) for fmt in PACKED_FORMATS * 3]
 
 
 # ---- ffmpeg and netpbm ---------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
  * rows/packed.h: packed RGB pixel formats <-> rgb24 (see pk_packed_to_rgb).
  *
  * Each function converts `rows` rows of `width` pixels, src and dst rows
- * src_stride and dst_stride bytes apart.  The loops are plain C; with
- * AVX-512 VBMI the byte-moving formats go 64 pixels at a time through byte
- * permutes.  Every path computes each output byte with the same integer
- * formula, so all instruction sets give the same bytes.
+ * src_stride and dst_stride bytes apart.  The loops are plain C (the
+ * 16-bit formats vectorise as they are); with AVX-512 VBMI the other formats
+ * go 64 pixels at a time through byte permutes, with AVX2 8 or 16 through
+ * in-lane byte shuffles.  Every path computes each output byte with the
+ * same integer formula, so all instruction sets give the same bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
