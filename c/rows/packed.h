@@ -417,6 +417,51 @@ PACKED_INLINE void packed_swap(const uint8_t *restrict src, uint8_t *restrict ds
 #define PACKED_SWAP row_swap_rb
 #endif
 
+/* 16-bit samples -> 8 bits as packed_from16, in vectors of 64 (AVX-512) or
+ * 32 (AVX2) samples: the byte order fixed by a byte shuffle (big-endian),
+ * the high-half multiply, + 128, and the high bytes gathered. */
+PACKED_INLINE void packed_unpack_48_fast(const uint8_t *restrict src, uint8_t *restrict dst, size_t n, int big)
+{
+    size_t i = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    uint8_t odd[64];
+    for (int j = 0; j < 64; j++)
+        odd[j] = (uint8_t)(2 * j + 1);
+    const __m512i high_bytes = _mm512_loadu_si512((const void *)odd);
+    const __m512i swap = _mm512_set4_epi32(0x0e0f0c0d, 0x0a0b0809, 0x06070405, 0x02030001);
+    const __m512i factor = _mm512_set1_epi16((short)65281), half = _mm512_set1_epi16(128);
+    for (; i + 64 <= n; i += 64) {
+        __m512i a = _mm512_loadu_si512((const void *)(src + 2 * i));
+        __m512i b = _mm512_loadu_si512((const void *)(src + 2 * i + 64));
+        if (big) {
+            a = _mm512_shuffle_epi8(a, swap);
+            b = _mm512_shuffle_epi8(b, swap);
+        }
+        a = _mm512_add_epi16(_mm512_mulhi_epu16(a, factor), half);
+        b = _mm512_add_epi16(_mm512_mulhi_epu16(b, factor), half);
+        _mm512_storeu_si512((void *)(dst + i), _mm512_permutex2var_epi8(a, high_bytes, b));
+    }
+#elif defined(__AVX2__)
+    const __m256i swap = _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14,
+                                          1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+    const __m256i factor = _mm256_set1_epi16((short)65281), half = _mm256_set1_epi16(128);
+    for (; i + 32 <= n; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(src + 2 * i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(src + 2 * i + 32));
+        if (big) {
+            a = _mm256_shuffle_epi8(a, swap);
+            b = _mm256_shuffle_epi8(b, swap);
+        }
+        a = _mm256_srli_epi16(_mm256_add_epi16(_mm256_mulhi_epu16(a, factor), half), 8);
+        b = _mm256_srli_epi16(_mm256_add_epi16(_mm256_mulhi_epu16(b, factor), half), 8);
+        /* packus works per 128-bit lane: put the quarters back in order */
+        __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i), packed);
+    }
+#endif
+    packed_unpack_48(src + 2 * i, dst + i, n - i, big);
+}
+
 /* ---- one band of rows ---------------------------------------------------- */
 
 PACKED_INLINE void packed_unpack_row(const uint8_t *restrict src, uint8_t *restrict dst, size_t width, int format,
@@ -457,8 +502,8 @@ PACKED_INLINE void packed_unpack_row(const uint8_t *restrict src, uint8_t *restr
             packed_unpack_565(src, dst, x, width, 0);
         return;
     }
-    case PK_PACKED_RGB48LE: packed_unpack_48(src, dst, 3 * width, 0); return;
-    case PK_PACKED_RGB48BE: packed_unpack_48(src, dst, 3 * width, 1); return;
+    case PK_PACKED_RGB48LE: packed_unpack_48_fast(src, dst, 3 * width, 0); return;
+    case PK_PACKED_RGB48BE: packed_unpack_48_fast(src, dst, 3 * width, 1); return;
     default: break;
     }
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
