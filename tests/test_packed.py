@@ -24,6 +24,7 @@ import pixelkit
 from conftest import run_tool
 from kernel_refs import split_of
 from pixelkit import Image
+from pixelkit._native import ffi, lib
 from pixelkit.packed import PACKED_FORMATS, PackedFormat
 from pixelkit.runtime import IsaName
 
@@ -469,3 +470,27 @@ def test_overlap_is_refused() -> None:
         pixelkit.to_packed(canvas[:, :4], "bgr565le", out=flat[60:92])
     # side by side in one frame, sharing no byte: fine
     pixelkit.to_packed(canvas[:, :4], "bgr24", out=canvas[:, 4:])
+
+
+def test_the_c_functions_check_their_arguments() -> None:
+    img = Image(4, 2)
+    buffer = ffi.new("uint8_t[]", 64)
+    null: Any = ffi.NULL
+    assert lib.pk_packed_pixel_bytes(lib.PK_PACKED_BGRA) == 4
+    assert lib.pk_packed_pixel_bytes(lib.PK_PACKED_FORMATS) == 0
+    assert lib.pk_packed_pixel_bytes(-1) == 0
+    assert lib.pk_packed_to_rgb(buffer, 16, lib.PK_PACKED_BGRA, img._desc) == lib.PK_OK
+    assert lib.pk_packed_to_rgb(null, 16, lib.PK_PACKED_BGRA, img._desc) == lib.PK_ERR_NULL
+    assert lib.pk_packed_to_rgb(buffer, 16, lib.PK_PACKED_BGRA, null) == lib.PK_ERR_NULL
+    assert lib.pk_packed_to_rgb(buffer, 15, lib.PK_PACKED_BGRA, img._desc) == lib.PK_ERR_STRIDE
+    assert lib.pk_packed_to_rgb(buffer, 16, lib.PK_PACKED_FORMATS, img._desc) == lib.PK_ERR_ARGUMENT
+    assert lib.pk_packed_to_rgb(buffer, 2**63, lib.PK_PACKED_BGRA, img._desc) == lib.PK_ERR_OVERFLOW
+    assert lib.pk_rgb_to_packed(img._desc, lib.PK_PACKED_RGB565LE, buffer, 8) == lib.PK_OK
+    assert lib.pk_rgb_to_packed(img._desc, lib.PK_PACKED_RGB565LE, null, 8) == lib.PK_ERR_NULL
+    assert lib.pk_rgb_to_packed(img._desc, lib.PK_PACKED_RGB565LE, buffer, 7) == lib.PK_ERR_STRIDE
+    assert lib.pk_rgb_to_packed(img._desc, 99, buffer, 8) == lib.PK_ERR_ARGUMENT
+    # the packed rows over the image's own pixels
+    pixels = ffi.cast("uint8_t *", img.cdata)
+    assert lib.pk_rgb_to_packed(img._desc, lib.PK_PACKED_BGR24, pixels + 12, 12) == lib.PK_ERR_OVERLAP
+    frozen = Image.from_buffer(bytes(24), 4, 2)
+    assert lib.pk_packed_to_rgb(buffer, 16, lib.PK_PACKED_BGRA, frozen._desc) == lib.PK_ERR_READONLY
