@@ -238,6 +238,9 @@ def test_to_packed_into_buffers(fmt: PackedFormat, rng: np.random.Generator) -> 
     view = memoryview(bytearray(expected.size))
     pixelkit.to_packed(rgb, fmt, out=view)
     assert bytes(view) == expected.tobytes()
+    with mmap.mmap(-1, expected.size) as mapped:
+        pixelkit.to_packed(rgb, fmt, out=mapped)
+        assert mapped[:] == expected.tobytes()
 
 
 def test_alignment_heads_and_vector_tails(rng: np.random.Generator) -> None:
