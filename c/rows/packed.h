@@ -420,14 +420,19 @@ PACKED_INLINE void packed_swap(const uint8_t *restrict src, uint8_t *restrict ds
 /* 16-bit samples -> 8 bits as packed_from16, in vectors of 64 (AVX-512) or
  * 32 (AVX2) samples: the byte order fixed by a byte shuffle (big-endian),
  * the high-half multiply, + 128, and the high bytes gathered. */
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+/* the high bytes of 64 16-bit lanes in two vectors */
+static const uint8_t packed_odd_bytes[64] = {
+    1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57,
+    59, 61, 63, 65, 67, 69, 71, 73, 75, 77, 79, 81, 83, 85, 87, 89, 91, 93, 95, 97, 99, 101, 103, 105, 107, 109,
+    111, 113, 115, 117, 119, 121, 123, 125, 127};
+#endif
+
 PACKED_INLINE void packed_unpack_48_fast(const uint8_t *restrict src, uint8_t *restrict dst, size_t n, int big)
 {
     size_t i = 0;
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-    uint8_t odd[64];
-    for (int j = 0; j < 64; j++)
-        odd[j] = (uint8_t)(2 * j + 1);
-    const __m512i high_bytes = _mm512_loadu_si512((const void *)odd);
+    const __m512i high_bytes = _mm512_loadu_si512((const void *)packed_odd_bytes);
     const __m512i swap = _mm512_set4_epi32(0x0e0f0c0d, 0x0a0b0809, 0x06070405, 0x02030001);
     const __m512i factor = _mm512_set1_epi16((short)65281), half = _mm512_set1_epi16(128);
     for (; i + 64 <= n; i += 64) {
