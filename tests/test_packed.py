@@ -174,8 +174,8 @@ def test_sources_of_every_kind(fmt: PackedFormat, rng: np.random.Generator, tmp_
 
 
 def test_sources_are_read_in_place() -> None:
-    """No copy of data: a read-only numpy array or bytes is read where it lies (the result differs
-    when the memory changes)."""
+    """No copy of data is kept or made first: the pixels are read from the buffer's memory (a change
+    to it shows in the next conversion)."""
     data = bytearray(b"\x01\x02\x03\x04")
     view = memoryview(data)
     assert pixelkit.from_packed(view, 1, 1, "rgba")[0, 0] == (1, 2, 3)
