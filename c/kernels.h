@@ -133,6 +133,11 @@ typedef struct {
                      int first);
     void (*conv_store)(const int32_t *acc, uint8_t *dst, size_t n, int32_t scale, unsigned shift, int pow2,
                        int32_t offset);
+    /* packed formats (PK_PACKED_*): `rows` rows of `width` pixels to rgb24 and back */
+    void (*packed_to_rgb)(const uint8_t *src, size_t src_stride, uint8_t *dst, size_t dst_stride, size_t width,
+                          size_t rows, int format);
+    void (*rgb_to_packed)(const uint8_t *src, size_t src_stride, uint8_t *dst, size_t dst_stride, size_t width,
+                          size_t rows, int format);
 } pk_kernels;
 
 extern const pk_kernels pk_kernels_portable;

@@ -478,6 +478,45 @@ pk_status pk_netpbm_parse_plain(const char *text, size_t length, size_t count,
                                 unsigned maxval, uint8_t *dst,
                                 size_t *position);
 
+/* ---- packed.c: packed RGB pixel formats ---------------------------------
+ * Rows of packed pixels in another layout than pk_image's rgb24, named as
+ * ffmpeg's pix_fmts.  A packed buffer is `height` rows of width * bytes
+ * per pixel (pk_packed_pixel_bytes) bytes, `stride` bytes apart.  Alpha is
+ * dropped on the way in and set to 255 on the way out; 5- and 6-bit fields
+ * widen by bit replication ((v << 3) | (v >> 2), (v << 2) | (v >> 4)) and
+ * narrow by truncation (v >> 3, v >> 2); 16-bit samples narrow as netpbm's
+ * rescaling, (v * 255 + 32767) / 65535, and widen as v * 257.
+ */
+/* The formats, by ffmpeg's pix_fmt names, with their bytes in memory order:
+ * rgb24 r, g, b; bgr24 b, g, r; rgba, bgra, argb, abgr as named (a: alpha);
+ * rgb565le a little-endian 16-bit word of r in bits 15..11, g 10..5, b 4..0;
+ * bgr565le the same with b in 15..11 and r in 4..0; rgb48le and rgb48be r,
+ * g, b of 16 bits each, little- or big-endian.  PK_PACKED_FORMATS: how many. */
+#define PK_PACKED_RGB24 0
+#define PK_PACKED_BGR24 1
+#define PK_PACKED_RGBA 2
+#define PK_PACKED_BGRA 3
+#define PK_PACKED_ARGB 4
+#define PK_PACKED_ABGR 5
+#define PK_PACKED_RGB565LE 6
+#define PK_PACKED_BGR565LE 7
+#define PK_PACKED_RGB48LE 8
+#define PK_PACKED_RGB48BE 9
+#define PK_PACKED_FORMATS 10
+
+/* Bytes of one pixel of a PK_PACKED_* format; 0 for an unknown format. */
+size_t pk_packed_pixel_bytes(int format);
+/*
+ * Converts the packed pixels at src (rows src_stride bytes apart) into dst,
+ * of the same size.  src must not share a byte with dst's pixels.
+ */
+pk_status pk_packed_to_rgb(const uint8_t *src, size_t src_stride, int format, const pk_image *dst);
+/*
+ * Converts src into packed pixels at dst (rows dst_stride bytes apart,
+ * writable), of the same size.  dst must not share a byte with src's pixels.
+ */
+pk_status pk_rgb_to_packed(const pk_image *src, int format, uint8_t *dst, size_t dst_stride);
+
 #endif /* !(PIXELKIT_CDEF && PIXELKIT_EXTENSION) */
 
 /* ---- hooks that pixelkit.build generates in every module -------------

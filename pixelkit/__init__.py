@@ -34,6 +34,7 @@ from pixelkit.ops import (
     to_tensor,
     transpose,
 )
+from pixelkit.packed import from_packed, to_packed
 from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
@@ -85,6 +86,7 @@ __all__ = [
     "fill",
     "flip_horizontal",
     "flip_vertical",
+    "from_packed",
     "gaussian_blur",
     "get_include",
     "get_num_threads",
@@ -104,6 +106,7 @@ __all__ = [
     "set_num_threads",
     "swap_rb",
     "to_gray",
+    "to_packed",
     "to_tensor",
     "transpose",
     "write_pgm",

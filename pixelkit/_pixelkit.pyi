@@ -530,6 +530,17 @@ class Lib:
     PK_STAGE_TO_TENSOR: int
     PK_STAGE_HISTOGRAM: int
     PK_MAX_STAGES: int
+    PK_PACKED_RGB24: int
+    PK_PACKED_BGR24: int
+    PK_PACKED_RGBA: int
+    PK_PACKED_BGRA: int
+    PK_PACKED_ARGB: int
+    PK_PACKED_ABGR: int
+    PK_PACKED_RGB565LE: int
+    PK_PACKED_BGR565LE: int
+    PK_PACKED_RGB48LE: int
+    PK_PACKED_RGB48BE: int
+    PK_PACKED_FORMATS: int
     PK_OK: int
     PK_ERR_NULL: int
     PK_ERR_SIZE: int
@@ -585,6 +596,9 @@ class Lib:
     def pk_netpbm_scale_u8(self, samples: Uint8Ptr, count: int, maxval: int, bad_index: SizePtr) -> int: ...
     def pk_netpbm_scale_u16be(self, src: Uint8Ptr, count: int, maxval: int, dst: Uint8Ptr, bad_index: SizePtr) -> int: ...
     def pk_netpbm_parse_plain(self, text: CharPtr, length: int, count: int, maxval: int, dst: Uint8Ptr, position: SizePtr) -> int: ...
+    def pk_packed_pixel_bytes(self, format: int) -> int: ...
+    def pk_packed_to_rgb(self, src: Uint8Ptr, src_stride: int, format: int, dst: ImagePtr) -> int: ...
+    def pk_rgb_to_packed(self, src: ImagePtr, format: int, dst: Uint8Ptr, dst_stride: int) -> int: ...
     def pk_module_layout(self, out: AbiLayoutPtr) -> int: ...
     def pk_module_api(self) -> ApiPtr: ...
 

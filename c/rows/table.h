@@ -9,6 +9,7 @@
 #include "rows/geometry.h"
 #include "rows/resample.h"
 #include "rows/filter.h"
+#include "rows/packed.h"
 
 const pk_kernels PK_KERNELS_TABLE = {
     .name = PK_KERNELS_NAME,
@@ -54,4 +55,6 @@ const pk_kernels PK_KERNELS_TABLE = {
     .gauss_v = row_gauss_v,
     .conv_row = row_conv_row,
     .conv_store = row_conv_store,
+    .packed_to_rgb = row_packed_to_rgb,
+    .rgb_to_packed = row_rgb_to_packed,
 };
