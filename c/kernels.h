@@ -133,6 +133,9 @@ typedef struct {
                      int first);
     void (*conv_store)(const int32_t *acc, uint8_t *dst, size_t n, int32_t scale, unsigned shift, int pow2,
                        int32_t offset);
+    /* bayer: one output row of a demosaic from the mosaic rows above, at and below it (rows/bayer.h) */
+    void (*demosaic)(const uint8_t *up, const uint8_t *mid, const uint8_t *down, uint8_t *dst, size_t width,
+                     int own_red, int green_first, int edge_aware);
 } pk_kernels;
 
 extern const pk_kernels pk_kernels_portable;

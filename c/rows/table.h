@@ -9,6 +9,7 @@
 #include "rows/geometry.h"
 #include "rows/resample.h"
 #include "rows/filter.h"
+#include "rows/bayer.h"
 
 const pk_kernels PK_KERNELS_TABLE = {
     .name = PK_KERNELS_NAME,
@@ -54,4 +55,5 @@ const pk_kernels PK_KERNELS_TABLE = {
     .gauss_v = row_gauss_v,
     .conv_row = row_conv_row,
     .conv_store = row_conv_store,
+    .demosaic = row_demosaic,
 };

@@ -1,0 +1,159 @@
+/*
+ * bayer.c: demosaicing of Bayer mosaics (8-bit, and 16-bit rounded to 8 bits first).
+ */
+#include "internal.h"
+#include "kernels.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+typedef struct {
+    const pk_kernels *kernels;
+    const uint8_t *src;
+    size_t src_stride;
+    const pk_image *dst;
+    int even_red;   /* the non-green samples of even rows are red */
+    int even_green; /* even rows start with a green sample */
+    int edge_aware;
+} pk_bayer_job;
+
+static void pk_bayer_band(void *context, size_t begin, size_t end)
+{
+    const pk_bayer_job *job = context;
+    size_t width = job->dst->width, height = job->dst->height;
+    for (size_t y = begin; y < end; y++) {
+        /* The first and last rows repeat their inner neighbours. */
+        size_t row = y == 0 ? 1 : y == height - 1 ? height - 2 : y;
+        const uint8_t *mid = job->src + row * job->src_stride;
+        int odd = (int)(row & 1);
+        job->kernels->demosaic((const uint8_t *)mid - job->src_stride, mid, mid + job->src_stride,
+                               (uint8_t *)job->dst->pixels + y * job->dst->stride, width, job->even_red ^ odd,
+                               job->even_green ^ odd, job->edge_aware);
+    }
+}
+
+/* Checks what both entry points share: pattern, method and dst (of the mosaic's size). */
+static pk_status pk_bayer_check(size_t width, size_t height, int pattern, int method, const pk_image *dst)
+{
+    pk_status status;
+
+    if ((status = pk_image_validate(dst)) != PK_OK)
+        return status;
+    if (pattern < PK_BAYER_RGGB || pattern > PK_BAYER_GBRG || method < PK_DEMOSAIC_BILINEAR
+        || method > PK_DEMOSAIC_EDGE_AWARE)
+        return PK_ERR_ARGUMENT;
+    if (width < 3 || height < 3)
+        return PK_ERR_SIZE;
+    if (!dst->writable)
+        return PK_ERR_READONLY;
+    if (dst->width != width || dst->height != height)
+        return PK_ERR_SHAPE;
+    return PK_OK;
+}
+
+static void pk_bayer_run(const uint8_t *src, size_t stride, int pattern, int method, const pk_image *dst)
+{
+    pk_bayer_job job = {
+        .kernels = pk_kernels_active(),
+        .src = src,
+        .src_stride = stride,
+        .dst = dst,
+        .even_red = pattern == PK_BAYER_RGGB || pattern == PK_BAYER_GRBG,
+        .even_green = pattern == PK_BAYER_GRBG || pattern == PK_BAYER_GBRG,
+        .edge_aware = method == PK_DEMOSAIC_EDGE_AWARE,
+    };
+    pk_parallel_for(dst->height, 4 * dst->width * dst->height, pk_bayer_band, &job);
+}
+
+pk_status pk_demosaic(const pk_plane *src, int pattern, int method, const pk_image *dst)
+{
+    pk_status status;
+
+    if ((status = pk_plane_validate(src)) != PK_OK)
+        return status;
+    if ((status = pk_bayer_check(src->width, src->height, pattern, method, dst)) != PK_OK)
+        return status;
+    if (pk_regions_overlap(src->data, src->width, src->height, src->stride, dst->pixels, 3 * dst->width,
+                           dst->height, dst->stride))
+        return PK_ERR_OVERLAP;
+    pk_bayer_run(src->data, src->stride, pattern, method, dst);
+    return PK_OK;
+}
+
+typedef struct {
+    const uint8_t *src;
+    size_t stride;
+    size_t width;
+    uint8_t *dst;
+    const uint8_t *lut;
+    unsigned maxval;
+    atomic_size_t bad; /* the smallest index of a sample above maxval (SIZE_MAX: none) */
+} pk_bayer_scale_job;
+
+static void pk_bayer_scale_band(void *context, size_t begin, size_t end)
+{
+    pk_bayer_scale_job *job = context;
+    size_t width = job->width;
+    for (size_t y = begin; y < end; y++) {
+        const uint16_t *in = (const uint16_t *)(const void *)(job->src + y * job->stride);
+        uint8_t *out = job->dst + y * width;
+        unsigned over = 0;
+        for (size_t x = 0; x < width; x++) {
+            unsigned v = in[x];
+            over |= v > job->maxval;
+            out[x] = job->lut[v & job->maxval];
+        }
+        if (over) {
+            size_t x = 0;
+            while (in[x] <= job->maxval)
+                x++;
+            size_t index = y * width + x, seen = atomic_load(&job->bad);
+            while (index < seen && !atomic_compare_exchange_weak(&job->bad, &seen, index)) {
+            }
+            return;
+        }
+    }
+}
+
+pk_status pk_demosaic_u16(const uint16_t *src, size_t width, size_t height, size_t stride, unsigned bits,
+                          int pattern, int method, const pk_image *dst, size_t *bad_index)
+{
+    pk_status status;
+    size_t span, total;
+
+    if ((status = pk_check_layout(src, width, height, stride, 2, &span)) != PK_OK)
+        return status;
+    if ((uintptr_t)src % 2 != 0 || stride % 2 != 0 || bits < 9 || bits > 16)
+        return PK_ERR_ARGUMENT;
+    if ((status = pk_bayer_check(width, height, pattern, method, dst)) != PK_OK)
+        return status;
+    if (pk_regions_overlap(src, 2 * width, height, stride, dst->pixels, 3 * dst->width, dst->height, dst->stride))
+        return PK_ERR_OVERLAP;
+    if (!pk_mul_size(width, height, &total))
+        return PK_ERR_OVERFLOW;
+    unsigned maxval = (1u << bits) - 1;
+    uint8_t *scaled = NULL, *lut = NULL;
+    if ((status = pk_alloc(total, 0, (void **)&scaled)) != PK_OK)
+        return status;
+    if ((status = pk_alloc((size_t)maxval + 1, 0, (void **)&lut)) != PK_OK) {
+        pk_free(scaled);
+        return status;
+    }
+    for (unsigned v = 0; v <= maxval; v++)
+        lut[v] = (uint8_t)((v * 255u + maxval / 2) / maxval);
+    pk_bayer_scale_job job = {.src = (const uint8_t *)src, .stride = stride, .width = width, .dst = scaled,
+                              .lut = lut, .maxval = maxval};
+    atomic_init(&job.bad, SIZE_MAX);
+    pk_parallel_for(height, 3 * total, pk_bayer_scale_band, &job);
+    size_t bad = atomic_load(&job.bad);
+    if (bad != SIZE_MAX) {
+        if (bad_index != NULL)
+            *bad_index = bad;
+        status = PK_ERR_SAMPLE_RANGE;
+    } else {
+        pk_bayer_run(scaled, width, pattern, method, dst);
+    }
+    pk_free(lut);
+    pk_free(scaled);
+    return status;
+}
