@@ -47,6 +47,56 @@ static inline void bayer_pixel(const uint8_t *restrict up, const uint8_t *restri
     }
 }
 
+/* Pixels x and x + 1 .. up to the last whole pair before width - 1, without
+ * vectors: specialised (the constant arguments) for each kind of row. */
+static inline __attribute__((always_inline)) size_t
+bayer_pairs(const uint8_t *restrict up, const uint8_t *restrict mid, const uint8_t *restrict down,
+            uint8_t *restrict dst, size_t x, size_t width, const size_t own, const int green_first,
+            const int edge_aware)
+{
+    const size_t other = 2 - own;
+    /* The green sample of each pair comes first when (x + green_first) is odd. */
+    const size_t g = ((x + (size_t)green_first) & 1) != 0 ? 0 : 1, c = 1 - g;
+    for (; x + 2 < width; x += 2) {
+        uint8_t *out = dst + 3 * x;
+        size_t xg = x + g, xc = x + c;
+        unsigned left = mid[xc - 1], right = mid[xc + 1], above = up[xc], below = down[xc];
+        out[3 * g + own] = (uint8_t)((mid[xg - 1] + mid[xg + 1] + 1u) >> 1);
+        out[3 * g + 1] = mid[xg];
+        out[3 * g + other] = (uint8_t)((up[xg] + down[xg] + 1u) >> 1);
+        out[3 * c + own] = mid[xc];
+        out[3 * c + other] = bayer_mean4(up[xc - 1], up[xc + 1], down[xc - 1], down[xc + 1]);
+        if (edge_aware) {
+            unsigned dh = left > right ? left - right : right - left;
+            unsigned dv = above > below ? above - below : below - above;
+            unsigned h = (left + right + 1) >> 1, v = (above + below + 1) >> 1;
+            /* A select without a branch: on noisy images the comparison is a coin toss. */
+            unsigned vertical = 0u - (unsigned)(dh > dv);
+            out[3 * c + 1] = (uint8_t)((v & vertical) | (h & ~vertical));
+        } else {
+            out[3 * c + 1] = bayer_mean4(left, right, above, below);
+        }
+    }
+    return x;
+}
+
+static size_t bayer_pairs_any(const uint8_t *restrict up, const uint8_t *restrict mid,
+                              const uint8_t *restrict down, uint8_t *restrict dst, size_t x, size_t width,
+                              int own_red, int green_first, int edge_aware)
+{
+    int kind = (own_red ? 4 : 0) | (green_first ? 2 : 0) | (edge_aware ? 1 : 0);
+    switch (kind) {
+    case 0: return bayer_pairs(up, mid, down, dst, x, width, 2, 0, 0);
+    case 1: return bayer_pairs(up, mid, down, dst, x, width, 2, 0, 1);
+    case 2: return bayer_pairs(up, mid, down, dst, x, width, 2, 1, 0);
+    case 3: return bayer_pairs(up, mid, down, dst, x, width, 2, 1, 1);
+    case 4: return bayer_pairs(up, mid, down, dst, x, width, 0, 0, 0);
+    case 5: return bayer_pairs(up, mid, down, dst, x, width, 0, 0, 1);
+    case 6: return bayer_pairs(up, mid, down, dst, x, width, 0, 1, 0);
+    default: return bayer_pairs(up, mid, down, dst, x, width, 0, 1, 1);
+    }
+}
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 
@@ -133,6 +183,7 @@ static void row_demosaic(const uint8_t *restrict up, const uint8_t *restrict mid
         }
     }
 #endif
+    x = bayer_pairs_any(up, mid, down, dst, x, width, own_red, green_first, edge_aware);
     for (; x + 1 < width; x++)
         bayer_pixel(up, mid, down, dst + 3 * x, x, own, green_first, edge_aware);
     for (int c = 0; c < 3; c++) {
