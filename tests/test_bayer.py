@@ -9,8 +9,11 @@ compared loosely.
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import cv2
@@ -317,6 +320,50 @@ def test_every_isa_on_small_sizes(isa: str, rng: np.random.Generator) -> None:
         for pattern in PATTERNS:
             for method in METHODS:
                 assert np.array_equal(pixelkit.demosaic(raw, pattern, method).array, opencv(raw, pattern, method))
+
+
+def guarded_pages(nbytes: int) -> tuple[NDArray[np.uint8], Callable[[], None]]:
+    """``nbytes`` (rounded up to pages) with an inaccessible page on each side, and the function that lifts
+    the guards."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    page = mmap.PAGESIZE
+    usable = -(-nbytes // page) * page
+    mapping = mmap.mmap(-1, usable + 2 * page)
+    memory = np.frombuffer(mapping, np.uint8)
+    start = memory.ctypes.data
+    for address in (start, start + page + usable):
+        assert libc.mprotect(address, page, 0) == 0, ctypes.get_errno()  # PROT_NONE
+
+    def release() -> None:
+        assert libc.mprotect(start, usable + 2 * page, mmap.PROT_READ | mmap.PROT_WRITE) == 0
+
+    return memory[page : page + usable], release
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs mprotect")
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize(("width", "height"), [(3, 3), (33, 5), (34, 4), (35, 7), (64, 3), (97, 6)])
+def test_reads_and_writes_only_its_samples(width: int, height: int, isa: str, rng: np.random.Generator) -> None:
+    """Mosaic and result flush against inaccessible pages, at the start and at the end of the memory."""
+    pixelkit.set_isa(isa)  # type: ignore[arg-type]
+    raw8 = random_mosaic(rng, width, height)
+    raw16 = rng.integers(0, 1 << 12, (height, width), dtype=np.uint16)
+    page = mmap.PAGESIZE
+    out_bytes = 3 * width * height
+    memory, release = guarded_pages(2 * page + out_bytes + 2 * raw16.nbytes)
+    try:
+        for data, bits in ((raw8, None), (raw16, 12)):
+            for method in METHODS:
+                expected = opencv(raw8 if bits is None else scale_to_8_bits(raw16, 12), "GBRG", method)
+                for src_at, dst_at in ((0, len(memory) - out_bytes), (len(memory) - data.nbytes, 0)):
+                    raw = memory[src_at : src_at + data.nbytes].view(data.dtype).reshape(data.shape)
+                    raw[...] = data
+                    out = memory[dst_at : dst_at + out_bytes].reshape(height, width, 3)
+                    pixelkit.demosaic(raw, "GBRG", method, bits=bits, out=out)
+                    assert np.array_equal(out, expected), (method, bits, src_at)
+    finally:
+        release()
 
 
 # ---- ffmpeg ----------------------------------------------------------------------------------------------
