@@ -19,6 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import pixelkit
@@ -121,6 +123,24 @@ def test_matches_opencv_on_every_sample(
 def test_matches_opencv_on_a_full_hd_frame(pattern: str, method: str, rng: np.random.Generator) -> None:
     raw = random_mosaic(rng, 1920, 1080)
     assert np.array_equal(pixelkit.demosaic(raw, pattern, method).array, opencv(raw, pattern, method))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    width=st.integers(3, 80),
+    height=st.integers(3, 12),
+    pattern=st.sampled_from(PATTERNS),
+    method=st.sampled_from(METHODS),
+    levels=st.sampled_from([2, 3, 256]),  # few levels: many ties in the edge-aware comparison
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_any_size_and_pattern_matches_opencv(
+    width: int, height: int, pattern: str, method: str, levels: int, seed: int
+) -> None:
+    raw = (np.random.default_rng(seed).integers(0, levels, (height, width)) * (255 // (levels - 1))).astype(np.uint8)
+    result = pixelkit.demosaic(raw, pattern, method).array
+    assert np.array_equal(result, opencv(raw, pattern, method))
+    assert np.array_equal(result, numpy_demosaic(raw, pattern, method))
 
 
 def test_default_method_is_bilinear_and_pattern_case_is_free(rng: np.random.Generator) -> None:
