@@ -61,7 +61,9 @@ static void pk_bayer_run(const uint8_t *src, size_t stride, int pattern, int met
         .even_green = pattern == PK_BAYER_GRBG || pattern == PK_BAYER_GBRG,
         .edge_aware = method == PK_DEMOSAIC_EDGE_AWARE,
     };
-    pk_parallel_for(dst->height, 4 * dst->width * dst->height, pk_bayer_band, &job);
+    /* Bands cost nothing to start: four per thread, so that a thread the system runs late leaves
+     * its share to the others. */
+    pk_parallel_for_bands(dst->height, 4 * dst->width * dst->height, SIZE_MAX, 4, pk_bayer_band, &job);
 }
 
 pk_status pk_demosaic(const pk_plane *src, int pattern, int method, const pk_image *dst)
@@ -177,7 +179,7 @@ pk_status pk_demosaic_u16(const uint16_t *src, size_t width, size_t height, size
     for (unsigned v = 0; v <= maxval; v++)
         lut[v] = (uint8_t)((v * 255u + maxval / 2) / maxval);
     job.lut = lut;
-    pk_parallel_for(height, 8 * total, pk_bayer16_band, &job);
+    pk_parallel_for_bands(height, 8 * total, SIZE_MAX, 4, pk_bayer16_band, &job);
     pk_free(lut);
     return PK_OK;
 }
