@@ -25,7 +25,7 @@ static void pk_bayer_band(void *context, size_t begin, size_t end)
         size_t row = y == 0 ? 1 : y == height - 1 ? height - 2 : y;
         const uint8_t *mid = job->src + row * job->src_stride;
         int odd = (int)(row & 1);
-        job->kernels->demosaic((const uint8_t *)mid - job->src_stride, mid, mid + job->src_stride,
+        job->kernels->demosaic(mid - job->src_stride, mid, mid + job->src_stride,
                                (uint8_t *)job->dst->pixels + y * job->dst->stride, width, job->even_red ^ odd,
                                job->even_green ^ odd, job->edge_aware);
     }
@@ -165,7 +165,8 @@ pk_status pk_demosaic_u16(const uint16_t *src, size_t width, size_t height, size
     };
     atomic_init(&job.bad, SIZE_MAX);
     /* Every sample is checked before anything is written (and before the table is indexed by one). */
-    pk_parallel_for(height, 2 * total, pk_bayer16_check_band, &job);
+    if (maxval < UINT16_MAX)
+        pk_parallel_for(height, 2 * total, pk_bayer16_check_band, &job);
     size_t bad = atomic_load(&job.bad);
     if (bad != SIZE_MAX) {
         if (bad_index != NULL)

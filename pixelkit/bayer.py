@@ -90,7 +90,8 @@ def demosaic(
 
     ``pattern`` names the 2x2 block at the top-left corner of the mosaic: pixel (0, 0), (0, 1) on the
     first row, then (1, 0), (1, 1) -- ``"RGGB"`` has red at (0, 0) and blue at (1, 1) (ffmpeg's
-    ``bayer_rggb8``).  The result equals OpenCV's ``cv2.cvtColor(raw, code)`` on every sample, borders
+    ``bayer_rggb8``); a crop that starts at an odd row or column has another pattern (``"RGGB"`` cropped
+    at column 1 is ``"GRBG"``).  The result equals OpenCV's ``cv2.cvtColor(raw, code)`` on every sample, borders
     and odd sizes included, with these codes (OpenCV's older names go by the block that starts at
     pixel (1, 1); its newer aliases by the one at (0, 0)):
 

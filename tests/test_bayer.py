@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 import pixelkit
 from conftest import require_tool
 from pixelkit import Image
+from pixelkit._native import ffi, lib
 from pixelkit.runtime import pool_stats
 
 PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
@@ -311,6 +312,37 @@ def test_bad_mosaics_and_bits() -> None:
     with pytest.raises(TypeError, match="bits must be an integer"):
         pixelkit.demosaic(np.zeros((4, 4), np.uint16), "RGGB", bits=True)
     assert pixelkit.demosaic(np.zeros((4, 4), np.uint8), "RGGB", bits=8).shape == (4, 4, 3)
+
+
+def test_the_c_functions_refuse_bad_arguments() -> None:
+    raw = np.zeros((4, 5), np.uint8)
+    wide = np.zeros((4, 5), np.uint16)
+    out = Image(5, 4)
+    null: Any = ffi.NULL  # the stub types NULL as no particular pointer
+    plane = ffi.new("pk_plane *", {"data": ffi.from_buffer(raw), "width": 5, "height": 4, "stride": 5})
+    pointer = ffi.cast("uint16_t *", ffi.from_buffer(wide))
+    assert lib.pk_demosaic(plane, lib.PK_BAYER_GBRG, lib.PK_DEMOSAIC_EDGE_AWARE, out._desc) == lib.PK_OK
+    assert lib.pk_demosaic(plane, 4, 0, out._desc) == lib.PK_ERR_ARGUMENT
+    assert lib.pk_demosaic(plane, -1, 0, out._desc) == lib.PK_ERR_ARGUMENT
+    assert lib.pk_demosaic(plane, 0, 2, out._desc) == lib.PK_ERR_ARGUMENT
+    assert lib.pk_demosaic(null, 0, 0, out._desc) == lib.PK_ERR_NULL
+    assert lib.pk_demosaic(plane, 0, 0, null) == lib.PK_ERR_NULL
+    assert lib.pk_demosaic(plane, 0, 0, Image(4, 4)._desc) == lib.PK_ERR_SHAPE
+    small = ffi.new("pk_plane *", {"data": ffi.from_buffer(raw), "width": 2, "height": 4, "stride": 5})
+    assert lib.pk_demosaic(small, 0, 0, Image(2, 4)._desc) == lib.PK_ERR_SIZE
+    assert lib.pk_demosaic_u16(pointer, 5, 4, 10, 12, 0, 0, out._desc, null) == lib.PK_OK
+    assert lib.pk_demosaic_u16(pointer, 5, 4, 9, 12, 0, 0, out._desc, null) == lib.PK_ERR_STRIDE
+    assert lib.pk_demosaic_u16(pointer, 5, 3, 11, 12, 0, 0, out._desc, null) == lib.PK_ERR_ARGUMENT  # odd stride
+    assert lib.pk_demosaic_u16(pointer, 5, 4, 10, 8, 0, 0, out._desc, null) == lib.PK_ERR_ARGUMENT
+    assert lib.pk_demosaic_u16(pointer, 5, 4, 10, 17, 0, 0, out._desc, null) == lib.PK_ERR_ARGUMENT
+    assert lib.pk_demosaic_u16(null, 5, 4, 10, 12, 0, 0, out._desc, null) == lib.PK_ERR_NULL
+    wide[2, 3] = 4096
+    bad = ffi.new("size_t *")
+    assert lib.pk_demosaic_u16(pointer, 5, 4, 10, 12, 0, 0, out._desc, bad) == lib.PK_ERR_SAMPLE_RANGE
+    assert bad[0] == 2 * 5 + 3
+    assert lib.pk_demosaic_u16(pointer, 5, 4, 10, 16, 0, 0, out._desc, bad) == lib.PK_OK
+    # Size arithmetic that does not fit the address space.
+    assert lib.pk_demosaic_u16(pointer, 5, 4, 2**62, 12, 0, 0, out._desc, null) == lib.PK_ERR_OVERFLOW
 
 
 # ---- every instruction set and thread count gives the same bits ---------------------------------------
