@@ -47,54 +47,73 @@ static inline void bayer_pixel(const uint8_t *restrict up, const uint8_t *restri
     }
 }
 
-/* Pixels x and x + 1 .. up to the last whole pair before width - 1, without
- * vectors: specialised (the constant arguments) for each kind of row. */
-static inline __attribute__((always_inline)) size_t
+/* Pixels handled at a time without vectors (even). */
+#define BAYER_CHUNK 256
+
+/*
+ * Pixels x0 .. x0 + 2 pairs - 1 (x0 odd) into planes: plane[c][i] is channel
+ * c of pixel x0 + i.  Specialised (the constant arguments) for each kind of
+ * row, so that the compiler vectorises it; the caller interleaves the planes.
+ */
+static inline __attribute__((always_inline)) void
 bayer_pairs(const uint8_t *restrict up, const uint8_t *restrict mid, const uint8_t *restrict down,
-            uint8_t *restrict dst, size_t x, size_t width, const size_t own, const int green_first,
-            const int edge_aware)
+            uint8_t (*restrict plane)[BAYER_CHUNK], size_t x0, size_t pairs, const size_t own,
+            const int green_first, const int edge_aware)
 {
-    const size_t other = 2 - own;
-    /* The green sample of each pair comes first when (x + green_first) is odd. */
-    const size_t g = ((x + (size_t)green_first) & 1) != 0 ? 0 : 1, c = 1 - g;
-    for (; x + 2 < width; x += 2) {
-        uint8_t *out = dst + 3 * x;
-        size_t xg = x + g, xc = x + c;
+    uint8_t *restrict own_p = plane[own], *restrict green_p = plane[1], *restrict other_p = plane[2 - own];
+    /* x0 is odd: its sample is green unless row[0] is. */
+    const size_t g = green_first ? 1 : 0, c = 1 - g;
+    for (size_t k = 0; k < pairs; k++) {
+        size_t xg = x0 + 2 * k + g, xc = x0 + 2 * k + c, ig = 2 * k + g, ic = 2 * k + c;
         unsigned left = mid[xc - 1], right = mid[xc + 1], above = up[xc], below = down[xc];
-        out[3 * g + own] = (uint8_t)((mid[xg - 1] + mid[xg + 1] + 1u) >> 1);
-        out[3 * g + 1] = mid[xg];
-        out[3 * g + other] = (uint8_t)((up[xg] + down[xg] + 1u) >> 1);
-        out[3 * c + own] = mid[xc];
-        out[3 * c + other] = bayer_mean4(up[xc - 1], up[xc + 1], down[xc - 1], down[xc + 1]);
+        own_p[ig] = (uint8_t)((mid[xg - 1] + mid[xg + 1] + 1u) >> 1);
+        green_p[ig] = mid[xg];
+        other_p[ig] = (uint8_t)((up[xg] + down[xg] + 1u) >> 1);
+        own_p[ic] = mid[xc];
+        other_p[ic] = bayer_mean4(up[xc - 1], up[xc + 1], down[xc - 1], down[xc + 1]);
         if (edge_aware) {
             unsigned dh = left > right ? left - right : right - left;
             unsigned dv = above > below ? above - below : below - above;
             unsigned h = (left + right + 1) >> 1, v = (above + below + 1) >> 1;
             /* A select without a branch: on noisy images the comparison is a coin toss. */
             unsigned vertical = 0u - (unsigned)(dh > dv);
-            out[3 * c + 1] = (uint8_t)((v & vertical) | (h & ~vertical));
+            green_p[ic] = (uint8_t)((v & vertical) | (h & ~vertical));
         } else {
-            out[3 * c + 1] = bayer_mean4(left, right, above, below);
+            green_p[ic] = bayer_mean4(left, right, above, below);
         }
     }
-    return x;
 }
 
+/* Pixels x (odd) .. up to the last whole pair before width - 1; returns the next x. */
 static size_t bayer_pairs_any(const uint8_t *restrict up, const uint8_t *restrict mid,
                               const uint8_t *restrict down, uint8_t *restrict dst, size_t x, size_t width,
                               int own_red, int green_first, int edge_aware)
 {
+    uint8_t plane[3][BAYER_CHUNK];
     int kind = (own_red ? 4 : 0) | (green_first ? 2 : 0) | (edge_aware ? 1 : 0);
-    switch (kind) {
-    case 0: return bayer_pairs(up, mid, down, dst, x, width, 2, 0, 0);
-    case 1: return bayer_pairs(up, mid, down, dst, x, width, 2, 0, 1);
-    case 2: return bayer_pairs(up, mid, down, dst, x, width, 2, 1, 0);
-    case 3: return bayer_pairs(up, mid, down, dst, x, width, 2, 1, 1);
-    case 4: return bayer_pairs(up, mid, down, dst, x, width, 0, 0, 0);
-    case 5: return bayer_pairs(up, mid, down, dst, x, width, 0, 0, 1);
-    case 6: return bayer_pairs(up, mid, down, dst, x, width, 0, 1, 0);
-    default: return bayer_pairs(up, mid, down, dst, x, width, 0, 1, 1);
+    while (x + 2 < width) {
+        size_t pairs = (width - 1 - x) / 2;
+        if (pairs > BAYER_CHUNK / 2)
+            pairs = BAYER_CHUNK / 2;
+        switch (kind) {
+        case 0: bayer_pairs(up, mid, down, plane, x, pairs, 2, 0, 0); break;
+        case 1: bayer_pairs(up, mid, down, plane, x, pairs, 2, 0, 1); break;
+        case 2: bayer_pairs(up, mid, down, plane, x, pairs, 2, 1, 0); break;
+        case 3: bayer_pairs(up, mid, down, plane, x, pairs, 2, 1, 1); break;
+        case 4: bayer_pairs(up, mid, down, plane, x, pairs, 0, 0, 0); break;
+        case 5: bayer_pairs(up, mid, down, plane, x, pairs, 0, 0, 1); break;
+        case 6: bayer_pairs(up, mid, down, plane, x, pairs, 0, 1, 0); break;
+        default: bayer_pairs(up, mid, down, plane, x, pairs, 0, 1, 1); break;
+        }
+        uint8_t *restrict out = dst + 3 * x;
+        for (size_t i = 0; i < 2 * pairs; i++) {
+            out[3 * i] = plane[0][i];
+            out[3 * i + 1] = plane[1][i];
+            out[3 * i + 2] = plane[2][i];
+        }
+        x += 2 * pairs;
     }
+    return x;
 }
 
 /*
