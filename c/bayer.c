@@ -89,8 +89,7 @@ typedef struct {
     size_t stride;
     size_t width;
     const pk_image *dst;
-    const uint8_t *lut;
-    unsigned maxval;
+    unsigned bits, maxval;
     int even_red, even_green, edge_aware;
     atomic_size_t bad; /* the smallest index of a sample above maxval (SIZE_MAX: none) */
 } pk_bayer16_job;
@@ -131,7 +130,7 @@ static void pk_bayer16_band(void *context, size_t begin, size_t end)
         int odd = (int)(row & 1);
         job->kernels->demosaic_u16(pk_row16(job, row - 1), pk_row16(job, row), pk_row16(job, row + 1),
                                    (uint8_t *)job->dst->pixels + y * job->dst->stride, width,
-                                   job->even_red ^ odd, job->even_green ^ odd, job->edge_aware, job->lut);
+                                   job->even_red ^ odd, job->even_green ^ odd, job->edge_aware, job->bits);
     }
 }
 
@@ -158,13 +157,14 @@ pk_status pk_demosaic_u16(const uint16_t *src, size_t width, size_t height, size
         .stride = stride,
         .width = width,
         .dst = dst,
+        .bits = bits,
         .maxval = maxval,
         .even_red = pattern == PK_BAYER_RGGB || pattern == PK_BAYER_GRBG,
         .even_green = pattern == PK_BAYER_GRBG || pattern == PK_BAYER_GBRG,
         .edge_aware = method == PK_DEMOSAIC_EDGE_AWARE,
     };
     atomic_init(&job.bad, SIZE_MAX);
-    /* Every sample is checked before anything is written (and before the table is indexed by one). */
+    /* Every sample is checked before anything is written (the rounding assumes none above maxval). */
     if (maxval < UINT16_MAX)
         pk_parallel_for(height, 2 * total, pk_bayer16_check_band, &job);
     size_t bad = atomic_load(&job.bad);
@@ -173,14 +173,6 @@ pk_status pk_demosaic_u16(const uint16_t *src, size_t width, size_t height, size
             *bad_index = bad;
         return PK_ERR_SAMPLE_RANGE;
     }
-    /* The means of samples <= maxval are <= maxval: the table covers every index. */
-    uint8_t *lut = NULL;
-    if ((status = pk_alloc((size_t)maxval + 1, 0, (void **)&lut)) != PK_OK)
-        return status;
-    for (unsigned v = 0; v <= maxval; v++)
-        lut[v] = (uint8_t)((v * 255u + maxval / 2) / maxval);
-    job.lut = lut;
-    pk_parallel_for_bands(height, 8 * total, SIZE_MAX, 4, pk_bayer16_band, &job);
-    pk_free(lut);
+    pk_parallel_for_bands(height, 5 * total, SIZE_MAX, 4, pk_bayer16_band, &job);
     return PK_OK;
 }

@@ -136,9 +136,9 @@ typedef struct {
     /* bayer: one output row of a demosaic from the mosaic rows above, at and below it (rows/bayer.h) */
     void (*demosaic)(const uint8_t *up, const uint8_t *mid, const uint8_t *down, uint8_t *dst, size_t width,
                      int own_red, int green_first, int edge_aware);
-    /* the same from 16-bit rows, each result rounded to 8 bits by lut[value] */
+    /* the same from 16-bit rows of `bits`-bit samples, each result rounded to 8 bits */
     void (*demosaic_u16)(const uint16_t *up, const uint16_t *mid, const uint16_t *down, uint8_t *dst,
-                         size_t width, int own_red, int green_first, int edge_aware, const uint8_t *lut);
+                         size_t width, int own_red, int green_first, int edge_aware, unsigned bits);
 } pk_kernels;
 
 extern const pk_kernels pk_kernels_portable;
