@@ -201,6 +201,19 @@ def test_uint16_scaling_rounds_to_nearest() -> None:
         assert expected == round(value * 255 / ((1 << bits) - 1))
 
 
+@pytest.mark.parametrize("bits", range(9, 17))
+def test_uint16_rounding_of_every_value(bits: int) -> None:
+    """Row y + 1 of the mosaic holds y everywhere: its green samples come out as y rounded to 8 bits."""
+    maxval = (1 << bits) - 1
+    values = np.arange(maxval + 1)
+    raw = np.repeat(np.concatenate([[0], values, [maxval]]).astype(np.uint16)[:, None], 4, axis=1)
+    rgb = pixelkit.demosaic(raw, "RGGB", bits=bits).array[1:-1]
+    green_at = np.where(np.arange(1, maxval + 2) % 2 == 0, 1, 2)  # RGGB: green where x + y is odd
+    green = rgb[np.arange(maxval + 1), green_at, 1]
+    assert np.array_equal(green, scale_to_8_bits(values, bits))
+    assert np.array_equal(green, np.floor(values * 255 / maxval + 0.5).astype(np.uint8))
+
+
 @pytest.mark.parametrize("bits", [10, 12, 14])
 def test_uint16_above_the_bits_is_refused(bits: int, rng: np.random.Generator) -> None:
     raw = rng.integers(0, 1 << bits, (20, 30), dtype=np.uint16)
