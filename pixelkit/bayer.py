@@ -48,7 +48,7 @@ def _bits(bits: SupportsIndex | None, dtype: np.dtype[Any]) -> int:
         return 8
     if number is None:
         raise ValueError(
-            "demosaic: a uint16 mosaic needs bits= (how many bits its samples use: 10, 12, 14 or 16, or 9..16)"
+            "demosaic: a uint16 mosaic needs bits=, the bits its samples use (9 to 16; sensors give 10, 12 or 14)"
         )
     if not 9 <= number <= 16:
         raise ValueError(f"demosaic: bits must be between 9 and 16 for a uint16 mosaic, got {number}")
