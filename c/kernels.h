@@ -138,6 +138,12 @@ typedef struct {
                           size_t rows, int format);
     void (*rgb_to_packed)(const uint8_t *src, size_t src_stride, uint8_t *dst, size_t dst_stride, size_t width,
                           size_t rows, int format);
+    /* bayer: one output row of a demosaic from the mosaic rows above, at and below it (rows/bayer.h) */
+    void (*demosaic)(const uint8_t *up, const uint8_t *mid, const uint8_t *down, uint8_t *dst, size_t width,
+                     int own_red, int green_first, int edge_aware);
+    /* the same from 16-bit rows of `bits`-bit samples, each result rounded to 8 bits */
+    void (*demosaic_u16)(const uint16_t *up, const uint16_t *mid, const uint16_t *down, uint8_t *dst,
+                         size_t width, int own_red, int green_first, int edge_aware, unsigned bits);
 } pk_kernels;
 
 extern const pk_kernels pk_kernels_portable;

@@ -516,6 +516,38 @@ pk_status pk_packed_to_rgb(const uint8_t *src, size_t src_stride, int format, co
  * writable), of the same size.  dst must not share a byte with src's pixels.
  */
 pk_status pk_rgb_to_packed(const pk_image *src, int format, uint8_t *dst, size_t dst_stride);
+/* ---- bayer.c: demosaicing of Bayer mosaics ---------------------------
+ * A mosaic is one sample per pixel; the 2x2 block at its top-left corner
+ * (pixel (0, 0) first, then (0, 1), (1, 0), (1, 1)) names the pattern.
+ * Every output pixel x, y with 1 <= x <= width - 2 and 1 <= y <= height - 2
+ * interpolates its missing colours from its 3x3 neighbourhood (see
+ * c/rows/bayer.h); the outer rows and columns repeat their inner
+ * neighbours (row 0 = row 1, column 0 = column 1, and so on), as OpenCV's
+ * cvtColor(COLOR_Bayer*2RGB) and its _EA variant do.  Both sides must be
+ * at least 3 pixels (PK_ERR_SIZE).  dst must not share memory with src.
+ */
+#define PK_BAYER_RGGB 0
+#define PK_BAYER_BGGR 1
+#define PK_BAYER_GRBG 2
+#define PK_BAYER_GBRG 3
+/* Methods: the missing green is the mean of the 4 neighbours, or of the 2
+ * (left and right, or above and below) that differ less. */
+#define PK_DEMOSAIC_BILINEAR 0
+#define PK_DEMOSAIC_EDGE_AWARE 1
+
+pk_status pk_demosaic(const pk_plane *src, int pattern, int method, const pk_image *dst);
+
+/*
+ * The same for a mosaic of 16-bit samples (native byte order; rows
+ * `stride` bytes apart, stride even and >= 2 * width) holding values
+ * 0 .. 2^bits - 1 (bits 9..16): the same interpolation at 16 bits (as
+ * OpenCV's on 16-bit mosaics), each result then rounded to 8 bits,
+ * (v * 255 + m / 2) / m with m = 2^bits - 1.  A sample above m returns
+ * PK_ERR_SAMPLE_RANGE with its index (y * width + x) in `*bad_index`
+ * (may be NULL) before dst is written.
+ */
+pk_status pk_demosaic_u16(const uint16_t *src, size_t width, size_t height, size_t stride, unsigned bits,
+                          int pattern, int method, const pk_image *dst, size_t *bad_index);
 
 #endif /* !(PIXELKIT_CDEF && PIXELKIT_EXTENSION) */
 

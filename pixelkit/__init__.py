@@ -9,6 +9,7 @@ from __future__ import annotations
 from pixelkit import _layout, memory, runtime
 from pixelkit._layout import PIXEL_DTYPE
 from pixelkit._version import __version__ as __version__
+from pixelkit.bayer import demosaic
 from pixelkit.binding import bind
 from pixelkit.errors import FormatError, LayoutError, PixelkitError
 from pixelkit.image import MAX_DIMENSION, Image
@@ -83,6 +84,7 @@ __all__ = [
     "buffer_cache_info",
     "convolve",
     "cpu_features",
+    "demosaic",
     "fill",
     "flip_horizontal",
     "flip_vertical",

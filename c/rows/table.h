@@ -10,6 +10,7 @@
 #include "rows/resample.h"
 #include "rows/filter.h"
 #include "rows/packed.h"
+#include "rows/bayer.h"
 
 const pk_kernels PK_KERNELS_TABLE = {
     .name = PK_KERNELS_NAME,
@@ -57,4 +58,6 @@ const pk_kernels PK_KERNELS_TABLE = {
     .conv_store = row_conv_store,
     .packed_to_rgb = row_packed_to_rgb,
     .rgb_to_packed = row_rgb_to_packed,
+    .demosaic = row_demosaic,
+    .demosaic_u16 = row_demosaic_u16,
 };
