@@ -37,6 +37,7 @@ from pixelkit.ops import (
 from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
+from pixelkit.yuv import from_yuv, to_yuv, yuv_layout
 
 
 def get_include() -> str:
@@ -85,6 +86,7 @@ __all__ = [
     "fill",
     "flip_horizontal",
     "flip_vertical",
+    "from_yuv",
     "gaussian_blur",
     "get_include",
     "get_num_threads",
@@ -105,8 +107,10 @@ __all__ = [
     "swap_rb",
     "to_gray",
     "to_tensor",
+    "to_yuv",
     "transpose",
     "write_pgm",
     "write_ppm",
     "write_raw",
+    "yuv_layout",
 ]

@@ -9,6 +9,7 @@
 #include "rows/geometry.h"
 #include "rows/resample.h"
 #include "rows/filter.h"
+#include "rows/yuv.h"
 
 const pk_kernels PK_KERNELS_TABLE = {
     .name = PK_KERNELS_NAME,
@@ -54,4 +55,10 @@ const pk_kernels PK_KERNELS_TABLE = {
     .gauss_v = row_gauss_v,
     .conv_row = row_conv_row,
     .conv_store = row_conv_store,
+    .yuv_rgb = row_yuv_rgb,
+    .rgb_y = row_rgb_y,
+    .rgb_uv = row_rgb_uv,
+    .rgb_uv_mean = row_rgb_uv_mean,
+    .split2 = row_split2,
+    .merge2 = row_merge2,
 };

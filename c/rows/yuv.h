@@ -1,0 +1,365 @@
+/*
+ * rows/yuv.h: YUV <-> RGB loops.
+ *
+ * Coefficients (see yuv.c): coef[0..7] for YUV -> RGB, in units of 2**-13,
+ *   R = (c0 Y + c1 V + c5) >> 13,  G = (c0 Y + c2 U + c3 V + c6) >> 13,
+ *   B = (c0 Y + c4 U + c7) >> 13, clamped to 0..255 (>> rounds down);
+ * and for RGB -> YUV, in units of 2**-15, three rows of four:
+ *   Y = (k0 R + k1 G + k2 B + k3) >> 15, U with k4..k7, V with k8..k11, clamped.
+ * The constants hold the offsets and the rounding.  All products and sums
+ * fit int32, and the AVX-512 loops compute exactly the same integers.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* x >> 13 rounded down, for any int32 x, without shifting a negative number. */
+static inline int32_t yuv_floor13(int32_t x)
+{
+    return (int32_t)(((uint32_t)x + 0x80000000u) >> 13) - (int32_t)(0x80000000u >> 13);
+}
+
+static inline uint8_t yuv_clamp(int32_t x)
+{
+    return (uint8_t)(x < 0 ? 0 : x > 255 ? 255 : x);
+}
+
+static inline void yuv_pixel(uint8_t *dst, int32_t y, int32_t u, int32_t v, const int32_t *coef)
+{
+    int32_t luma = coef[0] * y;
+    dst[0] = yuv_clamp(yuv_floor13(luma + coef[1] * v + coef[5]));
+    dst[1] = yuv_clamp(yuv_floor13(luma + coef[2] * u + coef[3] * v + coef[6]));
+    dst[2] = yuv_clamp(yuv_floor13(luma + coef[4] * u + coef[7]));
+}
+
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+
+/*
+ * After packs_epi32 and packus_epi16, byte p of a channel's vector holds
+ * pixel (p % 16 < 8 ? 8 (p / 16) + p % 16 : 32 + 8 (p / 16) + p % 16 - 8).
+ * Output vector k of 3 * 64 bytes takes its R and G bytes with one
+ * two-source permute (indices >= 64 pick G) and its B bytes (mask) with a second.
+ */
+static const uint8_t yuv_rgb_index[3][64] = {
+    {0,  64, 0,  1,  65, 0,   2,  66, 0,  3,   67, 0,  4,   68, 0,  5,   69, 0,  6,   70, 0,  7,
+     71, 0,  16, 80, 0,  17,  81, 0,  18, 82,  0,  19, 83,  0,  20, 84,  0,  21, 85,  0,  22, 86,
+     0,  23, 87, 0,  32, 96,  0,  33, 97, 0,   34, 98, 0,   35, 99, 0,   36, 100, 0,  37},
+    {101, 0,  38, 102, 0,  39, 103, 0,  48, 112, 0,  49, 113, 0,  50, 114, 0,  51, 115, 0,  52, 116,
+     0,   53, 117, 0,  54, 118, 0,  55, 119, 0,  8,  72, 0,   9,  73, 0,   10, 74, 0,   11, 75, 0,
+     12,  76, 0,   13, 77, 0,   14, 78, 0,   15, 79, 0,  24,  88, 0,  25,  89, 0,  26,  90},
+    {0,  27, 91,  0,  28, 92,  0,  29,  93,  0,  30, 94,  0,  31,  95,  0,  40, 104, 0,  41, 105, 0,
+     42, 106, 0,  43, 107, 0,  44, 108, 0,  45, 109, 0,  46, 110, 0,  47, 111, 0,  56, 120, 0,  57,
+     121, 0,  58, 122, 0,  59, 123, 0,  60, 124, 0,  61, 125, 0,  62, 126, 0,  63, 127, 0}};
+static const uint8_t yuv_b_index[3][64] = {
+    {0, 0, 0, 0,  0,  1,  0,  0,  2,  0,  0,  3,  0,  0,  4,  0,  0,  5,  0,  0,  6,  0,
+     0, 7, 0, 0,  16, 0,  0,  17, 0,  0,  18, 0,  0,  19, 0,  0,  20, 0,  0,  21, 0,  0,
+     22, 0, 0, 23, 0,  0,  32, 0,  0,  33, 0,  0,  34, 0,  0,  35, 0,  0,  36, 0},
+    {0,  37, 0, 0,  38, 0,  0,  39, 0,  0,  48, 0,  0,  49, 0,  0,  50, 0,  0,  51, 0,  0,
+     52, 0,  0, 53, 0,  0,  54, 0,  0,  55, 0,  0,  8,  0,  0,  9,  0,  0,  10, 0,  0,  11,
+     0,  0,  12, 0, 0,  13, 0,  0,  14, 0,  0,  15, 0,  0,  24, 0,  0,  25, 0,  0},
+    {26, 0,  0,  27, 0,  0,  28, 0,  0,  29, 0,  0,  30, 0,  0,  31, 0,  0,  40, 0,  0,  41,
+     0,  0,  42, 0,  0,  43, 0,  0,  44, 0,  0,  45, 0,  0,  46, 0,  0,  47, 0,  0,  56, 0,
+     0,  57, 0,  0,  58, 0,  0,  59, 0,  0,  60, 0,  0,  61, 0,  0,  62, 0,  0,  63}};
+static const uint64_t yuv_b_mask[3] = {0x4924924924924924u, 0x2492492492492492u, 0x9249249249249249u};
+
+/* 16 int32 sums of the int16 pairs (a, b) in `pairs` times (ca, cb), plus k, >> 13. */
+static inline __m512i yuv_dot13(__m512i pairs, __m512i coef, __m512i k)
+{
+    return _mm512_srai_epi32(_mm512_add_epi32(_mm512_madd_epi16(pairs, coef), k), 13);
+}
+
+/* One channel of 32 pixels from int16 Y (32) and int16 chroma per pixel (32):
+ * (c_y Y + c_a A) and (c_b B) with pairs (Y, A), (B, 0). */
+static inline __m512i yuv_channel2(__m512i y, __m512i a, __m512i cya, __m512i k)
+{
+    __m512i lo = yuv_dot13(_mm512_unpacklo_epi16(y, a), cya, k);
+    __m512i hi = yuv_dot13(_mm512_unpackhi_epi16(y, a), cya, k);
+    return _mm512_packs_epi32(lo, hi);
+}
+
+static inline __m512i yuv_channel3(__m512i y, __m512i u, __m512i v, __m512i cyu, __m512i cv, __m512i k)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i lo = _mm512_add_epi32(_mm512_madd_epi16(_mm512_unpacklo_epi16(y, u), cyu),
+                                  _mm512_madd_epi16(_mm512_unpacklo_epi16(v, zero), cv));
+    __m512i hi = _mm512_add_epi32(_mm512_madd_epi16(_mm512_unpackhi_epi16(y, u), cyu),
+                                  _mm512_madd_epi16(_mm512_unpackhi_epi16(v, zero), cv));
+    lo = _mm512_srai_epi32(_mm512_add_epi32(lo, k), 13);
+    hi = _mm512_srai_epi32(_mm512_add_epi32(hi, k), 13);
+    return _mm512_packs_epi32(lo, hi);
+}
+
+static inline __m512i yuv_pair_coef(int32_t a, int32_t b)
+{
+    return _mm512_set1_epi32((int32_t)(((uint32_t)(uint16_t)(int16_t)b << 16) | (uint16_t)(int16_t)a));
+}
+#endif
+
+/*
+ * One row of RGB from planar Y, U, V: pixel x takes chroma sample
+ * x >> chroma_shift (0: 4:4:4, 1: 4:2:x).
+ */
+static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, const uint8_t *restrict v,
+                        uint8_t *restrict dst, size_t width, int chroma_shift, const int32_t *coef)
+{
+    size_t x = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    const __m512i cyv = yuv_pair_coef(coef[0], coef[1]), cyu_g = yuv_pair_coef(coef[0], coef[2]);
+    const __m512i cv_g = yuv_pair_coef(coef[3], 0), cyu_b = yuv_pair_coef(coef[0], coef[4]);
+    const __m512i kr = _mm512_set1_epi32(coef[5]), kg = _mm512_set1_epi32(coef[6]), kb = _mm512_set1_epi32(coef[7]);
+    __m512i rg_index[3], b_index[3];
+    for (int k = 0; k < 3; k++) {
+        rg_index[k] = _mm512_loadu_si512((const void *)yuv_rgb_index[k]);
+        b_index[k] = _mm512_loadu_si512((const void *)yuv_b_index[k]);
+    }
+    /* int16 lane i of the first / second 32 pixels: chroma sample i / 2 and 16 + i / 2. */
+    uint16_t dup[2][32];
+    for (int i = 0; i < 32; i++) {
+        dup[0][i] = (uint16_t)(i / 2);
+        dup[1][i] = (uint16_t)(16 + i / 2);
+    }
+    const __m512i dup0 = _mm512_loadu_si512((const void *)dup[0]), dup1 = _mm512_loadu_si512((const void *)dup[1]);
+    for (; x + 64 <= width; x += 64) {
+        __m512i y0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(y + x)));
+        __m512i y1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(y + x + 32)));
+        __m512i u0, u1, v0, v1;
+        if (chroma_shift) {
+            __m512i uc = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(u + x / 2)));
+            __m512i vc = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x / 2)));
+            u0 = _mm512_permutexvar_epi16(dup0, uc);
+            u1 = _mm512_permutexvar_epi16(dup1, uc);
+            v0 = _mm512_permutexvar_epi16(dup0, vc);
+            v1 = _mm512_permutexvar_epi16(dup1, vc);
+        } else {
+            u0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(u + x)));
+            u1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(u + x + 32)));
+            v0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x)));
+            v1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x + 32)));
+        }
+        __m512i r = _mm512_packus_epi16(yuv_channel2(y0, v0, cyv, kr), yuv_channel2(y1, v1, cyv, kr));
+        __m512i g = _mm512_packus_epi16(yuv_channel3(y0, u0, v0, cyu_g, cv_g, kg),
+                                        yuv_channel3(y1, u1, v1, cyu_g, cv_g, kg));
+        __m512i b = _mm512_packus_epi16(yuv_channel2(y0, u0, cyu_b, kb), yuv_channel2(y1, u1, cyu_b, kb));
+        uint8_t *out = dst + 3 * x;
+        for (int k = 0; k < 3; k++) {
+            __m512i rg = _mm512_permutex2var_epi8(r, rg_index[k], g);
+            __m512i rgb = _mm512_mask_permutexvar_epi8(rg, (__mmask64)yuv_b_mask[k], b_index[k], b);
+            _mm512_storeu_si512((void *)(out + 64 * k), rgb);
+        }
+    }
+#endif
+    for (; x < width; x++) {
+        size_t c = x >> chroma_shift;
+        yuv_pixel(dst + 3 * x, y[x], u[c], v[c], coef);
+    }
+}
+
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+/* Gathers of rgb_y: group j (pixels 16 j .. 16 j + 15) as int16 pairs (R, G)
+ * and (B, 0), from the two vectors at byte 0 (j < 2) or 64 (j >= 2). */
+static const uint8_t rgb_y_rg[4][64] = {
+    {0,  0, 1,  0, 3,  0, 4,  0, 6,  0, 7,  0, 9,  0, 10, 0, 12, 0, 13, 0, 15, 0,
+     16, 0, 18, 0, 19, 0, 21, 0, 22, 0, 24, 0, 25, 0, 27, 0, 28, 0, 30, 0, 31, 0,
+     33, 0, 34, 0, 36, 0, 37, 0, 39, 0, 40, 0, 42, 0, 43, 0, 45, 0, 46, 0},
+    {48, 0, 49, 0, 51, 0, 52, 0, 54, 0, 55, 0, 57, 0, 58, 0, 60, 0, 61, 0, 63, 0,
+     64, 0, 66, 0, 67, 0, 69, 0, 70, 0, 72, 0, 73, 0, 75, 0, 76, 0, 78, 0, 79, 0,
+     81, 0, 82, 0, 84, 0, 85, 0, 87, 0, 88, 0, 90, 0, 91, 0, 93, 0, 94, 0},
+    {32, 0, 33, 0, 35, 0, 36, 0, 38, 0, 39, 0, 41, 0, 42, 0, 44, 0, 45, 0, 47, 0,
+     48, 0, 50, 0, 51, 0, 53, 0, 54, 0, 56, 0, 57, 0, 59, 0, 60, 0, 62, 0, 63, 0,
+     65, 0, 66, 0, 68, 0, 69, 0, 71, 0, 72, 0, 74, 0, 75, 0, 77, 0, 78, 0},
+    {80,  0, 81,  0, 83,  0, 84,  0, 86,  0, 87,  0, 89,  0, 90,  0, 92,  0, 93,  0, 95,  0,
+     96,  0, 98,  0, 99,  0, 101, 0, 102, 0, 104, 0, 105, 0, 107, 0, 108, 0, 110, 0, 111, 0,
+     113, 0, 114, 0, 116, 0, 117, 0, 119, 0, 120, 0, 122, 0, 123, 0, 125, 0, 126, 0}};
+static const uint8_t rgb_y_b[4][64] = {
+    {2,  0, 0, 0, 5,  0, 0, 0, 8,  0, 0, 0, 11, 0, 0, 0, 14, 0, 0, 0, 17, 0,
+     0,  0, 20, 0, 0, 0, 23, 0, 0, 0, 26, 0, 0, 0, 29, 0, 0, 0, 32, 0, 0, 0,
+     35, 0, 0, 0, 38, 0, 0, 0, 41, 0, 0, 0, 44, 0, 0, 0, 47, 0, 0, 0},
+    {50, 0, 0, 0, 53, 0, 0, 0, 56, 0, 0, 0, 59, 0, 0, 0, 62, 0, 0, 0, 65, 0,
+     0,  0, 68, 0, 0, 0, 71, 0, 0, 0, 74, 0, 0, 0, 77, 0, 0, 0, 80, 0, 0, 0,
+     83, 0, 0, 0, 86, 0, 0, 0, 89, 0, 0, 0, 92, 0, 0, 0, 95, 0, 0, 0},
+    {34, 0, 0, 0, 37, 0, 0, 0, 40, 0, 0, 0, 43, 0, 0, 0, 46, 0, 0, 0, 49, 0,
+     0,  0, 52, 0, 0, 0, 55, 0, 0, 0, 58, 0, 0, 0, 61, 0, 0, 0, 64, 0, 0, 0,
+     67, 0, 0, 0, 70, 0, 0, 0, 73, 0, 0, 0, 76, 0, 0, 0, 79, 0, 0, 0},
+    {82,  0, 0, 0, 85,  0, 0, 0, 88,  0, 0, 0, 91,  0, 0, 0, 94,  0, 0, 0, 97,  0,
+     0,   0, 100, 0, 0, 0, 103, 0, 0, 0, 106, 0, 0, 0, 109, 0, 0, 0, 112, 0, 0, 0,
+     115, 0, 0, 0, 118, 0, 0, 0, 121, 0, 0, 0, 124, 0, 0, 0, 127, 0, 0, 0}};
+/* Pixel n of the packed result is at byte rgb_y_order[n] (also chroma n of U, 32 + n of V, in rgb_uv). */
+static const uint8_t rgb_y_order[64] = {0,  1,  2,  3,  16, 17, 18, 19, 32, 33, 34, 35, 48, 49, 50, 51,
+                                        4,  5,  6,  7,  20, 21, 22, 23, 36, 37, 38, 39, 52, 53, 54, 55,
+                                        8,  9,  10, 11, 24, 25, 26, 27, 40, 41, 42, 43, 56, 57, 58, 59,
+                                        12, 13, 14, 15, 28, 29, 30, 31, 44, 45, 46, 47, 60, 61, 62, 63};
+/* rgb_uv: group j (chroma 16 j .., from pixels 32 j + 2 i) from the vectors at byte 64 j. */
+static const uint8_t rgb_uv_rg[2][64] = {
+    {0,  0, 1,  0, 6,  0, 7,  0, 12, 0, 13, 0, 18, 0, 19, 0, 24, 0, 25, 0, 30, 0,
+     31, 0, 36, 0, 37, 0, 42, 0, 43, 0, 48, 0, 49, 0, 54, 0, 55, 0, 60, 0, 61, 0,
+     66, 0, 67, 0, 72, 0, 73, 0, 78, 0, 79, 0, 84, 0, 85, 0, 90, 0, 91, 0},
+    {32, 0, 33, 0, 38, 0, 39, 0, 44,  0, 45,  0, 50,  0, 51,  0, 56,  0, 57,  0, 62,  0,
+     63, 0, 68, 0, 69, 0, 74, 0, 75,  0, 80,  0, 81,  0, 86,  0, 87,  0, 92,  0, 93,  0,
+     98, 0, 99, 0, 104, 0, 105, 0, 110, 0, 111, 0, 116, 0, 117, 0, 122, 0, 123, 0}};
+static const uint8_t rgb_uv_b[2][64] = {
+    {2,  0, 0, 0, 8,  0, 0, 0, 14, 0, 0, 0, 20, 0, 0, 0, 26, 0, 0, 0, 32, 0,
+     0,  0, 38, 0, 0, 0, 44, 0, 0, 0, 50, 0, 0, 0, 56, 0, 0, 0, 62, 0, 0, 0,
+     68, 0, 0, 0, 74, 0, 0, 0, 80, 0, 0, 0, 86, 0, 0, 0, 92, 0, 0, 0},
+    {34, 0, 0, 0, 40, 0, 0, 0, 46, 0, 0, 0, 52, 0, 0, 0, 58,  0, 0, 0, 64,  0,
+     0,  0, 70, 0, 0, 0, 76, 0, 0, 0, 82, 0, 0, 0, 88, 0, 0, 0, 94,  0, 0, 0,
+     100, 0, 0, 0, 106, 0, 0, 0, 112, 0, 0, 0, 118, 0, 0, 0, 124, 0, 0, 0}};
+
+/* (k0 R + k1 G + k2 B + k3) >> 15 of 16 pixels given as pairs (R, G), (B, 0). */
+static inline __m512i rgb_dot15(__m512i rg, __m512i b, __m512i c01, __m512i c2, __m512i k)
+{
+    __m512i sum = _mm512_add_epi32(_mm512_madd_epi16(rg, c01), _mm512_madd_epi16(b, c2));
+    return _mm512_srai_epi32(_mm512_add_epi32(sum, k), 15);
+}
+#endif
+
+/* (k0 R + k1 G + k2 B + k3) >> 15, clamped: luma with coef, or 4:4:4 chroma with coef + 4, + 8. */
+static void row_rgb_y(const uint8_t *restrict src, uint8_t *restrict dst, size_t width, const int32_t *coef)
+{
+    size_t x = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    const __m512i c01 = yuv_pair_coef(coef[0], coef[1]), c2 = yuv_pair_coef(coef[2], 0);
+    const __m512i k = _mm512_set1_epi32(coef[3]);
+    const __m512i order = _mm512_loadu_si512((const void *)rgb_y_order);
+    __m512i rg_index[4], b_index[4];
+    for (int j = 0; j < 4; j++) {
+        rg_index[j] = _mm512_loadu_si512((const void *)rgb_y_rg[j]);
+        b_index[j] = _mm512_loadu_si512((const void *)rgb_y_b[j]);
+    }
+    const __mmask64 even = 0x5555555555555555u, fourth = 0x1111111111111111u;
+    for (; x + 64 <= width; x += 64) {
+        const uint8_t *in = src + 3 * x;
+        __m512i v0 = _mm512_loadu_si512((const void *)in), v1 = _mm512_loadu_si512((const void *)(in + 64));
+        __m512i v2 = _mm512_loadu_si512((const void *)(in + 128));
+        __m512i sums[4];
+        for (int j = 0; j < 4; j++) {
+            __m512i a = j < 2 ? v0 : v1, b = j < 2 ? v1 : v2;
+            __m512i rg = _mm512_maskz_permutex2var_epi8(even, a, rg_index[j], b);
+            __m512i bb = _mm512_maskz_permutex2var_epi8(fourth, a, b_index[j], b);
+            sums[j] = rgb_dot15(rg, bb, c01, c2, k);
+        }
+        __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(sums[0], sums[1]), _mm512_packs_epi32(sums[2], sums[3]));
+        _mm512_storeu_si512((void *)(dst + x), _mm512_permutexvar_epi8(order, packed));
+    }
+#endif
+    for (; x < width; x++) {
+        const uint8_t *p = src + 3 * x;
+        int32_t sum = coef[0] * p[0] + coef[1] * p[1] + coef[2] * p[2] + coef[3];
+        dst[x] = yuv_clamp(sum >> 15);
+    }
+}
+
+/* Subsampled chroma: U and V sample c from pixel 2 c (the block's top-left), count samples. */
+static void row_rgb_uv(const uint8_t *restrict src, uint8_t *restrict u, uint8_t *restrict v, size_t count,
+                       const int32_t *coef)
+{
+    size_t c = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    const __m512i u01 = yuv_pair_coef(coef[4], coef[5]), u2 = yuv_pair_coef(coef[6], 0);
+    const __m512i v01 = yuv_pair_coef(coef[8], coef[9]), v2 = yuv_pair_coef(coef[10], 0);
+    const __m512i ku = _mm512_set1_epi32(coef[7]), kv = _mm512_set1_epi32(coef[11]);
+    const __m512i order = _mm512_loadu_si512((const void *)rgb_y_order);
+    __m512i rg_index[2], b_index[2];
+    for (int j = 0; j < 2; j++) {
+        rg_index[j] = _mm512_loadu_si512((const void *)rgb_uv_rg[j]);
+        b_index[j] = _mm512_loadu_si512((const void *)rgb_uv_b[j]);
+    }
+    const __mmask64 even = 0x5555555555555555u, fourth = 0x1111111111111111u;
+    /* 32 samples read pixels 0 .. 62: 189 bytes, within 3 vectors; the last
+     * vector may reach past the row by up to 3 bytes, so keep one sample spare. */
+    for (; c + 33 <= count; c += 32) {
+        const uint8_t *in = src + 6 * c;
+        __m512i v0 = _mm512_loadu_si512((const void *)in), v1 = _mm512_loadu_si512((const void *)(in + 64));
+        __m512i vv2 = _mm512_loadu_si512((const void *)(in + 128));
+        __m512i us[2], vs[2];
+        for (int j = 0; j < 2; j++) {
+            __m512i a = j == 0 ? v0 : v1, b = j == 0 ? v1 : vv2;
+            __m512i rg = _mm512_maskz_permutex2var_epi8(even, a, rg_index[j], b);
+            __m512i bb = _mm512_maskz_permutex2var_epi8(fourth, a, b_index[j], b);
+            us[j] = rgb_dot15(rg, bb, u01, u2, ku);
+            vs[j] = rgb_dot15(rg, bb, v01, v2, kv);
+        }
+        __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(us[0], us[1]), _mm512_packs_epi32(vs[0], vs[1]));
+        packed = _mm512_permutexvar_epi8(order, packed);
+        _mm256_storeu_si256((__m256i *)(void *)(u + c), _mm512_castsi512_si256(packed));
+        _mm256_storeu_si256((__m256i *)(void *)(v + c), _mm512_extracti64x4_epi64(packed, 1));
+    }
+#endif
+    for (; c < count; c++) {
+        const uint8_t *p = src + 6 * c;
+        int32_t su = coef[4] * p[0] + coef[5] * p[1] + coef[6] * p[2] + coef[7];
+        int32_t sv = coef[8] * p[0] + coef[9] * p[1] + coef[10] * p[2] + coef[11];
+        u[c] = yuv_clamp(su >> 15);
+        v[c] = yuv_clamp(sv >> 15);
+    }
+}
+
+/*
+ * 4:2:2 chroma: U and V sample c from the mean of pixels 2 c and 2 c + 1
+ * (pixel 2 c alone counted twice when `width` is odd and c is the last):
+ * (k4 (R0 + R1) + k5 (G0 + G1) + k6 (B0 + B1) + 2 k7) >> 16.
+ */
+static void row_rgb_uv_mean(const uint8_t *restrict src, uint8_t *restrict u, uint8_t *restrict v, size_t width,
+                            const int32_t *coef)
+{
+    size_t count = (width + 1) / 2, c = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    const __m512i u01 = yuv_pair_coef(coef[4], coef[5]), u2 = yuv_pair_coef(coef[6], 0);
+    const __m512i v01 = yuv_pair_coef(coef[8], coef[9]), v2 = yuv_pair_coef(coef[10], 0);
+    const __m512i ku = _mm512_set1_epi32(2 * coef[7]), kv = _mm512_set1_epi32(2 * coef[11]);
+    const __m512i order = _mm512_loadu_si512((const void *)rgb_y_order), three = _mm512_set1_epi8(3);
+    __m512i rg_index[2], b_index[2];
+    for (int j = 0; j < 2; j++) {
+        rg_index[j] = _mm512_loadu_si512((const void *)rgb_uv_rg[j]);
+        b_index[j] = _mm512_loadu_si512((const void *)rgb_uv_b[j]);
+    }
+    const __mmask64 even = 0x5555555555555555u, fourth = 0x1111111111111111u;
+    /* 32 samples read pixels 0 .. 63, 192 bytes. */
+    for (; 2 * c + 64 <= width; c += 32) {
+        const uint8_t *in = src + 6 * c;
+        __m512i v0 = _mm512_loadu_si512((const void *)in), v1 = _mm512_loadu_si512((const void *)(in + 64));
+        __m512i vv2 = _mm512_loadu_si512((const void *)(in + 128));
+        __m512i us[2], vs[2];
+        for (int j = 0; j < 2; j++) {
+            __m512i a = j == 0 ? v0 : v1, b = j == 0 ? v1 : vv2;
+            __m512i rg = _mm512_add_epi16(_mm512_maskz_permutex2var_epi8(even, a, rg_index[j], b),
+                                          _mm512_maskz_permutex2var_epi8(even, a, _mm512_add_epi8(rg_index[j], three), b));
+            __m512i bb = _mm512_add_epi16(_mm512_maskz_permutex2var_epi8(fourth, a, b_index[j], b),
+                                          _mm512_maskz_permutex2var_epi8(fourth, a, _mm512_add_epi8(b_index[j], three), b));
+            __m512i su = _mm512_add_epi32(_mm512_madd_epi16(rg, u01), _mm512_madd_epi16(bb, u2));
+            __m512i sv = _mm512_add_epi32(_mm512_madd_epi16(rg, v01), _mm512_madd_epi16(bb, v2));
+            us[j] = _mm512_srai_epi32(_mm512_add_epi32(su, ku), 16);
+            vs[j] = _mm512_srai_epi32(_mm512_add_epi32(sv, kv), 16);
+        }
+        __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(us[0], us[1]), _mm512_packs_epi32(vs[0], vs[1]));
+        packed = _mm512_permutexvar_epi8(order, packed);
+        _mm256_storeu_si256((__m256i *)(void *)(u + c), _mm512_castsi512_si256(packed));
+        _mm256_storeu_si256((__m256i *)(void *)(v + c), _mm512_extracti64x4_epi64(packed, 1));
+    }
+#endif
+    for (; c < count; c++) {
+        const uint8_t *p = src + 6 * c, *q = 2 * c + 1 < width ? p + 3 : p;
+        int32_t r = p[0] + q[0], g = p[1] + q[1], b = p[2] + q[2];
+        int32_t su = coef[4] * r + coef[5] * g + coef[6] * b + 2 * coef[7];
+        int32_t sv = coef[8] * r + coef[9] * g + coef[10] * b + 2 * coef[11];
+        u[c] = yuv_clamp(su >> 16);
+        v[c] = yuv_clamp(sv >> 16);
+    }
+}
+
+/* a[i] = src[2 i], b[i] = src[2 i + 1]. */
+static void row_split2(const uint8_t *restrict src, uint8_t *restrict a, uint8_t *restrict b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        a[i] = src[2 * i];
+        b[i] = src[2 * i + 1];
+    }
+}
+
+/* dst[2 i] = a[i], dst[2 i + 1] = b[i]. */
+static void row_merge2(const uint8_t *restrict a, const uint8_t *restrict b, uint8_t *restrict dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[2 * i] = a[i];
+        dst[2 * i + 1] = b[i];
+    }
+}
