@@ -23,14 +23,6 @@ static inline uint8_t yuv_clamp(int32_t x)
     return (uint8_t)(x < 0 ? 0 : x > 255 ? 255 : x);
 }
 
-static inline void yuv_pixel(uint8_t *dst, int32_t y, int32_t u, int32_t v, const int32_t *coef)
-{
-    int32_t luma = coef[0] * y;
-    dst[0] = yuv_clamp(yuv_floor13(luma + coef[1] * v + coef[5]));
-    dst[1] = yuv_clamp(yuv_floor13(luma + coef[2] * u + coef[3] * v + coef[6]));
-    dst[2] = yuv_clamp(yuv_floor13(luma + coef[4] * u + coef[7]));
-}
-
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
 #include <immintrin.h>
 
@@ -95,6 +87,43 @@ static inline __m512i yuv_pair_coef(int32_t a, int32_t b)
 }
 #endif
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+static inline __m256i yuv_pair_coef256(int32_t a, int32_t b)
+{
+    return _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)(int16_t)b << 16) | (uint16_t)(int16_t)a));
+}
+
+/* One channel of 16 pixels (int16, in order) from pairs (Y, A) times (c_y, c_a), plus k, >> 13. */
+static inline __m256i yuv_channel2_256(__m256i y, __m256i a, __m256i cya, __m256i k)
+{
+    __m256i lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(y, a), cya), k);
+    __m256i hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(y, a), cya), k);
+    return _mm256_packs_epi32(_mm256_srai_epi32(lo, 13), _mm256_srai_epi32(hi, 13));
+}
+
+static inline __m256i yuv_channel3_256(__m256i y, __m256i u, __m256i v, __m256i cyu, __m256i cv, __m256i k)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(y, u), cyu),
+                                  _mm256_madd_epi16(_mm256_unpacklo_epi16(v, zero), cv));
+    __m256i hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(y, u), cyu),
+                                  _mm256_madd_epi16(_mm256_unpackhi_epi16(v, zero), cv));
+    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, k), 13);
+    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, k), 13);
+    return _mm256_packs_epi32(lo, hi);
+}
+
+/* 16 int16 chroma samples (in order) repeated twice each: pixels 0..15 and 16..31. */
+static inline void yuv_dup256(__m128i c8, __m256i *first, __m256i *second)
+{
+    __m256i c = _mm256_permute4x64_epi64(_mm256_cvtepu8_epi16(c8), 0xD8);
+    *first = _mm256_unpacklo_epi16(c, c);
+    *second = _mm256_unpackhi_epi16(c, c);
+}
+#endif
+
 /*
  * One row of RGB from planar Y, U, V: pixel x takes chroma sample
  * x >> chroma_shift (0: 4:4:4, 1: 4:2:x).
@@ -148,9 +177,66 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
         }
     }
 #endif
+#if defined(__AVX2__)
+    {
+        const __m256i cyv = yuv_pair_coef256(coef[0], coef[1]), cyu_g = yuv_pair_coef256(coef[0], coef[2]);
+        const __m256i cv_g = yuv_pair_coef256(coef[3], 0), cyu_b = yuv_pair_coef256(coef[0], coef[4]);
+        const __m256i kr = _mm256_set1_epi32(coef[5]), kg = _mm256_set1_epi32(coef[6]);
+        const __m256i kb = _mm256_set1_epi32(coef[7]);
+        /* Byte j of 16-byte chunk k of 16 interleaved pixels: channel (16 k + j) % 3 of pixel (16 k + j) / 3. */
+        uint8_t shuffle[3][3][32];
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 3; k++)
+                for (int j = 0; j < 32; j++) {
+                    int g = 16 * k + j % 16;
+                    shuffle[c][k][j] = (uint8_t)(g % 3 == c ? g / 3 : 0x80);
+                }
+        __m256i masks[3][3];
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 3; k++)
+                masks[c][k] = _mm256_loadu_si256((const __m256i *)(const void *)shuffle[c][k]);
+        for (; x + 32 <= width; x += 32) {
+            __m256i y0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + x)));
+            __m256i y1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + x + 16)));
+            __m256i u0, u1, v0, v1;
+            if (chroma_shift) {
+                yuv_dup256(_mm_loadu_si128((const __m128i *)(const void *)(u + x / 2)), &u0, &u1);
+                yuv_dup256(_mm_loadu_si128((const __m128i *)(const void *)(v + x / 2)), &v0, &v1);
+            } else {
+                u0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(u + x)));
+                u1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(u + x + 16)));
+                v0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(v + x)));
+                v1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(v + x + 16)));
+            }
+            /* packus leaves pixels 0-7, 16-23 | 8-15, 24-31: 0xD8 makes lane 0 pixels 0-15, lane 1 16-31. */
+            __m256i ch[3];
+            ch[0] = _mm256_packus_epi16(yuv_channel2_256(y0, v0, cyv, kr), yuv_channel2_256(y1, v1, cyv, kr));
+            ch[1] = _mm256_packus_epi16(yuv_channel3_256(y0, u0, v0, cyu_g, cv_g, kg),
+                                        yuv_channel3_256(y1, u1, v1, cyu_g, cv_g, kg));
+            ch[2] = _mm256_packus_epi16(yuv_channel2_256(y0, u0, cyu_b, kb), yuv_channel2_256(y1, u1, cyu_b, kb));
+            __m256i out[3];
+            for (int c = 0; c < 3; c++)
+                ch[c] = _mm256_permute4x64_epi64(ch[c], 0xD8);
+            for (int k = 0; k < 3; k++)
+                out[k] = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(ch[0], masks[0][k]),
+                                                         _mm256_shuffle_epi8(ch[1], masks[1][k])),
+                                         _mm256_shuffle_epi8(ch[2], masks[2][k]));
+            /* out[k]: lane 0 bytes 16 k .. of pixels 0-15, lane 1 the same of pixels 16-31. */
+            uint8_t *o = dst + 3 * x;
+            _mm256_storeu_si256((__m256i *)(void *)o, _mm256_permute2x128_si256(out[0], out[1], 0x20));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 32), _mm256_permute2x128_si256(out[2], out[0], 0x30));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 64), _mm256_permute2x128_si256(out[1], out[2], 0x31));
+        }
+    }
+#endif
+    const int32_t c0 = coef[0], c1 = coef[1], c2 = coef[2], c3 = coef[3], c4 = coef[4];
+    const int32_t k0 = coef[5], k1 = coef[6], k2 = coef[7];
     for (; x < width; x++) {
         size_t c = x >> chroma_shift;
-        yuv_pixel(dst + 3 * x, y[x], u[c], v[c], coef);
+        int32_t luma = c0 * y[x], cu = u[c], cv = v[c];
+        dst[3 * x] = yuv_clamp(yuv_floor13(luma + c1 * cv + k0));
+        dst[3 * x + 1] = yuv_clamp(yuv_floor13(luma + c2 * cu + c3 * cv + k1));
+        dst[3 * x + 2] = yuv_clamp(yuv_floor13(luma + c4 * cu + k2));
     }
 }
 
@@ -212,6 +298,72 @@ static inline __m512i rgb_dot15(__m512i rg, __m512i b, __m512i c01, __m512i c2, 
 }
 #endif
 
+#if defined(__AVX2__)
+/*
+ * 8 pixels from src (reads 32 bytes: 8 past the pixels) as int16 pairs
+ * (R, G) and (B, 0), lane 0 pixels 0-3, lane 1 pixels 4-7.
+ */
+static inline void rgb_pairs256(const uint8_t *src, __m256i *rg, __m256i *b)
+{
+    const __m256i spread = _mm256_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6);
+    const __m256i rg_mask = _mm256_setr_epi8(0, -128, 1, -128, 3, -128, 4, -128, 6, -128, 7, -128, 9, -128, 10, -128,
+                                             0, -128, 1, -128, 3, -128, 4, -128, 6, -128, 7, -128, 9, -128, 10, -128);
+    const __m256i b_mask = _mm256_setr_epi8(2, -128, -128, -128, 5, -128, -128, -128, 8, -128, -128, -128, 11, -128,
+                                            -128, -128, 2, -128, -128, -128, 5, -128, -128, -128, 8, -128, -128, -128,
+                                            11, -128, -128, -128);
+    __m256i v = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(const void *)src), spread);
+    *rg = _mm256_shuffle_epi8(v, rg_mask);
+    *b = _mm256_shuffle_epi8(v, b_mask);
+}
+
+/* k0 R + k1 G + k2 B of 8 pixels (int32, pixel order). */
+static inline __m256i rgb_dot256(const uint8_t *src, __m256i c01, __m256i c2)
+{
+    __m256i rg, b;
+    rgb_pairs256(src, &rg, &b);
+    return _mm256_add_epi32(_mm256_madd_epi16(rg, c01), _mm256_madd_epi16(b, c2));
+}
+
+/*
+ * U and V of 16 chroma samples from 32 pixels (reads 104 bytes): of even
+ * pixels (mean = 0: (m + k) >> 15) or of pixel pairs (mean = 1: (m0 + m1 + 2 k) >> 16).
+ */
+static inline void rgb_chroma256(const uint8_t *src, int mean, const int32_t *coef, uint8_t *u, uint8_t *v)
+{
+    const __m256i u01 = yuv_pair_coef256(coef[4], coef[5]), u2 = yuv_pair_coef256(coef[6], 0);
+    const __m256i v01 = yuv_pair_coef256(coef[8], coef[9]), v2 = yuv_pair_coef256(coef[10], 0);
+    __m256i us[2], vs[2];
+    for (int h = 0; h < 2; h++) {
+        __m256i rg0, b0, rg1, b1;
+        rgb_pairs256(src + 48 * h, &rg0, &b0);
+        rgb_pairs256(src + 48 * h + 24, &rg1, &b1);
+        __m256i mu0 = _mm256_add_epi32(_mm256_madd_epi16(rg0, u01), _mm256_madd_epi16(b0, u2));
+        __m256i mu1 = _mm256_add_epi32(_mm256_madd_epi16(rg1, u01), _mm256_madd_epi16(b1, u2));
+        __m256i mv0 = _mm256_add_epi32(_mm256_madd_epi16(rg0, v01), _mm256_madd_epi16(b0, v2));
+        __m256i mv1 = _mm256_add_epi32(_mm256_madd_epi16(rg1, v01), _mm256_madd_epi16(b1, v2));
+        /* Both leave the samples as lane 0: 0, 1, 4, 5, lane 1: 2, 3, 6, 7. */
+        if (mean) {
+            const __m256i ku = _mm256_set1_epi32(2 * coef[7]), kv = _mm256_set1_epi32(2 * coef[11]);
+            us[h] = _mm256_srai_epi32(_mm256_add_epi32(_mm256_hadd_epi32(mu0, mu1), ku), 16);
+            vs[h] = _mm256_srai_epi32(_mm256_add_epi32(_mm256_hadd_epi32(mv0, mv1), kv), 16);
+        } else {
+            const __m256i ku = _mm256_set1_epi32(coef[7]), kv = _mm256_set1_epi32(coef[11]);
+            __m256i eu = _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(mu0), _mm256_castsi256_ps(mu1),
+                                                               _MM_SHUFFLE(2, 0, 2, 0)));
+            __m256i ev = _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(mv0), _mm256_castsi256_ps(mv1),
+                                                               _MM_SHUFFLE(2, 0, 2, 0)));
+            us[h] = _mm256_srai_epi32(_mm256_add_epi32(eu, ku), 15);
+            vs[h] = _mm256_srai_epi32(_mm256_add_epi32(ev, kv), 15);
+        }
+    }
+    /* Bytes: lane 0 U 0 1 4 5 8 9 12 13, V the same; lane 1 U 2 3 6 7 10 11 14 15, V the same. */
+    __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(us[0], us[1]), _mm256_packs_epi32(vs[0], vs[1]));
+    __m128i lo = _mm256_castsi256_si128(packed), hi = _mm256_extracti128_si256(packed, 1);
+    _mm_storeu_si128((__m128i *)(void *)u, _mm_unpacklo_epi16(lo, hi));
+    _mm_storeu_si128((__m128i *)(void *)v, _mm_unpackhi_epi16(lo, hi));
+}
+#endif
+
 /* (k0 R + k1 G + k2 B + k3) >> 15, clamped: luma with coef, or 4:4:4 chroma with coef + 4, + 8. */
 static void row_rgb_y(const uint8_t *restrict src, uint8_t *restrict dst, size_t width, const int32_t *coef)
 {
@@ -239,6 +391,23 @@ static void row_rgb_y(const uint8_t *restrict src, uint8_t *restrict dst, size_t
         }
         __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(sums[0], sums[1]), _mm512_packs_epi32(sums[2], sums[3]));
         _mm512_storeu_si512((void *)(dst + x), _mm512_permutexvar_epi8(order, packed));
+    }
+#endif
+#if defined(__AVX2__)
+    {
+        const __m256i c01 = yuv_pair_coef256(coef[0], coef[1]), c2 = yuv_pair_coef256(coef[2], 0);
+        const __m256i k = _mm256_set1_epi32(coef[3]), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        /* 32 pixels read 104 bytes. */
+        for (; x + 35 <= width; x += 32) {
+            const uint8_t *in = src + 3 * x;
+            __m256i s0 = _mm256_srai_epi32(_mm256_add_epi32(rgb_dot256(in, c01, c2), k), 15);
+            __m256i s1 = _mm256_srai_epi32(_mm256_add_epi32(rgb_dot256(in + 24, c01, c2), k), 15);
+            __m256i s2 = _mm256_srai_epi32(_mm256_add_epi32(rgb_dot256(in + 48, c01, c2), k), 15);
+            __m256i s3 = _mm256_srai_epi32(_mm256_add_epi32(rgb_dot256(in + 72, c01, c2), k), 15);
+            /* Bytes: lane 0 pixels 0-3, 8-11, 16-19, 24-27; lane 1 4-7, 12-15, 20-23, 28-31. */
+            __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(s0, s1), _mm256_packs_epi32(s2, s3));
+            _mm256_storeu_si256((__m256i *)(void *)(dst + x), _mm256_permutevar8x32_epi32(packed, order));
+        }
     }
 #endif
     for (; x < width; x++) {
@@ -283,6 +452,11 @@ static void row_rgb_uv(const uint8_t *restrict src, uint8_t *restrict u, uint8_t
         _mm256_storeu_si256((__m256i *)(void *)(u + c), _mm512_castsi512_si256(packed));
         _mm256_storeu_si256((__m256i *)(void *)(v + c), _mm512_extracti64x4_epi64(packed, 1));
     }
+#endif
+#if defined(__AVX2__)
+    /* 16 samples read pixels 2 c .. 2 c + 34 (104 bytes); the row has at least 2 count - 1 pixels. */
+    for (; 2 * c + 36 <= 2 * count - 1; c += 16)
+        rgb_chroma256(src + 6 * c, 0, coef, u + c, v + c);
 #endif
     for (; c < count; c++) {
         const uint8_t *p = src + 6 * c;
@@ -335,6 +509,10 @@ static void row_rgb_uv_mean(const uint8_t *restrict src, uint8_t *restrict u, ui
         _mm256_storeu_si256((__m256i *)(void *)(u + c), _mm512_castsi512_si256(packed));
         _mm256_storeu_si256((__m256i *)(void *)(v + c), _mm512_extracti64x4_epi64(packed, 1));
     }
+#endif
+#if defined(__AVX2__)
+    for (; 2 * c + 35 <= width; c += 16)
+        rgb_chroma256(src + 6 * c, 1, coef, u + c, v + c);
 #endif
     for (; c < count; c++) {
         const uint8_t *p = src + 6 * c, *q = 2 * c + 1 < width ? p + 3 : p;
