@@ -130,6 +130,17 @@ static int pk_yuv_overlaps(const pk_yuv *yuv, const pk_image *image)
     return 0;
 }
 
+/* Bytes read and written by a conversion: the RGB image and the planes. */
+static size_t pk_yuv_traffic(const pk_yuv *yuv)
+{
+    size_t bytes = 3 * yuv->width * yuv->height;
+    for (size_t p = 0; p < (size_t)pk_yuv_planes(yuv->format); p++) {
+        pk_yuv_geometry g = pk_yuv_plane(yuv, p);
+        bytes += g.units * g.unit_bytes * g.rows;
+    }
+    return bytes;
+}
+
 static void pk_yuv_kr_kb(int matrix, double *kr, double *kb)
 {
     switch (matrix) {
@@ -269,8 +280,9 @@ pk_status pk_yuv_to_rgb(const pk_yuv *src, int matrix, int range, const pk_image
         return PK_ERR_OVERLAP;
     pk_yuv_job job = {.kernels = pk_kernels_active(), .yuv = src, .image = dst};
     pk_yuv_rgb_coefficients(matrix, range, job.coef);
-    /* About 6 bytes of traffic per pixel, and some arithmetic. */
-    pk_parallel_for(src->height, 8 * src->width * src->height, pk_yuv_rgb_band, &job);
+    /* Memory-bound (the AVX2 and AVX-512 rows run at several bytes per cycle):
+     * threads only for frames well past the caches, as for copies. */
+    pk_parallel_chunks(src->height, pk_yuv_traffic(src), pk_yuv_rgb_band, &job);
     return PK_OK;
 }
 
@@ -368,6 +380,6 @@ pk_status pk_rgb_to_yuv(const pk_image *src, int matrix, int range, const pk_yuv
     pk_yuv_job job = {.kernels = pk_kernels_active(), .yuv = dst, .image = src};
     pk_rgb_yuv_coefficients(matrix, range, job.coef);
     size_t chroma_rows = (dst->height + (size_t)pk_yuv_shift_y(dst->format)) >> pk_yuv_shift_y(dst->format);
-    pk_parallel_for(chroma_rows, 8 * src->width * src->height, pk_rgb_yuv_band, &job);
+    pk_parallel_chunks(chroma_rows, pk_yuv_traffic(dst), pk_rgb_yuv_band, &job);
     return PK_OK;
 }

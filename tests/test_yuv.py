@@ -417,19 +417,30 @@ def test_same_bits_on_every_isa_and_thread_count(fmt: YuvFormat) -> None:
             assert_close(np.frombuffer(to_rgb[0], np.uint8).reshape(h, w, 3), exact, fmt)
 
 
+def bands_of(call: Any) -> tuple[int, int]:
+    before = pool_stats()
+    call()
+    after = pool_stats()
+    return after.bands - before.bands, after.worker_bands - before.worker_bands
+
+
 @pytest.mark.parametrize("direction", ["from_yuv", "to_yuv"])
-def test_large_frames_use_both_threads(direction: str) -> None:
+def test_threads_only_for_frames_past_the_caches(direction: str) -> None:
+    """Memory-bound like a copy: one thread below runtime.MIN_COPY_WORK bytes of traffic (a 1080p
+    i420 frame and its RGB are 9.3 MB), bands of about 1 MiB on both threads above (4K: 37 MB)."""
     pixelkit.set_num_threads(2)
-    w, h = 1280, 720
-    buf, rgb = random_frame("i420", w, h, 1), random_rgb(w, h, 2)
-    for _ in range(1000):
-        before = pool_stats()
+
+    def convert(w: int, h: int) -> Any:
         if direction == "from_yuv":
-            pixelkit.from_yuv(buf, w, h, "i420")
-        else:
-            pixelkit.to_yuv(rgb, "i420")
-        after = pool_stats()
-        bands, worker = after.bands - before.bands, after.worker_bands - before.worker_bands
+            buf = np.zeros(w * h * 3 // 2, np.uint8)
+            return lambda: pixelkit.from_yuv(buf, w, h, "i420")
+        rgb = np.zeros((h, w, 3), np.uint8)
+        return lambda: pixelkit.to_yuv(rgb, "i420")
+
+    assert bands_of(convert(1920, 1080)) == (1, 0)
+    large = convert(3840, 2160)
+    for _ in range(1000):
+        bands, worker = bands_of(large)
         assert bands >= 2
         if 0 < worker < bands:
             break
