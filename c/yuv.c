@@ -130,13 +130,15 @@ static int pk_yuv_overlaps(const pk_yuv *yuv, const pk_image *image)
     return 0;
 }
 
-/* Bytes read and written by a conversion: the RGB image and the planes. */
+/* Bytes read and written by a conversion, the RGB image and the planes
+ * (each of which fits the address space), saturated at SIZE_MAX. */
 static size_t pk_yuv_traffic(const pk_yuv *yuv)
 {
     size_t bytes = 3 * yuv->width * yuv->height;
     for (size_t p = 0; p < (size_t)pk_yuv_planes(yuv->format); p++) {
         pk_yuv_geometry g = pk_yuv_plane(yuv, p);
-        bytes += g.units * g.unit_bytes * g.rows;
+        if (!pk_add_size(bytes, g.units * g.unit_bytes * g.rows, &bytes))
+            return SIZE_MAX;
     }
     return bytes;
 }

@@ -295,11 +295,13 @@ FFMPEG_FORMATS = {
     "i422": "yuv422p",
     "i444": "yuv444p",
 }
+# (matrix, range, ffmpeg's -colorspace, ffmpeg's -color_range)
 FFMPEG_SETTINGS = [
-    ("bt601", "limited", "tv"),
-    ("bt709", "full", "pc"),
-    ("bt2020", "limited", "tv"),
-    ("bt709", "limited", "tv"),
+    ("bt601", "limited", "smpte170m", "tv"),
+    ("bt709", "full", "bt709", "pc"),
+    ("bt2020", "limited", "bt2020nc", "tv"),
+    ("bt709", "limited", "bt709", "tv"),
+    ("bt601", "full", "bt470bg", "pc"),
 ]
 
 
@@ -324,10 +326,10 @@ def chroma_is_flat(fmt: str, u: NDArray[np.uint8], v: NDArray[np.uint8], w: int,
 @pytest.mark.parametrize("fmt", list(FFMPEG_FORMATS))
 @pytest.mark.parametrize("setting", FFMPEG_SETTINGS, ids=lambda s: f"{s[0]}-{s[1]}")
 @pytest.mark.parametrize("size", [(320, 240), (321, 241)])
-def test_ffmpeg_agrees(fmt: YuvFormat, setting: tuple[YuvMatrix, YuvRange, str], size: tuple[int, int]) -> None:
-    """ffmpeg's testsrc2 frame in ffmpeg's layout, converted to rgb24 by ffmpeg itself with
-    ``scale=in_color_matrix=M:in_range=R:flags=neighbor+accurate_rnd+bitexact+full_chroma_int``
-    (nearest chroma, exact arithmetic).
+def test_ffmpeg_agrees(fmt: YuvFormat, setting: tuple[YuvMatrix, YuvRange, str, str], size: tuple[int, int]) -> None:
+    """ffmpeg's testsrc2 frame in ffmpeg's layout, converted to rgb24 by ffmpeg itself, the input
+    tagged with ``-colorspace`` and ``-color_range``, with
+    ``-sws_flags neighbor+accurate_rnd+bitexact+full_chroma_int`` (nearest chroma, exact arithmetic).
 
     Found to hold: at even sizes every sample within 1 (all exact but BT.709 full range, where
     ffmpeg's own coefficients differ in the last bit for 0.04% of samples); at odd sizes ffmpeg's
@@ -337,7 +339,7 @@ def test_ffmpeg_agrees(fmt: YuvFormat, setting: tuple[YuvMatrix, YuvRange, str],
     Without ``neighbor`` (bicubic chroma) the flat regions are off by up to 32 (a wider filter);
     without ``full_chroma_int`` ffmpeg takes its table-driven unscaled path.
     """
-    matrix, range_, ff_range = setting
+    matrix, range_, colorspace, color_range = setting
     w, h = size
     if fmt in PACKED and w % 2:
         w -= 1
@@ -345,10 +347,10 @@ def test_ffmpeg_agrees(fmt: YuvFormat, setting: tuple[YuvMatrix, YuvRange, str],
     source = f"testsrc2=size={w + 1}x{h + 1},crop={w}:{h}:0:0:exact=1"
     frame = ffmpeg("-f", "lavfi", "-i", source, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-")
     assert len(frame) == frame_bytes(fmt, w, h)
-    scale = f"scale=in_color_matrix={matrix}:in_range={ff_range}:flags=neighbor+accurate_rnd+bitexact+full_chroma_int"
     rgb = ffmpeg(
-        "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-i", "-",
-        "-vf", f"{scale},format=rgb24", "-f", "rawvideo", "-",
+        "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-colorspace", colorspace,
+        "-color_range", color_range, "-i", "-", "-sws_flags", "neighbor+accurate_rnd+bitexact+full_chroma_int",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
         data=frame,
     )  # fmt: skip
     theirs = np.frombuffer(rgb, np.uint8).reshape(h, w, 3).astype(np.int64)
