@@ -231,6 +231,39 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
 #endif
     const int32_t c0 = coef[0], c1 = coef[1], c2 = coef[2], c3 = coef[3], c4 = coef[4];
     const int32_t k0 = coef[5], k1 = coef[6], k2 = coef[7];
+#if !defined(__AVX2__)
+    /* Without the loops above: blocks of planar channels first, in loops the
+     * compiler vectorises, then interleaved. */
+    enum { block = 256 };
+    for (; x + block <= width; x += block) {
+        uint8_t cu[block], cv[block], r[block], g[block], b[block];
+        const uint8_t *us = u + (x >> chroma_shift), *vs = v + (x >> chroma_shift);
+        if (chroma_shift) {
+            for (size_t i = 0; i < block / 2; i++) {
+                cu[2 * i] = cu[2 * i + 1] = us[i];
+                cv[2 * i] = cv[2 * i + 1] = vs[i];
+            }
+        } else {
+            for (size_t i = 0; i < block; i++) {
+                cu[i] = us[i];
+                cv[i] = vs[i];
+            }
+        }
+        const uint8_t *ys = y + x;
+        for (size_t i = 0; i < block; i++) {
+            int32_t luma = c0 * ys[i];
+            r[i] = yuv_clamp(yuv_floor13(luma + c1 * cv[i] + k0));
+            g[i] = yuv_clamp(yuv_floor13(luma + c2 * cu[i] + c3 * cv[i] + k1));
+            b[i] = yuv_clamp(yuv_floor13(luma + c4 * cu[i] + k2));
+        }
+        uint8_t *out = dst + 3 * x;
+        for (size_t i = 0; i < block; i++) {
+            out[3 * i] = r[i];
+            out[3 * i + 1] = g[i];
+            out[3 * i + 2] = b[i];
+        }
+    }
+#endif
     for (; x < width; x++) {
         size_t c = x >> chroma_shift;
         int32_t luma = c0 * y[x], cu = u[c], cv = v[c];
