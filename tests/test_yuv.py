@@ -14,23 +14,22 @@
 from __future__ import annotations
 
 import mmap
-import shutil
 import subprocess
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, get_args
 
+import cv2
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
 import pixelkit
+from conftest import require_tool
 from pixelkit import Image
 from pixelkit.runtime import pool_stats
 from pixelkit.yuv import YuvFormat, YuvMatrix, YuvRange
-
-cv2 = pytest.importorskip("cv2")
 
 FORMATS: tuple[YuvFormat, ...] = get_args(YuvFormat)
 MATRICES: tuple[YuvMatrix, ...] = get_args(YuvMatrix)
@@ -247,7 +246,7 @@ OPENCV_TO_YUV = {
 }
 
 
-def assert_opencv_like(ours: NDArray[np.uint8], theirs: NDArray[np.uint8], what: str) -> None:
+def assert_opencv_like(ours: NDArray[np.uint8], theirs: NDArray[Any], what: str) -> None:
     diff = ours.astype(np.int64) - theirs.astype(np.int64)
     assert np.abs(diff).max() <= 1, f"{what}: off by {np.abs(diff).max()}"
     assert abs(diff.mean()) <= 0.05, f"{what}: biased by {diff.mean():.4f}"
@@ -286,7 +285,6 @@ def test_opencv_raises_footroom_luma_and_pixelkit_does_not() -> None:
 
 # ---- ffmpeg ----------------------------------------------------------------------------------------
 
-FFMPEG = shutil.which("ffmpeg")
 FFMPEG_FORMATS = {
     "i420": "yuv420p",
     "nv12": "nv12",
@@ -306,8 +304,8 @@ FFMPEG_SETTINGS = [
 
 
 def ffmpeg(*args: str, data: bytes | None = None) -> bytes:
-    assert FFMPEG is not None
-    done = subprocess.run([FFMPEG, "-v", "error", *args], input=data, capture_output=True, check=True, timeout=60)
+    command = [require_tool("ffmpeg"), "-nostdin", "-v", "error", *args]
+    done = subprocess.run(command, input=data, capture_output=True, check=True, timeout=60)
     return done.stdout
 
 
@@ -322,7 +320,6 @@ def chroma_is_flat(fmt: str, u: NDArray[np.uint8], v: NDArray[np.uint8], w: int,
     return upsample(fmt, flat.astype(np.uint8), w, h) > 0
 
 
-@pytest.mark.skipif(FFMPEG is None, reason="needs ffmpeg")
 @pytest.mark.parametrize("fmt", list(FFMPEG_FORMATS))
 @pytest.mark.parametrize("setting", FFMPEG_SETTINGS, ids=lambda s: f"{s[0]}-{s[1]}")
 @pytest.mark.parametrize("size", [(320, 240), (321, 241)])
