@@ -221,8 +221,8 @@ typedef struct {
     int32_t coef[12];
 } pk_yuv_job;
 
-/* The chroma row of luma row y (plane p). */
-static const uint8_t *pk_yuv_row(const pk_yuv *yuv, size_t plane, size_t row)
+/* Row `row` of plane `plane`. */
+static uint8_t *pk_yuv_row(const pk_yuv *yuv, size_t plane, size_t row)
 {
     return yuv->data[plane] + row * yuv->stride[plane];
 }
@@ -288,11 +288,6 @@ pk_status pk_yuv_to_rgb(const pk_yuv *src, int matrix, int range, const pk_image
     return PK_OK;
 }
 
-static uint8_t *pk_yuv_out_row(const pk_yuv *yuv, size_t plane, size_t row)
-{
-    return yuv->data[plane] + row * yuv->stride[plane];
-}
-
 /* RGB -> YUV over chroma rows [begin, end) (luma rows 2 begin .. for 4:2:0). */
 static void pk_rgb_yuv_band(void *context, size_t begin, size_t end)
 {
@@ -311,28 +306,28 @@ static void pk_rgb_yuv_band(void *context, size_t begin, size_t end)
             last = yuv->height;
         const uint8_t *top = (const uint8_t *)image->pixels + first * image->stride;
         if (format == PK_YUV_I444) {
-            k->rgb_y(top, pk_yuv_out_row(yuv, 0, crow), width, coef);
-            k->rgb_y(top, pk_yuv_out_row(yuv, 1, crow), width, coef + 4);
-            k->rgb_y(top, pk_yuv_out_row(yuv, 2, crow), width, coef + 8);
+            k->rgb_y(top, pk_yuv_row(yuv, 0, crow), width, coef);
+            k->rgb_y(top, pk_yuv_row(yuv, 1, crow), width, coef + 4);
+            k->rgb_y(top, pk_yuv_row(yuv, 2, crow), width, coef + 8);
             continue;
         }
         if (format == PK_YUV_I422) {
-            k->rgb_y(top, pk_yuv_out_row(yuv, 0, crow), width, coef);
-            k->rgb_uv_mean(top, pk_yuv_out_row(yuv, 1, crow), pk_yuv_out_row(yuv, 2, crow), width, coef);
+            k->rgb_y(top, pk_yuv_row(yuv, 0, crow), width, coef);
+            k->rgb_uv_mean(top, pk_yuv_row(yuv, 1, crow), pk_yuv_row(yuv, 2, crow), width, coef);
             continue;
         }
         if (pk_yuv_planes(format) == 3) {
             for (size_t row = first; row < last; row++)
-                k->rgb_y((const uint8_t *)image->pixels + row * image->stride, pk_yuv_out_row(yuv, 0, row), width,
+                k->rgb_y((const uint8_t *)image->pixels + row * image->stride, pk_yuv_row(yuv, 0, row), width,
                          coef);
-            k->rgb_uv(top, pk_yuv_out_row(yuv, 1, crow), pk_yuv_out_row(yuv, 2, crow), cw, coef);
+            k->rgb_uv(top, pk_yuv_row(yuv, 1, crow), pk_yuv_row(yuv, 2, crow), cw, coef);
             continue;
         }
         if (format == PK_YUV_NV12 || format == PK_YUV_NV21) {
             for (size_t row = first; row < last; row++)
-                k->rgb_y((const uint8_t *)image->pixels + row * image->stride, pk_yuv_out_row(yuv, 0, row), width,
+                k->rgb_y((const uint8_t *)image->pixels + row * image->stride, pk_yuv_row(yuv, 0, row), width,
                          coef);
-            uint8_t *uv = pk_yuv_out_row(yuv, 1, crow);
+            uint8_t *uv = pk_yuv_row(yuv, 1, crow);
             for (size_t c = 0; c < cw; c += PK_YUV_SEGMENT) {
                 size_t n = cw - c < PK_YUV_SEGMENT ? cw - c : PK_YUV_SEGMENT;
                 k->rgb_uv(top + 6 * c, ubuf, vbuf, n, coef);
@@ -344,7 +339,7 @@ static void pk_rgb_yuv_band(void *context, size_t begin, size_t end)
             continue;
         }
         /* yuyv, uyvy: even width, one row per chroma row. */
-        uint8_t *packed = pk_yuv_out_row(yuv, 0, crow);
+        uint8_t *packed = pk_yuv_row(yuv, 0, crow);
         for (size_t x = 0; x < width; x += PK_YUV_SEGMENT) {
             size_t n = width - x < PK_YUV_SEGMENT ? width - x : PK_YUV_SEGMENT;
             k->rgb_y(top + 3 * x, ybuf, n, coef);
