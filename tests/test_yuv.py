@@ -416,6 +416,26 @@ def test_same_bits_on_every_isa_and_thread_count(fmt: YuvFormat) -> None:
             assert_close(np.frombuffer(to_rgb[0], np.uint8).reshape(h, w, 3), exact, fmt)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_widths_around_the_simd_blocks(fmt: YuvFormat) -> None:
+    """Every width next to the AVX2 loops' 32 pixels (35 with their read-ahead) and the AVX-512
+    loops' 64, under every instruction set, against the formula."""
+    widths = [*range(1, 5), *range(29, 40), *range(60, 73), *range(94, 102), *range(126, 134)]
+    if fmt in PACKED:
+        widths = [w for w in widths if w % 2 == 0]
+    for isa in ISAS:
+        pixelkit.set_isa(isa)
+        for w in widths:
+            h = 3
+            buf = random_frame(fmt, w, h, w)
+            got = pixelkit.from_yuv(buf, w, h, fmt, "bt709", "limited").array
+            assert_close(got, ref_rgb(fmt, buf, w, h, "bt709", "limited"), f"from_yuv {fmt} {w} on {isa}")
+            rgb = random_rgb(w, h, w)
+            planes = unpack(fmt, pixelkit.to_yuv(rgb, fmt, "bt601", "full"), w, h)
+            for name, plane, exact in zip("YUV", planes, ref_yuv(fmt, rgb, "bt601", "full"), strict=True):
+                assert_close(plane, exact, f"{name} of to_yuv {fmt} {w} on {isa}")
+
+
 def bands_of(call: Any) -> tuple[int, int]:
     before = pool_stats()
     call()
