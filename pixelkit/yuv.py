@@ -39,7 +39,7 @@ sample is repeated over its block (nearest, no interpolation).  Odd sizes round 
 
 from __future__ import annotations
 
-from typing import Any, Literal, SupportsIndex, TypeVar
+from typing import Any, Literal, SupportsIndex, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +53,7 @@ YuvFormat = Literal["i420", "yv12", "nv12", "nv21", "yuyv", "uyvy", "i422", "i44
 YuvMatrix = Literal["bt601", "bt709", "bt2020"]
 YuvRange = Literal["limited", "full"]
 ImageOrArray = TypeVar("ImageOrArray", Image, NDArray[np.uint8])
+YuvOut = TypeVar("YuvOut")
 
 _FORMATS = {
     "i420": lib.PK_YUV_I420,
@@ -302,6 +303,23 @@ def from_yuv(
     check(lib.pk_yuv_to_rgb(desc, matrix_code, range_code, result._desc), "from_yuv")
     del keep
     return result if out is None else out
+
+
+@overload
+def to_yuv(
+    img: Image | NDArray[np.uint8],
+    format: YuvFormat,
+    matrix: YuvMatrix = "bt601",
+    range: YuvRange = "limited",
+    out: None = None,
+) -> NDArray[np.uint8]: ...
+
+
+@overload
+def to_yuv(
+    img: Image | NDArray[np.uint8], format: YuvFormat, matrix: YuvMatrix = "bt601", range: YuvRange = "limited", *,
+    out: YuvOut,
+) -> YuvOut: ...  # fmt: skip
 
 
 def to_yuv(

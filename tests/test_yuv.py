@@ -600,7 +600,7 @@ def test_unknown_names_list_the_valid_ones() -> None:
     with pytest.raises(ValueError, match="unknown matrix 'bt470'; valid: 'bt601', 'bt709', 'bt2020'"):
         pixelkit.from_yuv(buf, 2, 2, "i420", "bt470")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown range 'tv'; valid: 'limited', 'full'"):
-        pixelkit.to_yuv(random_rgb(2, 2, 0), "i420", range="tv")  # type: ignore[arg-type]
+        pixelkit.to_yuv(random_rgb(2, 2, 0), "i420", range="tv")  # type: ignore[call-overload]
     with pytest.raises(TypeError):
         pixelkit.from_yuv(buf, 2.0, 2, "i420")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="width"):
