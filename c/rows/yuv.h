@@ -54,31 +54,28 @@ static const uint8_t yuv_b_index[3][64] = {
      0,  57, 0,  0,  58, 0,  0,  59, 0,  0,  60, 0,  0,  61, 0,  0,  62, 0,  0,  63}};
 static const uint64_t yuv_b_mask[3] = {0x4924924924924924u, 0x2492492492492492u, 0x9249249249249249u};
 
-/* 16 int32 sums of the int16 pairs (a, b) in `pairs` times (ca, cb), plus k, >> 13. */
-static inline __m512i yuv_dot13(__m512i pairs, __m512i coef, __m512i k)
+/*
+ * R, G, B (int16, in pixel order) of 32 pixels from int16 Y, U and V per
+ * pixel: pairs (Y, U) and (Y, V) times (c0, c4), (c0, c1), (c0, c2) and
+ * (0, c3), so that each channel takes one or two madds.  c[0..3]: the pair
+ * coefficients (Y, V) for R, (Y, U) for G, (0, V) for G, (Y, U) for B;
+ * c[4..6]: the constants of R, G, B.
+ */
+static inline void yuv_rgb16(__m512i y, __m512i u, __m512i v, const __m512i *c, __m512i *r, __m512i *g, __m512i *b)
 {
-    return _mm512_srai_epi32(_mm512_add_epi32(_mm512_madd_epi16(pairs, coef), k), 13);
-}
-
-/* One channel of 32 pixels from int16 Y (32) and int16 chroma per pixel (32):
- * (c_y Y + c_a A) and (c_b B) with pairs (Y, A), (B, 0). */
-static inline __m512i yuv_channel2(__m512i y, __m512i a, __m512i cya, __m512i k)
-{
-    __m512i lo = yuv_dot13(_mm512_unpacklo_epi16(y, a), cya, k);
-    __m512i hi = yuv_dot13(_mm512_unpackhi_epi16(y, a), cya, k);
-    return _mm512_packs_epi32(lo, hi);
-}
-
-static inline __m512i yuv_channel3(__m512i y, __m512i u, __m512i v, __m512i cyu, __m512i cv, __m512i k)
-{
-    const __m512i zero = _mm512_setzero_si512();
-    __m512i lo = _mm512_add_epi32(_mm512_madd_epi16(_mm512_unpacklo_epi16(y, u), cyu),
-                                  _mm512_madd_epi16(_mm512_unpacklo_epi16(v, zero), cv));
-    __m512i hi = _mm512_add_epi32(_mm512_madd_epi16(_mm512_unpackhi_epi16(y, u), cyu),
-                                  _mm512_madd_epi16(_mm512_unpackhi_epi16(v, zero), cv));
-    lo = _mm512_srai_epi32(_mm512_add_epi32(lo, k), 13);
-    hi = _mm512_srai_epi32(_mm512_add_epi32(hi, k), 13);
-    return _mm512_packs_epi32(lo, hi);
+    __m512i yu_lo = _mm512_unpacklo_epi16(y, u), yu_hi = _mm512_unpackhi_epi16(y, u);
+    __m512i yv_lo = _mm512_unpacklo_epi16(y, v), yv_hi = _mm512_unpackhi_epi16(y, v);
+    __m512i r_lo = _mm512_add_epi32(_mm512_madd_epi16(yv_lo, c[0]), c[4]);
+    __m512i r_hi = _mm512_add_epi32(_mm512_madd_epi16(yv_hi, c[0]), c[4]);
+    __m512i g_lo = _mm512_add_epi32(_mm512_madd_epi16(yu_lo, c[1]), _mm512_madd_epi16(yv_lo, c[2]));
+    __m512i g_hi = _mm512_add_epi32(_mm512_madd_epi16(yu_hi, c[1]), _mm512_madd_epi16(yv_hi, c[2]));
+    g_lo = _mm512_add_epi32(g_lo, c[5]);
+    g_hi = _mm512_add_epi32(g_hi, c[5]);
+    __m512i b_lo = _mm512_add_epi32(_mm512_madd_epi16(yu_lo, c[3]), c[6]);
+    __m512i b_hi = _mm512_add_epi32(_mm512_madd_epi16(yu_hi, c[3]), c[6]);
+    *r = _mm512_packs_epi32(_mm512_srai_epi32(r_lo, 13), _mm512_srai_epi32(r_hi, 13));
+    *g = _mm512_packs_epi32(_mm512_srai_epi32(g_lo, 13), _mm512_srai_epi32(g_hi, 13));
+    *b = _mm512_packs_epi32(_mm512_srai_epi32(b_lo, 13), _mm512_srai_epi32(b_hi, 13));
 }
 
 static inline __m512i yuv_pair_coef(int32_t a, int32_t b)
@@ -95,24 +92,23 @@ static inline __m256i yuv_pair_coef256(int32_t a, int32_t b)
     return _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)(int16_t)b << 16) | (uint16_t)(int16_t)a));
 }
 
-/* One channel of 16 pixels (int16, in order) from pairs (Y, A) times (c_y, c_a), plus k, >> 13. */
-static inline __m256i yuv_channel2_256(__m256i y, __m256i a, __m256i cya, __m256i k)
+/* yuv_rgb16 for 16 pixels. */
+static inline void yuv_rgb16_256(__m256i y, __m256i u, __m256i v, const __m256i *c, __m256i *r, __m256i *g,
+                                 __m256i *b)
 {
-    __m256i lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(y, a), cya), k);
-    __m256i hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(y, a), cya), k);
-    return _mm256_packs_epi32(_mm256_srai_epi32(lo, 13), _mm256_srai_epi32(hi, 13));
-}
-
-static inline __m256i yuv_channel3_256(__m256i y, __m256i u, __m256i v, __m256i cyu, __m256i cv, __m256i k)
-{
-    const __m256i zero = _mm256_setzero_si256();
-    __m256i lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(y, u), cyu),
-                                  _mm256_madd_epi16(_mm256_unpacklo_epi16(v, zero), cv));
-    __m256i hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(y, u), cyu),
-                                  _mm256_madd_epi16(_mm256_unpackhi_epi16(v, zero), cv));
-    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, k), 13);
-    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, k), 13);
-    return _mm256_packs_epi32(lo, hi);
+    __m256i yu_lo = _mm256_unpacklo_epi16(y, u), yu_hi = _mm256_unpackhi_epi16(y, u);
+    __m256i yv_lo = _mm256_unpacklo_epi16(y, v), yv_hi = _mm256_unpackhi_epi16(y, v);
+    __m256i r_lo = _mm256_add_epi32(_mm256_madd_epi16(yv_lo, c[0]), c[4]);
+    __m256i r_hi = _mm256_add_epi32(_mm256_madd_epi16(yv_hi, c[0]), c[4]);
+    __m256i g_lo = _mm256_add_epi32(_mm256_madd_epi16(yu_lo, c[1]), _mm256_madd_epi16(yv_lo, c[2]));
+    __m256i g_hi = _mm256_add_epi32(_mm256_madd_epi16(yu_hi, c[1]), _mm256_madd_epi16(yv_hi, c[2]));
+    g_lo = _mm256_add_epi32(g_lo, c[5]);
+    g_hi = _mm256_add_epi32(g_hi, c[5]);
+    __m256i b_lo = _mm256_add_epi32(_mm256_madd_epi16(yu_lo, c[3]), c[6]);
+    __m256i b_hi = _mm256_add_epi32(_mm256_madd_epi16(yu_hi, c[3]), c[6]);
+    *r = _mm256_packs_epi32(_mm256_srai_epi32(r_lo, 13), _mm256_srai_epi32(r_hi, 13));
+    *g = _mm256_packs_epi32(_mm256_srai_epi32(g_lo, 13), _mm256_srai_epi32(g_hi, 13));
+    *b = _mm256_packs_epi32(_mm256_srai_epi32(b_lo, 13), _mm256_srai_epi32(b_hi, 13));
 }
 
 /* 16 int16 chroma samples (in order) repeated twice each: pixels 0..15 and 16..31. */
@@ -133,9 +129,10 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
 {
     size_t x = 0;
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-    const __m512i cyv = yuv_pair_coef(coef[0], coef[1]), cyu_g = yuv_pair_coef(coef[0], coef[2]);
-    const __m512i cv_g = yuv_pair_coef(coef[3], 0), cyu_b = yuv_pair_coef(coef[0], coef[4]);
-    const __m512i kr = _mm512_set1_epi32(coef[5]), kg = _mm512_set1_epi32(coef[6]), kb = _mm512_set1_epi32(coef[7]);
+    const __m512i c[7] = {yuv_pair_coef(coef[0], coef[1]), yuv_pair_coef(coef[0], coef[2]),
+                          yuv_pair_coef(0, coef[3]),       yuv_pair_coef(coef[0], coef[4]),
+                          _mm512_set1_epi32(coef[5]),      _mm512_set1_epi32(coef[6]),
+                          _mm512_set1_epi32(coef[7])};
     __m512i rg_index[3], b_index[3];
     for (int k = 0; k < 3; k++) {
         rg_index[k] = _mm512_loadu_si512((const void *)yuv_rgb_index[k]);
@@ -165,10 +162,10 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
             v0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x)));
             v1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x + 32)));
         }
-        __m512i r = _mm512_packus_epi16(yuv_channel2(y0, v0, cyv, kr), yuv_channel2(y1, v1, cyv, kr));
-        __m512i g = _mm512_packus_epi16(yuv_channel3(y0, u0, v0, cyu_g, cv_g, kg),
-                                        yuv_channel3(y1, u1, v1, cyu_g, cv_g, kg));
-        __m512i b = _mm512_packus_epi16(yuv_channel2(y0, u0, cyu_b, kb), yuv_channel2(y1, u1, cyu_b, kb));
+        __m512i r0, g0, b0, r1, g1, b1;
+        yuv_rgb16(y0, u0, v0, c, &r0, &g0, &b0);
+        yuv_rgb16(y1, u1, v1, c, &r1, &g1, &b1);
+        __m512i r = _mm512_packus_epi16(r0, r1), g = _mm512_packus_epi16(g0, g1), b = _mm512_packus_epi16(b0, b1);
         uint8_t *out = dst + 3 * x;
         for (int k = 0; k < 3; k++) {
             __m512i rg = _mm512_permutex2var_epi8(r, rg_index[k], g);
@@ -179,10 +176,10 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
 #endif
 #if defined(__AVX2__)
     {
-        const __m256i cyv = yuv_pair_coef256(coef[0], coef[1]), cyu_g = yuv_pair_coef256(coef[0], coef[2]);
-        const __m256i cv_g = yuv_pair_coef256(coef[3], 0), cyu_b = yuv_pair_coef256(coef[0], coef[4]);
-        const __m256i kr = _mm256_set1_epi32(coef[5]), kg = _mm256_set1_epi32(coef[6]);
-        const __m256i kb = _mm256_set1_epi32(coef[7]);
+        const __m256i c[7] = {yuv_pair_coef256(coef[0], coef[1]), yuv_pair_coef256(coef[0], coef[2]),
+                              yuv_pair_coef256(0, coef[3]),       yuv_pair_coef256(coef[0], coef[4]),
+                              _mm256_set1_epi32(coef[5]),         _mm256_set1_epi32(coef[6]),
+                              _mm256_set1_epi32(coef[7])};
         /* Byte j of 16-byte chunk k of 16 interleaved pixels: channel (16 k + j) % 3 of pixel (16 k + j) / 3. */
         uint8_t shuffle[3][3][32];
         for (int c = 0; c < 3; c++)
@@ -209,11 +206,12 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
                 v1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(v + x + 16)));
             }
             /* packus leaves pixels 0-7, 16-23 | 8-15, 24-31: 0xD8 makes lane 0 pixels 0-15, lane 1 16-31. */
-            __m256i ch[3];
-            ch[0] = _mm256_packus_epi16(yuv_channel2_256(y0, v0, cyv, kr), yuv_channel2_256(y1, v1, cyv, kr));
-            ch[1] = _mm256_packus_epi16(yuv_channel3_256(y0, u0, v0, cyu_g, cv_g, kg),
-                                        yuv_channel3_256(y1, u1, v1, cyu_g, cv_g, kg));
-            ch[2] = _mm256_packus_epi16(yuv_channel2_256(y0, u0, cyu_b, kb), yuv_channel2_256(y1, u1, cyu_b, kb));
+            __m256i r0, g0, b0, r1, g1, b1, ch[3];
+            yuv_rgb16_256(y0, u0, v0, c, &r0, &g0, &b0);
+            yuv_rgb16_256(y1, u1, v1, c, &r1, &g1, &b1);
+            ch[0] = _mm256_packus_epi16(r0, r1);
+            ch[1] = _mm256_packus_epi16(g0, g1);
+            ch[2] = _mm256_packus_epi16(b0, b1);
             __m256i out[3];
             for (int c = 0; c < 3; c++)
                 ch[c] = _mm256_permute4x64_epi64(ch[c], 0xD8);
@@ -422,7 +420,8 @@ static void row_rgb_y(const uint8_t *restrict src, uint8_t *restrict dst, size_t
             __m512i bb = _mm512_maskz_permutex2var_epi8(fourth, a, b_index[j], b);
             sums[j] = rgb_dot15(rg, bb, c01, c2, k);
         }
-        __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(sums[0], sums[1]), _mm512_packs_epi32(sums[2], sums[3]));
+        __m512i packed =
+            _mm512_packus_epi16(_mm512_packs_epi32(sums[0], sums[1]), _mm512_packs_epi32(sums[2], sums[3]));
         _mm512_storeu_si512((void *)(dst + x), _mm512_permutexvar_epi8(order, packed));
     }
 #endif
@@ -528,10 +527,11 @@ static void row_rgb_uv_mean(const uint8_t *restrict src, uint8_t *restrict u, ui
         __m512i us[2], vs[2];
         for (int j = 0; j < 2; j++) {
             __m512i a = j == 0 ? v0 : v1, b = j == 0 ? v1 : vv2;
+            __m512i rg_next = _mm512_add_epi8(rg_index[j], three), b_next = _mm512_add_epi8(b_index[j], three);
             __m512i rg = _mm512_add_epi16(_mm512_maskz_permutex2var_epi8(even, a, rg_index[j], b),
-                                          _mm512_maskz_permutex2var_epi8(even, a, _mm512_add_epi8(rg_index[j], three), b));
+                                          _mm512_maskz_permutex2var_epi8(even, a, rg_next, b));
             __m512i bb = _mm512_add_epi16(_mm512_maskz_permutex2var_epi8(fourth, a, b_index[j], b),
-                                          _mm512_maskz_permutex2var_epi8(fourth, a, _mm512_add_epi8(b_index[j], three), b));
+                                          _mm512_maskz_permutex2var_epi8(fourth, a, b_next, b));
             __m512i su = _mm512_add_epi32(_mm512_madd_epi16(rg, u01), _mm512_madd_epi16(bb, u2));
             __m512i sv = _mm512_add_epi32(_mm512_madd_epi16(rg, v01), _mm512_madd_epi16(bb, v2));
             us[j] = _mm512_srai_epi32(_mm512_add_epi32(su, ku), 16);
