@@ -33,8 +33,10 @@ top-left pixel of each 2x2 block (OpenCV's ``COLOR_RGB2YUV_I420`` does not
 average), 4:2:2 chroma that of the mean of the 2x1 block (as OpenCV's
 ``COLOR_RGB2YUV_YUYV``): the two pixels' sums of R, G and B times the same
 coefficients, plus 2**15, shifted right by 16 bits.  To RGB: each chroma
-sample is repeated over its block (nearest, no interpolation).  Odd sizes round the chroma planes up as ffmpeg does
-(``ceil(w / 2)`` columns, ``ceil(h / 2)`` rows for 4:2:0).
+sample is repeated over its block (nearest, no interpolation).  Odd sizes
+round the chroma planes up as ffmpeg does (``ceil(w / 2)`` columns,
+``ceil(h / 2)`` rows for 4:2:0); the last column or row of blocks then
+covers one pixel instead of two.
 """
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ def _descriptor(data: Any, code: int, format: str, w: int, h: int, name: str, wr
     desc.format = code
     desc.width = w
     desc.height = h
-    desc.writable = 1
+    desc.writable = int(writable)
     keep: list[Any] = []
     if isinstance(data, tuple):
         if len(data) != len(planes):

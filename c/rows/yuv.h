@@ -7,7 +7,8 @@
  * and for RGB -> YUV, in units of 2**-15, three rows of four:
  *   Y = (k0 R + k1 G + k2 B + k3) >> 15, U with k4..k7, V with k8..k11, clamped.
  * The constants hold the offsets and the rounding.  All products and sums
- * fit int32, and the AVX-512 loops compute exactly the same integers.
+ * fit int32, and the AVX2 and AVX-512 loops compute exactly the same
+ * integers (16-bit pairs multiplied and summed into 32 bits by madd).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -56,10 +57,10 @@ static const uint64_t yuv_b_mask[3] = {0x4924924924924924u, 0x2492492492492492u,
 
 /*
  * R, G, B (int16, in pixel order) of 32 pixels from int16 Y, U and V per
- * pixel: pairs (Y, U) and (Y, V) times (c0, c4), (c0, c1), (c0, c2) and
- * (0, c3), so that each channel takes one or two madds.  c[0..3]: the pair
- * coefficients (Y, V) for R, (Y, U) for G, (0, V) for G, (Y, U) for B;
- * c[4..6]: the constants of R, G, B.
+ * pixel.  The pairs (Y, U) and (Y, V) are made once and each channel takes
+ * one or two madds: c[0] = (c0, c1) times (Y, V) for R, c[1] = (c0, c2)
+ * times (Y, U) plus c[2] = (0, c3) times (Y, V) for G, c[3] = (c0, c4)
+ * times (Y, U) for B; c[4..6] are the constants of R, G and B.
  */
 static inline void yuv_rgb16(__m512i y, __m512i u, __m512i v, const __m512i *c, __m512i *r, __m512i *g, __m512i *b)
 {
