@@ -112,10 +112,18 @@ static inline void yuv_rgb16_256(__m256i y, __m256i u, __m256i v, const __m256i 
     *b = _mm256_packs_epi32(_mm256_srai_epi32(b_lo, 13), _mm256_srai_epi32(b_hi, 13));
 }
 
-/* 16 int16 chroma samples (in order) repeated twice each: pixels 0..15 and 16..31. */
-static inline void yuv_dup256(__m128i c8, __m256i *first, __m256i *second)
+/* 32 bytes as int16: pixels 0-7, 16-23 and pixels 8-15, 24-31 (packus of the two then gives 0-31 in order). */
+static inline void yuv_widen256(const uint8_t *p, __m256i *first, __m256i *second)
 {
-    __m256i c = _mm256_permute4x64_epi64(_mm256_cvtepu8_epi16(c8), 0xD8);
+    __m256i v = _mm256_permute4x64_epi64(_mm256_loadu_si256((const __m256i *)(const void *)p), 0xD8);
+    *first = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v));
+    *second = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1));
+}
+
+/* 16 chroma samples repeated twice each, for the pixels of yuv_widen256. */
+static inline void yuv_dup256(const uint8_t *p, __m256i *first, __m256i *second)
+{
+    __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
     *first = _mm256_unpacklo_epi16(c, c);
     *second = _mm256_unpackhi_epi16(c, c);
 }
@@ -194,28 +202,23 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
             for (int k = 0; k < 3; k++)
                 masks[c][k] = _mm256_loadu_si256((const __m256i *)(const void *)shuffle[c][k]);
         for (; x + 32 <= width; x += 32) {
-            __m256i y0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + x)));
-            __m256i y1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + x + 16)));
-            __m256i u0, u1, v0, v1;
+            /* Group 0: pixels 0-7 and 16-23, group 1: 8-15 and 24-31, so that
+             * packus gives lane 0 pixels 0-15, lane 1 pixels 16-31. */
+            __m256i y0, y1, u0, u1, v0, v1;
+            yuv_widen256(y + x, &y0, &y1);
             if (chroma_shift) {
-                yuv_dup256(_mm_loadu_si128((const __m128i *)(const void *)(u + x / 2)), &u0, &u1);
-                yuv_dup256(_mm_loadu_si128((const __m128i *)(const void *)(v + x / 2)), &v0, &v1);
+                yuv_dup256(u + x / 2, &u0, &u1);
+                yuv_dup256(v + x / 2, &v0, &v1);
             } else {
-                u0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(u + x)));
-                u1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(u + x + 16)));
-                v0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(v + x)));
-                v1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(v + x + 16)));
+                yuv_widen256(u + x, &u0, &u1);
+                yuv_widen256(v + x, &v0, &v1);
             }
-            /* packus leaves pixels 0-7, 16-23 | 8-15, 24-31: 0xD8 makes lane 0 pixels 0-15, lane 1 16-31. */
-            __m256i r0, g0, b0, r1, g1, b1, ch[3];
+            __m256i r0, g0, b0, r1, g1, b1, ch[3], out[3];
             yuv_rgb16_256(y0, u0, v0, c, &r0, &g0, &b0);
             yuv_rgb16_256(y1, u1, v1, c, &r1, &g1, &b1);
             ch[0] = _mm256_packus_epi16(r0, r1);
             ch[1] = _mm256_packus_epi16(g0, g1);
             ch[2] = _mm256_packus_epi16(b0, b1);
-            __m256i out[3];
-            for (int c = 0; c < 3; c++)
-                ch[c] = _mm256_permute4x64_epi64(ch[c], 0xD8);
             for (int k = 0; k < 3; k++)
                 out[k] = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(ch[0], masks[0][k]),
                                                          _mm256_shuffle_epi8(ch[1], masks[1][k])),
