@@ -28,31 +28,36 @@ static inline uint8_t yuv_clamp(int32_t x)
 #include <immintrin.h>
 
 /*
- * After packs_epi32 and packus_epi16, byte p of a channel's vector holds
- * pixel (p % 16 < 8 ? 8 (p / 16) + p % 16 : 32 + 8 (p / 16) + p % 16 - 8).
- * Output vector k of 3 * 64 bytes takes its R and G bytes with one
- * two-source permute (indices >= 64 pick G) and its B bytes (mask) with a second.
+ * Output vector k of 3 * 64 bytes of RGB from the 64 bytes of each channel
+ * (in pixel order): its R and G bytes with one two-source permute (indices
+ * >= 64 pick G), its B bytes (mask) with a second.
  */
 static const uint8_t yuv_rgb_index[3][64] = {
-    {0,  64, 0,  1,  65, 0,   2,  66, 0,  3,   67, 0,  4,   68, 0,  5,   69, 0,  6,   70, 0,  7,
-     71, 0,  16, 80, 0,  17,  81, 0,  18, 82,  0,  19, 83,  0,  20, 84,  0,  21, 85,  0,  22, 86,
-     0,  23, 87, 0,  32, 96,  0,  33, 97, 0,   34, 98, 0,   35, 99, 0,   36, 100, 0,  37},
-    {101, 0,  38, 102, 0,  39, 103, 0,  48, 112, 0,  49, 113, 0,  50, 114, 0,  51, 115, 0,  52, 116,
-     0,   53, 117, 0,  54, 118, 0,  55, 119, 0,  8,  72, 0,   9,  73, 0,   10, 74, 0,   11, 75, 0,
-     12,  76, 0,   13, 77, 0,   14, 78, 0,   15, 79, 0,  24,  88, 0,  25,  89, 0,  26,  90},
-    {0,  27, 91,  0,  28, 92,  0,  29,  93,  0,  30, 94,  0,  31,  95,  0,  40, 104, 0,  41, 105, 0,
-     42, 106, 0,  43, 107, 0,  44, 108, 0,  45, 109, 0,  46, 110, 0,  47, 111, 0,  56, 120, 0,  57,
-     121, 0,  58, 122, 0,  59, 123, 0,  60, 124, 0,  61, 125, 0,  62, 126, 0,  63, 127, 0}};
+    {  0,  64,   0,   1,  65,   0,   2,  66,   0,   3,  67,   0,   4,  68,   0,   5,
+      69,   0,   6,  70,   0,   7,  71,   0,   8,  72,   0,   9,  73,   0,  10,  74,
+       0,  11,  75,   0,  12,  76,   0,  13,  77,   0,  14,  78,   0,  15,  79,   0,
+      16,  80,   0,  17,  81,   0,  18,  82,   0,  19,  83,   0,  20,  84,   0,  21},
+    { 85,   0,  22,  86,   0,  23,  87,   0,  24,  88,   0,  25,  89,   0,  26,  90,
+       0,  27,  91,   0,  28,  92,   0,  29,  93,   0,  30,  94,   0,  31,  95,   0,
+      32,  96,   0,  33,  97,   0,  34,  98,   0,  35,  99,   0,  36, 100,   0,  37,
+     101,   0,  38, 102,   0,  39, 103,   0,  40, 104,   0,  41, 105,   0,  42, 106},
+    {  0,  43, 107,   0,  44, 108,   0,  45, 109,   0,  46, 110,   0,  47, 111,   0,
+      48, 112,   0,  49, 113,   0,  50, 114,   0,  51, 115,   0,  52, 116,   0,  53,
+     117,   0,  54, 118,   0,  55, 119,   0,  56, 120,   0,  57, 121,   0,  58, 122,
+       0,  59, 123,   0,  60, 124,   0,  61, 125,   0,  62, 126,   0,  63, 127,   0}};
 static const uint8_t yuv_b_index[3][64] = {
-    {0, 0, 0, 0,  0,  1,  0,  0,  2,  0,  0,  3,  0,  0,  4,  0,  0,  5,  0,  0,  6,  0,
-     0, 7, 0, 0,  16, 0,  0,  17, 0,  0,  18, 0,  0,  19, 0,  0,  20, 0,  0,  21, 0,  0,
-     22, 0, 0, 23, 0,  0,  32, 0,  0,  33, 0,  0,  34, 0,  0,  35, 0,  0,  36, 0},
-    {0,  37, 0, 0,  38, 0,  0,  39, 0,  0,  48, 0,  0,  49, 0,  0,  50, 0,  0,  51, 0,  0,
-     52, 0,  0, 53, 0,  0,  54, 0,  0,  55, 0,  0,  8,  0,  0,  9,  0,  0,  10, 0,  0,  11,
-     0,  0,  12, 0, 0,  13, 0,  0,  14, 0,  0,  15, 0,  0,  24, 0,  0,  25, 0,  0},
-    {26, 0,  0,  27, 0,  0,  28, 0,  0,  29, 0,  0,  30, 0,  0,  31, 0,  0,  40, 0,  0,  41,
-     0,  0,  42, 0,  0,  43, 0,  0,  44, 0,  0,  45, 0,  0,  46, 0,  0,  47, 0,  0,  56, 0,
-     0,  57, 0,  0,  58, 0,  0,  59, 0,  0,  60, 0,  0,  61, 0,  0,  62, 0,  0,  63}};
+    {  0,   0,   0,   0,   0,   1,   0,   0,   2,   0,   0,   3,   0,   0,   4,   0,
+       0,   5,   0,   0,   6,   0,   0,   7,   0,   0,   8,   0,   0,   9,   0,   0,
+      10,   0,   0,  11,   0,   0,  12,   0,   0,  13,   0,   0,  14,   0,   0,  15,
+       0,   0,  16,   0,   0,  17,   0,   0,  18,   0,   0,  19,   0,   0,  20,   0},
+    {  0,  21,   0,   0,  22,   0,   0,  23,   0,   0,  24,   0,   0,  25,   0,   0,
+      26,   0,   0,  27,   0,   0,  28,   0,   0,  29,   0,   0,  30,   0,   0,  31,
+       0,   0,  32,   0,   0,  33,   0,   0,  34,   0,   0,  35,   0,   0,  36,   0,
+       0,  37,   0,   0,  38,   0,   0,  39,   0,   0,  40,   0,   0,  41,   0,   0},
+    { 42,   0,   0,  43,   0,   0,  44,   0,   0,  45,   0,   0,  46,   0,   0,  47,
+       0,   0,  48,   0,   0,  49,   0,   0,  50,   0,   0,  51,   0,   0,  52,   0,
+       0,  53,   0,   0,  54,   0,   0,  55,   0,   0,  56,   0,   0,  57,   0,   0,
+      58,   0,   0,  59,   0,   0,  60,   0,   0,  61,   0,   0,  62,   0,   0,  63}};
 static const uint64_t yuv_b_mask[3] = {0x4924924924924924u, 0x2492492492492492u, 0x9249249249249249u};
 
 /*
@@ -77,6 +82,23 @@ static inline void yuv_rgb16(__m512i y, __m512i u, __m512i v, const __m512i *c, 
     *r = _mm512_packs_epi32(_mm512_srai_epi32(r_lo, 13), _mm512_srai_epi32(r_hi, 13));
     *g = _mm512_packs_epi32(_mm512_srai_epi32(g_lo, 13), _mm512_srai_epi32(g_hi, 13));
     *b = _mm512_packs_epi32(_mm512_srai_epi32(b_lo, 13), _mm512_srai_epi32(b_hi, 13));
+}
+
+/* 64 bytes as int16: pixels 0-7, 16-23, 32-39, 48-55 and 8-15, 24-31, 40-47, 56-63. */
+static inline void yuv_widen512(const uint8_t *p, __m512i *first, __m512i *second)
+{
+    const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+    __m512i v = _mm512_permutexvar_epi64(order, _mm512_loadu_si512((const void *)p));
+    *first = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(v));
+    *second = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(v, 1));
+}
+
+/* 32 chroma samples repeated twice each, for the pixels of yuv_widen512. */
+static inline void yuv_dup512(const uint8_t *p, __m512i *first, __m512i *second)
+{
+    __m512i c = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)p));
+    *first = _mm512_unpacklo_epi16(c, c);
+    *second = _mm512_unpackhi_epi16(c, c);
 }
 
 static inline __m512i yuv_pair_coef(int32_t a, int32_t b)
@@ -147,29 +169,17 @@ static void row_yuv_rgb(const uint8_t *restrict y, const uint8_t *restrict u, co
         rg_index[k] = _mm512_loadu_si512((const void *)yuv_rgb_index[k]);
         b_index[k] = _mm512_loadu_si512((const void *)yuv_b_index[k]);
     }
-    /* int16 lane i of the first / second 32 pixels: chroma sample i / 2 and 16 + i / 2. */
-    uint16_t dup[2][32];
-    for (int i = 0; i < 32; i++) {
-        dup[0][i] = (uint16_t)(i / 2);
-        dup[1][i] = (uint16_t)(16 + i / 2);
-    }
-    const __m512i dup0 = _mm512_loadu_si512((const void *)dup[0]), dup1 = _mm512_loadu_si512((const void *)dup[1]);
     for (; x + 64 <= width; x += 64) {
-        __m512i y0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(y + x)));
-        __m512i y1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(y + x + 32)));
-        __m512i u0, u1, v0, v1;
+        /* Group 0: pixels 16 L .. 16 L + 7 of each 128-bit lane L, group 1: 16 L + 8 ..,
+         * so that packus gives the 64 pixels in order. */
+        __m512i y0, y1, u0, u1, v0, v1;
+        yuv_widen512(y + x, &y0, &y1);
         if (chroma_shift) {
-            __m512i uc = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(u + x / 2)));
-            __m512i vc = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x / 2)));
-            u0 = _mm512_permutexvar_epi16(dup0, uc);
-            u1 = _mm512_permutexvar_epi16(dup1, uc);
-            v0 = _mm512_permutexvar_epi16(dup0, vc);
-            v1 = _mm512_permutexvar_epi16(dup1, vc);
+            yuv_dup512(u + x / 2, &u0, &u1);
+            yuv_dup512(v + x / 2, &v0, &v1);
         } else {
-            u0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(u + x)));
-            u1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(u + x + 32)));
-            v0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x)));
-            v1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(v + x + 32)));
+            yuv_widen512(u + x, &u0, &u1);
+            yuv_widen512(v + x, &v0, &v1);
         }
         __m512i r0, g0, b0, r1, g1, b1;
         yuv_rgb16(y0, u0, v0, c, &r0, &g0, &b0);
