@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 import pixelkit
 from conftest import require_tool
-from pixelkit import Image
+from pixelkit import Image, runtime
 from pixelkit.runtime import pool_stats
 from pixelkit.yuv import YuvFormat, YuvMatrix, YuvRange
 
@@ -370,8 +370,9 @@ def test_ffmpeg_agrees_on_4_4_4_from_rgb(setting: tuple[YuvMatrix, YuvRange, str
     """to_yuv i444 against ffmpeg's rgb24 -> yuv444p of its testsrc2 frame
     (``scale=out_color_matrix=M:out_range=R:flags=accurate_rnd+bitexact+full_chroma_int``): within
     1 on every sample; at least 95% exact in limited range, 80% in full range (where ffmpeg
-    scales its coefficients differently: 84% of BT.601 and 90% of BT.709 samples agree).  Subsampled layouts are left out: ffmpeg
-    filters chroma when it subsamples, pixelkit takes it from one pixel (or two) as OpenCV does."""
+    scales its coefficients differently: 84% of BT.601 and 90% of BT.709 samples agree).
+    Subsampled layouts are left out: ffmpeg filters chroma when it subsamples, pixelkit takes it
+    from one pixel (or two) as OpenCV does."""
     matrix, range_, colorspace, color_range = setting
     w, h = 320, 240
     rgb = ffmpeg(
@@ -469,10 +470,11 @@ def bands_of(call: Any) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("direction", ["from_yuv", "to_yuv"])
-def test_threads_only_for_frames_past_the_caches(direction: str) -> None:
-    """Memory-bound like a copy: one thread below runtime.MIN_COPY_WORK bytes of traffic (a 1080p
-    i420 frame and its RGB are 9.3 MB), bands of about 1 MiB on both threads above (4K: 37 MB)."""
+def test_large_frames_use_both_threads(direction: str) -> None:
+    """One band below 2 * runtime.MIN_BAND_WORK bytes of traffic (a 320x240 i420 frame and its
+    RGB: 346 kB); 4 bands a thread above (1080p), which both threads run."""
     pixelkit.set_num_threads(2)
+    assert runtime.MIN_BAND_WORK == 256 * 1024
 
     def convert(w: int, h: int) -> Any:
         if direction == "from_yuv":
@@ -481,11 +483,11 @@ def test_threads_only_for_frames_past_the_caches(direction: str) -> None:
         rgb = np.zeros((h, w, 3), np.uint8)
         return lambda: pixelkit.to_yuv(rgb, "i420")
 
-    assert bands_of(convert(1920, 1080)) == (1, 0)
-    large = convert(3840, 2160)
+    assert bands_of(convert(320, 240)) == (1, 0)
+    large = convert(1920, 1080)
     for _ in range(1000):
         bands, worker = bands_of(large)
-        assert bands >= 2
+        assert bands == 8
         if 0 < worker < bands:
             break
     else:
