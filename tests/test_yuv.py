@@ -331,9 +331,10 @@ def test_ffmpeg_agrees(fmt: YuvFormat, setting: tuple[YuvMatrix, YuvRange, str, 
 
     Found to hold: at even sizes every sample within 1 (all exact but BT.709 full range, where
     ffmpeg's own coefficients differ in the last bit for 0.04% of samples); at odd sizes ffmpeg's
-    scaler places chroma ``ceil(w / 2) / w`` apart instead of 1/2, so near colour edges its
-    nearest sample is the neighbouring one: there every pixel whose chroma sample equals its 8
-    neighbours is within 1 (exact in practice), and at least 95% of all samples are.
+    scaler stretches the ``ceil(w / 2)`` (``ceil(h / 2)``) chroma samples over ``w`` (``h``)
+    pixels, so near colour edges its nearest sample is sometimes the neighbouring one: there every
+    pixel whose chroma sample equals its 8 neighbours is within 1 (exact in practice), and at
+    least 95% of all samples are exact.
     Without ``neighbor`` (bicubic chroma) the flat regions are off by up to 32 (a wider filter);
     without ``full_chroma_int`` ffmpeg takes its table-driven unscaled path.
     """
