@@ -12,8 +12,8 @@ and, for the limited range, ``ys = 255 / 219``, ``cs = 255 / 224``,
     G = ys (Y - y0) - cs (2 Kb (1 - Kb) u + 2 Kr (1 - Kr) v) / (1 - Kr - Kb)
     B = ys (Y - y0) + cs 2 (1 - Kb) u
 
-each coefficient rounded to a multiple of 2**-13, the integer sum plus
-2**12 shifted right by 13 bits (rounding to nearest, halves up), clamped to
+each coefficient rounded to a multiple of ``2**-13``, the integer sum plus
+``2**12`` shifted right by 13 bits (rounding to nearest, halves up), clamped to
 0..255.  That is within 0.05 of the exact formula before rounding, so every
 sample is within 1 of the rounded exact value (and almost all equal to it).
 
@@ -24,15 +24,15 @@ RGB -> YUV, with ``Y' = Kr R + Kg G + Kb B`` and ``yk = 219 / 255``,
     U = 128 + ck (B - Y') / (2 (1 - Kb))
     V = 128 + ck (R - Y') / (2 (1 - Kr))
 
-each coefficient rounded to a multiple of 2**-15 (luma's summing to the
+each coefficient rounded to a multiple of ``2**-15`` (luma's summing to the
 rounded ``yk``, chroma's to exactly 0, so greys keep U = V = 128), the sum
-plus 2**14 shifted right by 15 bits, clamped to 0..255.
+plus ``2**14`` shifted right by 15 bits, clamped to 0..255.
 
 Chroma subsampling follows OpenCV.  To YUV: 4:2:0 chroma is that of the
 top-left pixel of each 2x2 block (OpenCV's ``COLOR_RGB2YUV_I420`` does not
 average), 4:2:2 chroma that of the mean of the 2x1 block (as OpenCV's
 ``COLOR_RGB2YUV_YUYV``): the two pixels' sums of R, G and B times the same
-coefficients, plus 2**15, shifted right by 16 bits.  To RGB: each chroma
+coefficients, plus ``2**15``, shifted right by 16 bits.  To RGB: each chroma
 sample is repeated over its block (nearest, no interpolation).  Odd sizes
 round the chroma planes up as ffmpeg does (``ceil(w / 2)`` columns,
 ``ceil(h / 2)`` rows for 4:2:0); the last column or row of blocks then
