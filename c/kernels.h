@@ -143,6 +143,8 @@ typedef struct {
     /* U and V of a row of `width` pixels, sample c from the mean of pixels 2 c, 2 c + 1 */
     void (*rgb_uv_mean)(const uint8_t *src, uint8_t *u, uint8_t *v, size_t width, const int32_t *coef);
     void (*split2)(const uint8_t *src, uint8_t *a, uint8_t *b, size_t n);
+    /* Y, U, V of packed 4:2:2 (yuyv, or uyvy when uyvy != 0), `pairs` pixel pairs */
+    void (*split422)(const uint8_t *src, uint8_t *y, uint8_t *u, uint8_t *v, size_t pairs, int uyvy);
     void (*merge2)(const uint8_t *a, const uint8_t *b, uint8_t *dst, size_t n);
 } pk_kernels;
 

@@ -242,7 +242,7 @@ static void pk_yuv_rgb_band(void *context, size_t begin, size_t end)
     const pk_yuv *yuv = job->yuv;
     const int format = yuv->format, sx = pk_yuv_shift_x(format), sy = pk_yuv_shift_y(format);
     const size_t width = yuv->width;
-    uint8_t ybuf[PK_YUV_SEGMENT], ubuf[PK_YUV_SEGMENT], vbuf[PK_YUV_SEGMENT], uvbuf[PK_YUV_SEGMENT];
+    uint8_t ybuf[PK_YUV_SEGMENT], ubuf[PK_YUV_SEGMENT], vbuf[PK_YUV_SEGMENT];
 
     for (size_t row = begin; row < end; row++) {
         uint8_t *out = (uint8_t *)job->image->pixels + row * job->image->stride;
@@ -263,12 +263,7 @@ static void pk_yuv_rgb_band(void *context, size_t begin, size_t end)
                     k->split2(uv, vbuf, ubuf, pairs);
                 k->yuv_rgb(pk_yuv_row(yuv, 0, row) + x, ubuf, vbuf, out + 3 * x, n, 1, job->coef);
             } else {
-                const uint8_t *packed = pk_yuv_row(yuv, 0, row) + 2 * x;
-                if (format == PK_YUV_YUYV)
-                    k->split2(packed, ybuf, uvbuf, n);
-                else
-                    k->split2(packed, uvbuf, ybuf, n);
-                k->split2(uvbuf, ubuf, vbuf, n / 2);
+                k->split422(pk_yuv_row(yuv, 0, row) + 2 * x, ybuf, ubuf, vbuf, n / 2, format == PK_YUV_UYVY);
                 k->yuv_rgb(ybuf, ubuf, vbuf, out + 3 * x, n, 1, job->coef);
             }
         }

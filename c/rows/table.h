@@ -60,5 +60,6 @@ const pk_kernels PK_KERNELS_TABLE = {
     .rgb_uv = row_rgb_uv,
     .rgb_uv_mean = row_rgb_uv_mean,
     .split2 = row_split2,
+    .split422 = row_split422,
     .merge2 = row_merge2,
 };

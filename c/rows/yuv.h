@@ -571,6 +571,28 @@ static void row_rgb_uv_mean(const uint8_t *restrict src, uint8_t *restrict u, ui
     }
 }
 
+/* Y, U and V of `pairs` pixel pairs of packed 4:2:2: bytes y0, u, y1, v of each
+ * 4 (yuyv, uyvy = 0) or u, y0, v, y1 (uyvy). */
+static void row_split422(const uint8_t *restrict src, uint8_t *restrict y, uint8_t *restrict u,
+                         uint8_t *restrict v, size_t pairs, int uyvy)
+{
+    if (uyvy) {
+        for (size_t i = 0; i < pairs; i++) {
+            u[i] = src[4 * i];
+            y[2 * i] = src[4 * i + 1];
+            v[i] = src[4 * i + 2];
+            y[2 * i + 1] = src[4 * i + 3];
+        }
+    } else {
+        for (size_t i = 0; i < pairs; i++) {
+            y[2 * i] = src[4 * i];
+            u[i] = src[4 * i + 1];
+            y[2 * i + 1] = src[4 * i + 2];
+            v[i] = src[4 * i + 3];
+        }
+    }
+}
+
 /* a[i] = src[2 i], b[i] = src[2 i + 1]. */
 static void row_split2(const uint8_t *restrict src, uint8_t *restrict a, uint8_t *restrict b, size_t n)
 {
