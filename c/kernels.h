@@ -144,6 +144,19 @@ typedef struct {
     /* the same from 16-bit rows of `bits`-bit samples, each result rounded to 8 bits */
     void (*demosaic_u16)(const uint16_t *up, const uint16_t *mid, const uint16_t *down, uint8_t *dst,
                          size_t width, int own_red, int green_first, int edge_aware, unsigned bits);
+    /* yuv (rows/yuv.h): planar rows -> RGB, pixel x with chroma x >> chroma_shift */
+    void (*yuv_rgb)(const uint8_t *y, const uint8_t *u, const uint8_t *v, uint8_t *dst, size_t width,
+                    int chroma_shift, const int32_t *coef);
+    /* one plane of RGB -> YUV (Y, or U / V of 4:4:4 with coef + 4, + 8) */
+    void (*rgb_y)(const uint8_t *src, uint8_t *dst, size_t width, const int32_t *coef);
+    /* U and V of `count` samples, sample c from pixel 2 c */
+    void (*rgb_uv)(const uint8_t *src, uint8_t *u, uint8_t *v, size_t count, const int32_t *coef);
+    /* U and V of a row of `width` pixels, sample c from the mean of pixels 2 c, 2 c + 1 */
+    void (*rgb_uv_mean)(const uint8_t *src, uint8_t *u, uint8_t *v, size_t width, const int32_t *coef);
+    void (*split2)(const uint8_t *src, uint8_t *a, uint8_t *b, size_t n);
+    /* Y, U, V of packed 4:2:2 (yuyv, or uyvy when uyvy != 0), `pairs` pixel pairs */
+    void (*split422)(const uint8_t *src, uint8_t *y, uint8_t *u, uint8_t *v, size_t pairs, int uyvy);
+    void (*merge2)(const uint8_t *a, const uint8_t *b, uint8_t *dst, size_t n);
 } pk_kernels;
 
 extern const pk_kernels pk_kernels_portable;

@@ -336,6 +336,81 @@ pk_status pk_to_gray(const pk_image *src, const pk_plane *dst);
 pk_status pk_to_tensor(const pk_image *src, const float *scale, const float *bias,
                        const pk_tensor *dst);
 
+/* ---- yuv.c: YUV <-> RGB ----------------------------------------------- */
+
+/*
+ * Layouts of pk_yuv (ffmpeg's pix_fmt in brackets):
+ *   I420: planes Y, U, V; chroma ceil(w/2) x ceil(h/2) (yuv420p)
+ *   YV12: i420 with V stored before U; pk_yuv still lists Y, U, V
+ *   NV12: planes Y and interleaved U V, ceil(w/2) pairs x ceil(h/2) (nv12)
+ *   NV21: planes Y and interleaved V U (nv21)
+ *   YUYV: one plane of Y0 U Y1 V, 2 w bytes a row, even w (yuyv422)
+ *   UYVY: one plane of U Y0 V Y1 (uyvy422)
+ *   I422: planes Y, U, V; chroma ceil(w/2) x h (yuv422p)
+ *   I444: planes Y, U, V; chroma w x h (yuv444p)
+ */
+#define PK_YUV_I420 0
+#define PK_YUV_YV12 1
+#define PK_YUV_NV12 2
+#define PK_YUV_NV21 3
+#define PK_YUV_YUYV 4
+#define PK_YUV_UYVY 5
+#define PK_YUV_I422 6
+#define PK_YUV_I444 7
+
+/* Matrices, Kr and Kb: BT.601 0.299, 0.114; BT.709 0.2126, 0.0722; BT.2020
+ * (non-constant luminance) 0.2627, 0.0593.  Ranges: limited (Y 16..235,
+ * U and V 16..240) and full (all 0..255). */
+#define PK_YUV_BT601 0
+#define PK_YUV_BT709 1
+#define PK_YUV_BT2020 2
+#define PK_YUV_LIMITED 0
+#define PK_YUV_FULL 1
+
+/*
+ * A YUV image of `format`: plane i (as many as the format has: 1, 2 or 3)
+ * starts at data[i], its rows stride[i] bytes apart.  Planar layouts list
+ * Y, U, V in that order whatever the order in memory (yv12).  The bytes
+ * of one row of each plane are given by pk_yuv_plane_size.
+ */
+typedef struct {
+    int format;
+    size_t width;
+    size_t height;
+    uint8_t *data[3];
+    size_t stride[3];
+    int writable;
+} pk_yuv;
+
+/* The number of planes of `format` (0 for an unknown one). */
+int pk_yuv_planes(int format);
+/* Bytes of one row and number of rows of plane `plane` of a width x height
+ * image of `format`; PK_ERR_ARGUMENT for an odd width of yuyv / uyvy. */
+pk_status pk_yuv_plane_size(int format, size_t width, size_t height, size_t plane, size_t *row_bytes,
+                            size_t *rows);
+/*
+ * YUV -> RGB: with kr, kb of `matrix`, ys = 255 / 219, cs = 255 / 224 and
+ * y0 = 16 (limited) or ys = cs = 1 and y0 = 0 (full), u = U - 128, v = V - 128:
+ *   R = ys (Y - y0) + cs 2 (1 - kr) v
+ *   G = ys (Y - y0) - cs (2 kb (1 - kb) u + 2 kr (1 - kr) v) / (1 - kr - kb)
+ *   B = ys (Y - y0) + cs 2 (1 - kb) u
+ * in fixed point: each coefficient rounded to a multiple of 2**-13, the sum
+ * plus 2**12 shifted right by 13 (floor), clamped to 0..255.  Subsampled
+ * chroma is upsampled by repetition (each sample covers its 2x2 or 2x1 block).
+ */
+pk_status pk_yuv_to_rgb(const pk_yuv *src, int matrix, int range, const pk_image *dst);
+/*
+ * RGB -> YUV: Y = y0 + yk (kr R + kg G + kb B), U = 128 + ck (B - Y') / (2 (1 - kb)),
+ * V = 128 + ck (R - Y') / (2 (1 - kr)) with Y' = kr R + kg G + kb B, yk = 219 / 255,
+ * ck = 224 / 255 (limited) or 1 (full); coefficients rounded to multiples of
+ * 2**-15 (those of U and V summing to 0), the sum plus 2**14 shifted right by 15,
+ * clamped to 0..255.  4:2:0 chroma is that of the top-left pixel of each 2x2
+ * block (as OpenCV's RGB2YUV_I420), 4:2:2 chroma that of the mean of the two
+ * pixels of each 2x1 block (as OpenCV's RGB2YUV_YUYV): the sums of the two
+ * pixels' R, G, B times the same coefficients, plus 2**15, shifted right by 16.
+ */
+pk_status pk_rgb_to_yuv(const pk_image *src, int matrix, int range, const pk_yuv *dst);
+
 /* ---- geometry.c: flips, rotations, copies ----------------------------- */
 
 /* Mirror left-right / top-bottom; in place allowed. */

@@ -39,6 +39,7 @@ from pixelkit.packed import from_packed, to_packed
 from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
+from pixelkit.yuv import from_yuv, to_yuv, yuv_layout
 
 
 def get_include() -> str:
@@ -89,6 +90,7 @@ __all__ = [
     "flip_horizontal",
     "flip_vertical",
     "from_packed",
+    "from_yuv",
     "gaussian_blur",
     "get_include",
     "get_num_threads",
@@ -110,8 +112,10 @@ __all__ = [
     "to_gray",
     "to_packed",
     "to_tensor",
+    "to_yuv",
     "transpose",
     "write_pgm",
     "write_ppm",
     "write_raw",
+    "yuv_layout",
 ]

@@ -11,6 +11,7 @@
 #include "rows/filter.h"
 #include "rows/packed.h"
 #include "rows/bayer.h"
+#include "rows/yuv.h"
 
 const pk_kernels PK_KERNELS_TABLE = {
     .name = PK_KERNELS_NAME,
@@ -60,4 +61,11 @@ const pk_kernels PK_KERNELS_TABLE = {
     .rgb_to_packed = row_rgb_to_packed,
     .demosaic = row_demosaic,
     .demosaic_u16 = row_demosaic_u16,
+    .yuv_rgb = row_yuv_rgb,
+    .rgb_y = row_rgb_y,
+    .rgb_uv = row_rgb_uv,
+    .rgb_uv_mean = row_rgb_uv_mean,
+    .split2 = row_split2,
+    .split422 = row_split422,
+    .merge2 = row_merge2,
 };
