@@ -5,7 +5,7 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Iterator
-from typing import Any, BinaryIO, Literal, SupportsIndex
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, SupportsIndex
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,13 +19,18 @@ from pixelkit._fileio import (
     open_source,
     place_file,
     read_file_payload,
+    read_into,
     read_payload,
     remaining_bytes,
     write_array,
     write_to,
 )
 from pixelkit.errors import FormatError
-from pixelkit.image import Image, dimension, image_nbytes
+from pixelkit.image import Image, dimension, image_nbytes, new_flat
+from pixelkit.pixfmt import PixelFormat, check_conversion, decode, pixel_format
+
+if TYPE_CHECKING:
+    from pixelkit.yuv import YuvMatrix, YuvRange
 
 
 def as_image(obj: Image | NDArray[Any], name: str = "img") -> Image:
@@ -37,11 +42,23 @@ def as_image(obj: Image | NDArray[Any], name: str = "img") -> Image:
     raise TypeError(f"{name} must be a pixelkit.Image or an (H, W, 3) uint8 array, got {type(obj).__name__}")
 
 
-def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: SupportsIndex | None = None) -> Image:
+def read_raw(
+    src: Source,
+    width: SupportsIndex,
+    height: SupportsIndex,
+    stride: SupportsIndex | None = None,
+    pix_fmt: str = "rgb24",
+    *,
+    matrix: YuvMatrix = "bt601",
+    range: YuvRange | None = None,
+) -> Image:
     """Read a raw RGB image of ``height`` rows, each ``stride`` bytes (default width * 3).
 
     The bytes are read straight into the new image's C buffer.  Padded rows
     stay padded: the result has the file's stride, ``.copy()`` compacts it.
+    With another ``pix_fmt`` the file holds one frame in that ffmpeg pixel
+    format (``yuv420p``, ``nv12``, ``bgra``, ``bayer_rggb8``, ...; see
+    :func:`iter_raw_frames`), converted to a new RGB Image.
 
     Parameters
     ----------
@@ -51,7 +68,13 @@ def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: S
     width, height : int
         The image's size in pixels.
     stride : int, optional
-        Bytes from one row to the next in the file (default ``width * 3``).
+        Bytes from one row to the next in the file (default ``width * 3``);
+        rgb24 only.
+    pix_fmt : str, optional
+        ffmpeg's name of the file's pixel format (default ``"rgb24"``).
+    matrix, range : str, optional
+        For the YUV formats, as for :func:`pixelkit.from_yuv` (range
+        defaults to limited, full for ffmpeg's ``yuvj`` formats).
 
     Returns
     -------
@@ -65,7 +88,8 @@ def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: S
     TypeError
         A size is not an integer.
     ValueError
-        A size out of range, or a stride below ``width * 3``.
+        A size out of range, a stride below ``width * 3`` (or a stride with
+        another pix_fmt), or an unknown pix_fmt, matrix or range.
     OSError
         The file cannot be opened or read.
 
@@ -79,8 +103,16 @@ def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: S
     >>> import io
     >>> pixelkit.read_raw(io.BytesIO(bytes(24)), 3, 2, stride=12)
     <pixelkit.Image 3x2 stride=12>
+    >>> pixelkit.read_raw(io.BytesIO(bytes([0, 0, 255, 0] * 6)), 3, 2, pix_fmt="bgra")[0, 0]
+    (255, 0, 0)
     """
     w, h = dimension(width, "width"), dimension(height, "height")
+    fmt = pixel_format(pix_fmt)
+    if fmt.family != "rgb24":
+        if stride is not None:
+            raise ValueError(f"stride applies to rgb24 only, got stride={stride!r} with pix_fmt {pix_fmt!r}")
+        check_conversion(fmt, matrix, range)
+        return _read_converted(src, fmt, w, h, matrix, range)
     row_stride, total = image_nbytes(w, h, stride)
     layout = f"{w}x{h} with stride {row_stride}"
     if isinstance(src, (str, os.PathLike)):
@@ -96,6 +128,20 @@ def read_raw(src: Source, width: SupportsIndex, height: SupportsIndex, stride: S
             return Image._from_flat(pixels, w, h, row_stride)
     with open_source(src) as stream:
         return _read_raw_stream(stream, src, w, h, row_stride, total)
+
+
+def _read_converted(src: Source, fmt: PixelFormat, w: int, h: int, matrix: YuvMatrix, range: YuvRange | None) -> Image:
+    """One frame of ``fmt`` from a file or stream, converted to RGB."""
+    nbytes = fmt.frame_bytes(w, h)
+    what = f"raw {w}x{h} {fmt.pix_fmt} frame {describe(src)}"
+    with open_source(src) as stream:
+        available = remaining_bytes(stream)
+        if is_path(src) and available is not None and available != nbytes:
+            raise FormatError(f"{describe(src)} holds {available} bytes but a {what[4:]} is exactly {nbytes} bytes")
+        flat = read_payload(stream, nbytes, what)
+    assert flat is not None
+    image: Image = decode(fmt, flat, w, h, matrix, range)
+    return image
 
 
 def _read_raw_stream(stream: BinaryIO, src: Source, w: int, h: int, row_stride: int, total: int) -> Image:
@@ -240,11 +286,33 @@ def open_raw(
     return Image._from_flat(np.frombuffer(mapping, np.uint8), w, h, row_stride, mapping)
 
 
-def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) -> Iterator[Image]:
-    """Yield each ``width`` x ``height`` rgb24 frame of a file or pipe as a new Image.
+def iter_raw_frames(
+    src: Source,
+    width: SupportsIndex,
+    height: SupportsIndex,
+    pix_fmt: str = "rgb24",
+    *,
+    matrix: YuvMatrix = "bt601",
+    range: YuvRange | None = None,
+) -> Iterator[Image]:
+    """Yield each ``width`` x ``height`` frame of a file or pipe as a new RGB Image.
 
     Frames are read straight into their buffers, one at a time, so a pipe
     from ``ffmpeg -f rawvideo -pix_fmt rgb24 -`` streams in bounded memory.
+    Other pixel formats are read into one buffer reused from frame to frame
+    and converted in C, so ``ffmpeg -f rawvideo -pix_fmt yuv420p -`` works
+    without ffmpeg converting every frame to rgb24:
+
+    - YUV (:func:`pixelkit.from_yuv`): ``yuv420p``, ``nv12``, ``nv21``,
+      ``yuyv422``, ``uyvy422``, ``yuv422p``, ``yuv444p``, and the full-range
+      ``yuvj420p``, ``yuvj422p``, ``yuvj444p``;
+    - packed RGB (:func:`pixelkit.from_packed`): ``bgr24``, ``rgba``,
+      ``bgra``, ``argb``, ``abgr``, ``rgb565le``, ``bgr565le``, ``rgb48le``,
+      ``rgb48be``;
+    - Bayer mosaics (:func:`pixelkit.demosaic`, bilinear):
+      ``bayer_rggb8``, ``bayer_bggr8``, ``bayer_grbg8``, ``bayer_gbrg8`` and
+      their ``16le`` / ``16be`` versions;
+    - ``gray`` (each sample repeated in r, g and b).
 
     Parameters
     ----------
@@ -252,6 +320,11 @@ def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) ->
         A file of frames back to back, or a stream such as ``sys.stdin.buffer``.
     width, height : int
         The frame size in pixels.
+    pix_fmt : str, optional
+        ffmpeg's name of the frames' pixel format (default ``"rgb24"``).
+    matrix, range : str, optional
+        For the YUV formats, as for :func:`pixelkit.from_yuv` (range
+        defaults to limited, full for the ``yuvj`` formats).
 
     Yields
     ------
@@ -266,7 +339,8 @@ def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) ->
     TypeError
         A size is not an integer.
     ValueError
-        A size out of range.
+        A size out of range or one the format refuses (an odd width for
+        yuyv422), or an unknown pix_fmt, matrix or range.
 
     Examples
     --------
@@ -275,8 +349,19 @@ def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) ->
     >>> frames[1] = 255
     >>> [img[0, 0] for img in pixelkit.iter_raw_frames(io.BytesIO(frames.tobytes()), 4, 2)]
     [(0, 0, 0), (255, 255, 255), (0, 0, 0)]
+    >>> nv12 = bytes([235] * 8 + [128] * 4)  # 4x2: Y, then interleaved U, V
+    >>> [img[0, 0] for img in pixelkit.iter_raw_frames(io.BytesIO(nv12 * 2), 4, 2, "nv12")]
+    [(255, 255, 255), (255, 255, 255)]
     """
     w, h = dimension(width, "width"), dimension(height, "height")
+    fmt = pixel_format(pix_fmt)
+    if fmt.family != "rgb24":
+        check_conversion(fmt, matrix, range)
+        return _iter_converted(src, fmt, w, h, fmt.frame_bytes(w, h), matrix, range)
+    return _iter_rgb24(src, w, h)
+
+
+def _iter_rgb24(src: Source, w: int, h: int) -> Iterator[Image]:
     stride, frame_bytes = image_nbytes(w, h)
     with open_source(src) as stream:
         index = 0
@@ -286,4 +371,23 @@ def iter_raw_frames(src: Source, width: SupportsIndex, height: SupportsIndex) ->
             if flat is None:
                 return
             yield Image._from_flat(flat, w, h, stride)
+            index += 1
+
+
+def _iter_converted(
+    src: Source, fmt: PixelFormat, w: int, h: int, nbytes: int, matrix: YuvMatrix, range: YuvRange | None
+) -> Iterator[Image]:
+    payload = new_flat(nbytes)
+    with open_source(src) as stream:
+        index = 0
+        while True:
+            got = read_into(stream, payload)
+            if got == 0:
+                return
+            if got != nbytes:
+                raise FormatError(
+                    f"{describe(src)}: frame {index} ({w}x{h} {fmt.pix_fmt}) ends early: expected {nbytes} bytes "
+                    f"at byte offset {index * nbytes}, got {got}"
+                )
+            yield decode(fmt, payload, w, h, matrix, range)
             index += 1

@@ -9,7 +9,7 @@ import mmap
 import operator
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, SupportsIndex
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 import dask
 import dask.array as da
@@ -22,6 +22,10 @@ from pixelkit._fileio import StrPath
 from pixelkit.dask.blocks import _U8, _da, _lazy
 from pixelkit.errors import FormatError
 from pixelkit.image import dimension
+from pixelkit.pixfmt import check_conversion, decode, pixel_format
+
+if TYPE_CHECKING:
+    from pixelkit.yuv import YuvMatrix, YuvRange
 
 Chunks = str | int | tuple[int, int]
 # MAP_POPULATE reads a block's pages in one go instead of one fault per page.
@@ -95,28 +99,46 @@ class RawImageFile:
 
 
 class RawFrameFiles:
-    """Raw rgb24 frames in one or more files, as an array ``(N, H, W, 3) uint8``.
+    """Raw frames in one or more files, as an array ``(N, H, W, 3) uint8``.
 
     ``counts[i]`` frames are in ``paths[i]``; a slice maps only the frames
-    it covers.
+    it covers.  Frames of another ``pix_fmt`` than rgb24 are converted as
+    they are read.
     """
 
-    def __init__(self, paths: Sequence[str], counts: Sequence[int], width: int, height: int) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str],
+        counts: Sequence[int],
+        width: int,
+        height: int,
+        pix_fmt: str = "rgb24",
+        matrix: YuvMatrix = "bt601",
+        range: YuvRange | None = None,
+    ) -> None:
         self.paths, self.counts, self.width, self.height = list(paths), list(counts), width, height
+        self.pix_fmt, self.matrix, self.range = pix_fmt, matrix, range
         self.starts = [0, *itertools.accumulate(counts)]
         self.shape = (self.starts[-1], height, width, 3)
         self.dtype = _U8
         self.ndim = 4
 
     def _frames(self, first: int, stop: int) -> NDArray[np.uint8]:
-        frame_bytes = self.width * self.height * 3
+        fmt = pixel_format(getattr(self, "pix_fmt", "rgb24"))  # graphs pickled before pix_fmt existed
+        frame_bytes = fmt.frame_bytes(self.width, self.height)
         pieces = []
         while first < stop:
             index = bisect.bisect_right(self.starts, first) - 1
             local = first - self.starts[index]
             count = min(stop, self.starts[index + 1]) - first
             mapped = _map_rows(self.paths[index], local * frame_bytes, count, frame_bytes, frame_bytes)
-            pieces.append(mapped.reshape(count, self.height, self.width, 3))
+            if fmt.family == "rgb24":
+                pieces.append(mapped.reshape(count, self.height, self.width, 3))
+            else:
+                rgb = np.empty((count, self.height, self.width, 3), np.uint8)
+                for k in range(count):
+                    decode(fmt, mapped[k], self.width, self.height, self.matrix, self.range, out=rgb[k])
+                pieces.append(rgb)
             first += count
         if len(pieces) == 1:
             return pieces[0]
@@ -235,14 +257,21 @@ def from_raw_frames(
     paths: StrPath | Iterable[StrPath],
     width: SupportsIndex,
     height: SupportsIndex,
+    pix_fmt: str = "rgb24",
     *,
     frames_per_chunk: SupportsIndex = 1,
+    matrix: YuvMatrix = "bt601",
+    range: YuvRange | None = None,
 ) -> da.Array:
-    """Raw rgb24 frames as a lazy ``(N, height, width, 3) uint8`` Dask array, one frame per chunk.
+    """Raw frames as a lazy ``(N, height, width, 3) uint8`` Dask array, one frame per chunk.
 
     ``paths`` is one file of frames back to back (ffmpeg's ``-f rawvideo
     -pix_fmt rgb24`` output) or several such files (one or more frames each),
-    in order.  Every file must hold a whole number of frames.
+    in order.  Every file must hold a whole number of frames.  Frames in
+    another of ffmpeg's pixel formats (``pix_fmt="yuv420p"``, ``"nv12"``,
+    ``"bgra"``, ``"bayer_rggb8"``, ...: those of
+    :func:`pixelkit.iter_raw_frames`) are converted to RGB block by block,
+    in the workers.
 
     Parameters
     ----------
@@ -250,8 +279,13 @@ def from_raw_frames(
         One file of frames, or several in order.
     width, height : int
         The frame size in pixels.
+    pix_fmt : str, optional
+        ffmpeg's name of the frames' pixel format (default ``"rgb24"``).
     frames_per_chunk : int, optional
         Frames per block (default 1); about ten make Dask's per-task cost small for small frames.
+    matrix, range : str, optional
+        For the YUV formats, as for :func:`pixelkit.from_yuv` (range defaults
+        to limited, full for the ``yuvj`` formats).
 
     Returns
     -------
@@ -265,7 +299,8 @@ def from_raw_frames(
     TypeError
         A path is not a str or os.PathLike of str, or a size is not an integer.
     ValueError
-        No file, or a size out of range.
+        No file, a size out of range or one the format refuses, or an unknown
+        pix_fmt, matrix or range.
     OSError
         A file does not exist.
 
@@ -285,7 +320,9 @@ def from_raw_frames(
     names = [os.fspath(paths)] if isinstance(paths, (str, bytes, os.PathLike)) else [os.fspath(p) for p in paths]
     if not names:
         raise ValueError("from_raw_frames needs at least one file")
-    frame_bytes = 3 * w * h
+    fmt = pixel_format(pix_fmt)
+    check_conversion(fmt, matrix, range)
+    frame_bytes = fmt.frame_bytes(w, h)
     counts, stamps = [], []
     for name in names:
         if not isinstance(name, str):
@@ -294,12 +331,12 @@ def from_raw_frames(
         frames, extra = divmod(size, frame_bytes)
         if extra or frames == 0:
             raise FormatError(
-                f"{name}: {size} bytes is not a whole number of {w}x{h} rgb24 frames ({frame_bytes} bytes each)"
+                f"{name}: {size} bytes is not a whole number of {w}x{h} {pix_fmt} frames ({frame_bytes} bytes each)"
             )
         counts.append(frames)
         stamps.append((size, mtime))
-    source = RawFrameFiles(names, counts, w, h)
-    token = tokenize([os.path.abspath(n) for n in names], stamps, w, h, per_chunk)
+    source = RawFrameFiles(names, counts, w, h, pix_fmt, matrix, range)
+    token = tokenize([os.path.abspath(n) for n in names], stamps, w, h, per_chunk, pix_fmt, matrix, range)
     return _lazy(
         _da.from_array(
             source,
