@@ -39,6 +39,7 @@ from pixelkit.packed import from_packed, to_packed
 from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
+from pixelkit.y4m import Y4MHeader, Y4MReader, count_y4m_frames, iter_y4m, read_y4m, write_y4m
 from pixelkit.yuv import from_yuv, to_yuv, yuv_layout
 
 
@@ -77,6 +78,8 @@ __all__ = [
     "LayoutError",
     "Pipeline",
     "PixelkitError",
+    "Y4MHeader",
+    "Y4MReader",
     "adjust",
     "apply_lut",
     "bind",
@@ -84,6 +87,7 @@ __all__ = [
     "box_blur",
     "buffer_cache_info",
     "convolve",
+    "count_y4m_frames",
     "cpu_features",
     "demosaic",
     "fill",
@@ -97,11 +101,13 @@ __all__ = [
     "histogram",
     "invert",
     "iter_raw_frames",
+    "iter_y4m",
     "open_raw",
     "paste",
     "read_pgm",
     "read_ppm",
     "read_raw",
+    "read_y4m",
     "release_memory",
     "resize",
     "rotate90",
@@ -117,5 +123,6 @@ __all__ = [
     "write_pgm",
     "write_ppm",
     "write_raw",
+    "write_y4m",
     "yuv_layout",
 ]
