@@ -2,8 +2,9 @@
 
 Formats follow the file name: ``.ppm``/``.pnm``/``.pgm`` are netpbm (colour
 or grey decided by the magic number), ``.png`` goes through Pillow (the
-optional extra ``pixelkit[png]``) and anything else is raw rgb24, whose size
-must be given.  ``info`` looks at the bytes instead of the name when the
+optional extra ``pixelkit[png]``), ``.y4m`` is a YUV4MPEG2 video (a frame
+of it, or one frame written as one) and anything else is raw rgb24, whose
+size must be given.  ``info`` looks at the bytes instead of the name when the
 extension says nothing.  Every file is written atomically.  User errors
 (bad or missing files, wrong sizes) print one line ``pixelkit: ...`` on
 stderr and exit 1; usage errors exit 2.  The progress bar needs the
@@ -26,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import pixelkit
+import pixelkit.pixfmt
 from pixelkit import netpbm
 from pixelkit._fileio import atomic_write
 from pixelkit.build import cli as build_cli
@@ -38,6 +40,7 @@ Op = Callable[[Image], Pixels]
 
 RAW_EXTENSIONS = frozenset({".rgb", ".raw", ".data"})
 NETPBM_EXTENSIONS = frozenset({".ppm", ".pnm", ".pgm"})
+Y4M_EXTENSION = ".y4m"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_HINT = "PNG needs Pillow: pip install 'pixelkit[png]'"
 NETPBM_KINDS = {**netpbm._PPM_KINDS, **netpbm._PGM_KINDS}
@@ -80,6 +83,12 @@ def size_arg(text: str) -> Size:
     return w, h
 
 
+def frame_index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a frame number from 0, got {text!r}")
+    return int(text)
+
+
 def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
@@ -94,7 +103,7 @@ def extension(path: str) -> str:
 
 
 def is_raw(path: str) -> bool:
-    return extension(path) not in NETPBM_EXTENSIONS | {".png"}
+    return extension(path) not in NETPBM_EXTENSIONS | {".png", Y4M_EXTENSION}
 
 
 def pil_image() -> Any:
@@ -105,8 +114,20 @@ def pil_image() -> Any:
         raise CliError(PNG_HINT) from None
 
 
-def load(path: str, size: Size | None) -> Pixels:
+def load_y4m_frame(path: str, index: int) -> Image:
+    """Frame ``index`` (from 0) of a y4m file; the frames before it are read but not converted."""
+    with pixelkit.iter_y4m(path, rgb=False) as frames:
+        count = 0
+        for count, planes in enumerate(frames, 1):
+            if count == index + 1:
+                return frames.convert(planes)
+    raise CliError(f"has {count} frame{'s' if count != 1 else ''}, so no frame {index} (frames count from 0)")
+
+
+def load(path: str, size: Size | None, frame: int | None = None) -> Pixels:
     """An image file as an RGB Image or an (H, W) grey array, by its extension."""
+    if extension(path) == Y4M_EXTENSION:
+        return load_y4m_frame(path, frame or 0)
     if extension(path) == ".png":
         with pil_image().open(path) as png:
             if png.mode.startswith("I"):  # 16-bit grey: rescale as netpbm does
@@ -142,14 +163,14 @@ def as_grey(pixels: Pixels) -> NDArray[np.uint8]:
 
 
 def output_format(path: str, grey: bool) -> str:
-    """'ppm', 'pgm', 'png' or 'raw' for a path; ``grey``: the image has no colour."""
+    """'ppm', 'pgm', 'png', 'y4m' or 'raw' for a path; ``grey``: the image has no colour."""
     ext = extension(path)
     if ext == ".pnm":
         return "pgm" if grey else "ppm"
-    return {".ppm": "ppm", ".pgm": "pgm", ".png": "png"}.get(ext, "raw")
+    return {".ppm": "ppm", ".pgm": "pgm", ".png": "png", Y4M_EXTENSION: "y4m"}.get(ext, "raw")
 
 
-def save(pixels: Pixels, path: str, fmt: str, grey: bool) -> None:
+def save(pixels: Pixels, path: str, fmt: str, grey: bool, fps: str = "25") -> None:
     """Write atomically in ``fmt``; a ``grey`` PNG is written as mode L."""
     try:
         if fmt == "pgm":
@@ -158,6 +179,8 @@ def save(pixels: Pixels, path: str, fmt: str, grey: bool) -> None:
             pixelkit.write_ppm(as_rgb(pixels), path)
         elif fmt == "raw":
             pixelkit.write_raw(as_rgb(pixels), path)
+        elif fmt == "y4m":
+            pixelkit.write_y4m(as_rgb(pixels), path, fps=fps)
         else:
             array = as_grey(pixels) if grey else as_rgb(pixels).array
             png = pil_image().fromarray(np.ascontiguousarray(array))
@@ -265,6 +288,8 @@ def describe_file(path: str, size: Size | None) -> str:
     ext = extension(path)
     with open(path, "rb") as stream:
         head = stream.peek(32)[:32] if ext not in RAW_EXTENSIONS else b""
+        if ext == Y4M_EXTENSION or head.startswith(b"YUV4MPEG2"):
+            return describe_y4m(path, nbytes)
         if ext == ".png" or head.startswith(PNG_SIGNATURE):
             if len(head) < 26 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
                 raise CliError(f"not a PNG file (it starts with {head[:8]!r})")
@@ -295,6 +320,20 @@ def describe_file(path: str, size: Size | None) -> str:
     return f"{line}, does not fit {w}x{h} rgb24 ({frame} bytes a frame: {frames} frames and {extra} bytes)"
 
 
+def describe_y4m(path: str, nbytes: int) -> str:
+    """The info line of a y4m file: size, rate, colour space and frames (FRAME lines read, payloads skipped)."""
+    count = pixelkit.count_y4m_frames(path)
+    with pixelkit.iter_y4m(path, rgb=False) as frames:
+        h = frames.header
+    chroma = {"420": "4:2:0", "422": "4:2:2", "444": "4:4:4", "mono": "grey"}[h.subsampling]
+    aspect = "unknown" if h.aspect is None else f"{h.aspect.numerator}:{h.aspect.denominator}"
+    return (
+        f"{path}: Y4M, {h.width}x{h.height}, {h.fps.numerator}/{h.fps.denominator} fps ({float(h.fps):.3f}), "
+        f"C{h.colorspace} ({chroma}, {h.bit_depth}-bit), {h.interlacing}, aspect {aspect}, "
+        f"range {h.color_range or 'unset'}, {count} frame{'s' if count != 1 else ''}, {nbytes} bytes"
+    )
+
+
 def cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     status = 0
     for path in args.files:
@@ -309,18 +348,20 @@ def cmd_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_convert(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.frame is not None and extension(args.input) != Y4M_EXTENSION:
+        parser.error("--frame picks a frame of a .y4m IN; this IN is one image")
     if is_raw(args.input) and args.size is None:
         parser.error(f"{args.input} is read as raw rgb24 (by its extension): give its size with --size WxH")
     if not is_raw(args.input) and args.size is not None:
         parser.error("--size gives the size of a raw rgb24 IN; this IN has a header")
     try:
-        pixels = load(args.input, args.size)
+        pixels = load(args.input, args.size, args.frame)
     except USER_ERRORS as exc:
         print(failure(exc, args.input), file=sys.stderr)
         return 1
     grey = is_grey(pixels)
     try:
-        save(pixels, args.output, output_format(args.output, grey), grey)
+        save(pixels, args.output, output_format(args.output, grey), grey, args.fps)
     except USER_ERRORS as exc:
         print(failure(exc, args.output), file=sys.stderr)
         return 1
@@ -375,21 +416,38 @@ def cmd_apply(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def cmd_frames(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     op = checked_op(parser, args.op, args)
     if sys.stdin is None or sys.stdin.isatty():
-        parser.error("frames reads raw rgb24 video from stdin: pipe it in (ffmpeg ... -f rawvideo -pix_fmt rgb24 -)")
+        parser.error(
+            "frames reads video from stdin: pipe it in (ffmpeg ... -f rawvideo -pix_fmt rgb24 - or -f yuv4mpegpipe -)"
+        )
+    stdin = sys.stdin.buffer
+    peek = getattr(stdin, "peek", None)
+    y4m = args.pix_fmt == "y4m" or (args.pix_fmt is None and peek is not None and peek(9)[:9] == b"YUV4MPEG2")
+    if not y4m and args.size is None:
+        parser.error("raw video needs its frame size: --size WxH (a y4m stream carries its own)")
+    if args.pix_fmt not in (None, "y4m"):
+        try:
+            pixelkit.pixfmt.pixel_format(args.pix_fmt)
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.format == "png":
         pil_image()  # fail before reading anything
     os.makedirs(args.outdir, exist_ok=True)
     bar = Progress(None, "frame", "frames")
     written = 0
     try:
-        for index, frame in enumerate(pixelkit.iter_raw_frames(sys.stdin.buffer, *args.size)):
+        if y4m:
+            source: Any = pixelkit.iter_y4m(stdin)
+        else:
+            width, height = args.size
+            source = pixelkit.iter_raw_frames(stdin, width, height, args.pix_fmt or "rgb24")
+        for index, frame in enumerate(source):
             if index % args.every == 0:
                 result = frame if op is None else op(frame)
                 path = os.path.join(args.outdir, f"frame_{written:06d}.{args.format}")
                 save(result, path, args.format, grey=is_grey(result))
                 written += 1
                 bar.update()
-    except pixelkit.FormatError as exc:  # a trailing partial frame
+    except pixelkit.FormatError as exc:  # a trailing partial frame, a malformed y4m stream
         bar.error(failure(exc, "<stdin>"))
         return 1
     finally:
@@ -411,12 +469,15 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(run=cmd_info, parser=info)
 
     convert = commands.add_parser(
-        "convert", help="convert between raw rgb24, PPM, PGM and PNG (by extension)",
-        description="Formats by extension: .ppm/.pnm, .pgm, .png (needs Pillow), anything else raw rgb24.",
+        "convert", help="convert between raw rgb24, PPM, PGM, PNG and Y4M (by extension)",
+        description="Formats by extension: .ppm/.pnm, .pgm, .png (needs Pillow), .y4m (one frame of it, or one frame "
+        "written as a video), anything else raw rgb24.",
     )  # fmt: skip
     convert.add_argument("input", metavar="IN")
     convert.add_argument("output", metavar="OUT")
     convert.add_argument("--size", type=size_arg, metavar="WxH", help="the size of a raw IN")
+    convert.add_argument("--frame", type=frame_index, metavar="N", help="a .y4m IN: the frame to take, from 0")
+    convert.add_argument("--fps", default="25", metavar="RATE", help="a .y4m OUT: its frame rate (default 25)")
     convert.set_defaults(run=cmd_convert, parser=convert)
 
     apply = commands.add_parser(
@@ -434,10 +495,15 @@ def build_parser() -> argparse.ArgumentParser:
     apply.set_defaults(run=cmd_apply, parser=apply)
 
     frames = commands.add_parser(
-        "frames", help="split raw rgb24 video from stdin into image files",
-        description="e.g. ffmpeg -i in.mp4 -f rawvideo -pix_fmt rgb24 - | pixelkit frames --size 1920x1080 -o out",
+        "frames", help="split raw or y4m video from stdin into image files",
+        description="e.g. ffmpeg -i in.mp4 -f rawvideo -pix_fmt yuv420p - | pixelkit frames --pix-fmt yuv420p "
+        "--size 1920x1080 -o out, or ffmpeg -i in.mp4 -f yuv4mpegpipe - | pixelkit frames -o out",
     )  # fmt: skip
-    frames.add_argument("--size", type=size_arg, metavar="WxH", required=True, help="the frame size")
+    frames.add_argument("--size", type=size_arg, metavar="WxH", help="the frame size of raw video")
+    frames.add_argument(
+        "--pix-fmt", metavar="FMT", help="ffmpeg's name of the raw frames' format (default rgb24), or y4m; "
+        "a stream starting with a YUV4MPEG2 header is read as y4m",
+    )  # fmt: skip
     frames.add_argument("--every", type=positive_int, default=1, metavar="N", help="keep every Nth frame")
     frames.add_argument("-o", "--outdir", metavar="OUTDIR", required=True, help="where frame_000000.EXT go")
     frames.add_argument("--format", choices=("ppm", "png", "pgm"), default="ppm", help="default ppm")
