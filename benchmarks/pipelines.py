@@ -43,7 +43,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,8 @@ from numpy.typing import NDArray
 if importlib.util.find_spec("pixelkit") is None:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import Call, frame, measure
+
 import pixelkit as pk
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -61,7 +62,6 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 SHARPEN = np.array([[-1, -1, -1], [-1, 16, -1], [-1, -1, -1]])
-Call = Callable[[], object]
 
 
 def _optional(name: str) -> Any:
@@ -81,43 +81,6 @@ if PIL is not None:
     from PIL import ImageFilter as _ImageFilter
 
     PILImage, ImageFilter = _PILImage, _ImageFilter
-
-
-def frame(width: int, height: int, seed: int = 0) -> NDArray[np.uint8]:
-    """A frame with smooth gradients, edges and noise (not pure noise: resizes and blurs see structure)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    r = 127 + 100 * np.sin(x / 37.0) * np.cos(y / 53.0)
-    g = 255 * ((x // 64 + y // 64) % 2)
-    b = 255 * x / max(1, width - 1)
-    img = np.stack([r, g, b], axis=-1) + rng.normal(0, 12, (height, width, 3)).astype(np.float32)
-    result: NDArray[np.uint8] = np.clip(img, 0, 255).astype(np.uint8)
-    return result
-
-
-def measure(calls: dict[str, Call], repeat: int) -> dict[str, dict[str, float]]:
-    """Seconds per call of each (min and median), measured in rounds after a warm-up.
-
-    Each round runs every call once in a new random order: a call that always followed the same
-    one (a rotation keeps the cyclic order) would always find the caches as that one left them.
-    """
-    names = list(calls)
-    for name in names:
-        calls[name]()
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    order = np.random.default_rng(7)
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(repeat):
-            for index in order.permutation(len(names)):
-                name = names[int(index)]
-                start = time.perf_counter()
-                calls[name]()
-                samples[name].append(time.perf_counter() - start)
-    finally:
-        gc.enable()
-    return {n: {"min": min(s), "median": statistics.median(s)} for n, s in samples.items()}
 
 
 def set_threads(count: int) -> None:
