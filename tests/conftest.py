@@ -162,3 +162,11 @@ def restore_runtime() -> Iterator[None]:
     yield
     pixelkit.set_isa(before["selected"])
     pixelkit.set_num_threads(before["threads"])
+
+
+def ffmpeg(*args: str, data: bytes | None = None) -> bytes:
+    """ffmpeg's stdout for ``args`` (quiet, no stdin unless ``data``); AssertionError with its stderr on failure."""
+    command = [require_tool("ffmpeg"), "-nostdin", "-v", "error", *args]
+    done = subprocess.run(command, input=data, capture_output=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return done.stdout

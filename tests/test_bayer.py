@@ -13,7 +13,7 @@ import ctypes
 import mmap
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -38,12 +38,7 @@ SIZES = [(3, 3), (4, 3), (3, 4), (5, 7), (8, 6), (9, 11), (64, 5), (65, 4), (66,
 ISAS = pixelkit.cpu_features()["available"]
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime() -> Iterator[None]:
-    before = pixelkit.cpu_features()
-    yield
-    pixelkit.set_isa(before["selected"])
-    pixelkit.set_num_threads(before["threads"])
+pytestmark = pytest.mark.usefixtures("restore_runtime")  # tests here switch the ISA and threads
 
 
 def opencv(raw: NDArray[Any], pattern: str, method: str) -> NDArray[Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import mmap
-from collections.abc import Iterator
 from typing import Any, cast
 
 import numpy as np
@@ -52,12 +51,7 @@ ORDER = {
 AVAILABLE = pixelkit.cpu_features()["available"]
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime() -> Iterator[None]:
-    before = pixelkit.cpu_features()
-    yield
-    pixelkit.set_isa(before["selected"])
-    pixelkit.set_num_threads(before["threads"])
+pytestmark = pytest.mark.usefixtures("restore_runtime")  # tests here switch the ISA and threads
 
 
 # ---- references from the definitions -------------------------------------------------------------

@@ -14,7 +14,7 @@ import glob
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -98,12 +98,7 @@ def _inputs() -> list[tuple[NDArray[np.uint8], NDArray[np.uint8]]]:
     return pairs
 
 
-@pytest.fixture(autouse=True)
-def _restore_runtime() -> Iterator[None]:
-    before = pixelkit.cpu_features()
-    yield
-    pixelkit.set_isa(before["selected"])
-    pixelkit.set_num_threads(before["threads"])
+pytestmark = pytest.mark.usefixtures("restore_runtime")  # tests here switch the ISA and threads
 
 
 def _references(

@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import mmap
-import subprocess
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, get_args
@@ -26,7 +24,7 @@ import pytest
 from numpy.typing import NDArray
 
 import pixelkit
-from conftest import require_tool
+from conftest import ffmpeg
 from pixelkit import Image, runtime
 from pixelkit.runtime import pool_stats
 from pixelkit.yuv import YuvFormat, YuvMatrix, YuvRange
@@ -42,12 +40,7 @@ ISAS = pixelkit.cpu_features()["available"]
 Planes = tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime() -> Iterator[None]:
-    before = pixelkit.cpu_features()
-    yield
-    pixelkit.set_isa(before["selected"])
-    pixelkit.set_num_threads(before["threads"])
+pytestmark = pytest.mark.usefixtures("restore_runtime")  # tests here switch the ISA and threads
 
 
 # ---- the layouts, written out independently of pixelkit ------------------------------------------
@@ -302,12 +295,6 @@ FFMPEG_SETTINGS = [
     ("bt709", "limited", "bt709", "tv"),
     ("bt601", "full", "bt470bg", "pc"),
 ]
-
-
-def ffmpeg(*args: str, data: bytes | None = None) -> bytes:
-    command = [require_tool("ffmpeg"), "-nostdin", "-v", "error", *args]
-    done = subprocess.run(command, input=data, capture_output=True, check=True, timeout=60)
-    return done.stdout
 
 
 def chroma_is_flat(fmt: str, u: NDArray[np.uint8], v: NDArray[np.uint8], w: int, h: int) -> NDArray[np.bool_]:
