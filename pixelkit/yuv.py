@@ -1,6 +1,6 @@
 """YUV video layouts (i420, nv12, yuyv, ...) to and from RGB images, in C.
 
-The layouts are ffmpeg's 8-bit ones; :func:`yuv_layout` gives each plane's
+The layouts are ffmpeg's 8-bit ones; :func:`~pixelkit.yuv_layout` gives each plane's
 size.  The arithmetic is integer fixed point, the same bits on every
 instruction set and thread count:
 
