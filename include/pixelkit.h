@@ -298,10 +298,10 @@ pk_status pk_parallel_rows(size_t rows, size_t bytes_per_row, pk_rows_fn fn, voi
  */
 #define PK_MIN_BAND_WORK 262144
 /* Memory-bound kernels (point operations, flips, transposes, rotations,
- * copies) use threads only from this many bytes of work (24 MiB), in bands
- * of about 1 MiB: below it a frame is in the caches and one core copies it
- * faster than two can share it. */
-#define PK_MIN_COPY_WORK 25165824
+ * copies) use threads only from this many bytes of work (2 MiB), in bands
+ * of about 1 MiB: below it waking a second thread costs what its share of
+ * the copy saves. */
+#define PK_MIN_COPY_WORK 2097152
 typedef struct {
     uint64_t calls;
     uint64_t bands;

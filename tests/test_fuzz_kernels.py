@@ -9,8 +9,8 @@ gaussian_blur and blend against OpenCV; to_tensor within float32 rounding).  Dis
 restored after each example.  Small images always stay on one thread, so a second test feeds
 images of 420..640 pixels a side (resized to 420..700), above the split threshold of every kernel
 (``pixelkit.runtime.MIN_BAND_WORK``, 256 KiB of work per band; the histogram, with the least work
-per pixel, needs 174,763 pixels for two bands), and crops of 2050..2100 pixels a side for the
-memory-bound flips and rotations (``MIN_COPY_WORK``, 24 MiB of work in all): the test asserts that
+per pixel, needs 174,763 pixels for two bands), and crops of 620..700 pixels a side for the
+memory-bound flips and rotations (``MIN_COPY_WORK``, 2 MiB of work in all): the test asserts that
 each call was cut into at least two bands with 2 threads.
 
 Cases per run: 2500 (point operations) + 2000 (geometry) + 2500 (resample/filter) + 120 (large
@@ -270,17 +270,17 @@ def test_resample_and_filter_operations(case: Case) -> None:
 # ---- large images: the kernels split rows over threads ------------------------------------------
 
 
-# Memory-bound kernels (flips, rotations) split only from pixelkit.runtime.MIN_COPY_WORK (24 MiB) of
-# work: their large cases are crops of at least 2050x2050 pixels of this noise (25 MB of work).
-_COPY_SOURCE = np.random.default_rng(2026).integers(0, 256, (2150, 2150, 3), dtype=np.uint8)
+# Memory-bound kernels (flips, rotations) split only from pixelkit.runtime.MIN_COPY_WORK (2 MiB) of
+# work: their large cases are crops of at least 620x620 pixels of this noise (2.3 MB of work).
+_COPY_SOURCE = np.random.default_rng(2026).integers(0, 256, (760, 760, 3), dtype=np.uint8)
 
 
 @st.composite
 def large_cases(draw: st.DrawFn) -> Case:
     op = draw(st.sampled_from(["gray", "tensor", "flip", "rotate", "histogram", "box", "gaussian", "resize"]))
     if op in ("flip", "rotate"):
-        width, height = draw(st.integers(2050, 2100)), draw(st.integers(2050, 2100))
-        x, y = draw(st.integers(0, 2150 - width)), draw(st.integers(0, 2150 - height))
+        width, height = draw(st.integers(620, 700)), draw(st.integers(620, 700))
+        x, y = draw(st.integers(0, 760 - width)), draw(st.integers(0, 760 - height))
         data = _COPY_SOURCE[y : y + height, x : x + width]
         assert 2 * data.nbytes >= pixelkit.runtime.MIN_COPY_WORK
     else:

@@ -164,7 +164,7 @@ def large() -> NDArray[np.uint8]:
     return np.random.default_rng(99).integers(0, 256, (900, 1200, 3), dtype=np.uint8)
 
 
-# Memory-bound kernels split only from runtime.MIN_COPY_WORK (24 MiB) bytes of work: they run on `huge`.
+# Memory-bound kernels split only from runtime.MIN_COPY_WORK (2 MiB) bytes of work: they run on `huge`.
 COPY_KERNELS = frozenset(
     {
         "fill",
@@ -187,9 +187,9 @@ def is_copy_kernel(name: str) -> bool:
 
 @pytest.fixture(scope="module")
 def huge() -> NDArray[np.uint8]:
-    """3000x3000: 27 MB, so that even fill (which only writes) has MIN_COPY_WORK bytes of work, also
+    """1000x1000: 3 MB, so that even fill (which only writes) has MIN_COPY_WORK bytes of work, also
     in an odd crop."""
-    data = np.random.default_rng(98).integers(0, 256, (3000, 3000, 3), dtype=np.uint8)
+    data = np.random.default_rng(98).integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
     assert data.nbytes >= runtime.MIN_COPY_WORK
     return data
 
@@ -261,7 +261,7 @@ def test_every_isa_and_thread_count_gives_the_same_bits(
     ],
 )
 def test_large_images_are_split_over_both_threads(name: str, large: NDArray[np.uint8], huge: NDArray[np.uint8]) -> None:
-    """With 2 threads, a 1200x900 image (3000x2800 for memory-bound kernels) is cut into at least
+    """With 2 threads, a 1200x900 image (1000x1000 for memory-bound kernels) is cut into at least
     2 bands per pass, run by both threads.
 
     The band count is deterministic (PK_MIN_BAND_WORK bytes of work per band at least, and
@@ -274,7 +274,7 @@ def test_large_images_are_split_over_both_threads(name: str, large: NDArray[np.u
     pixelkit.set_num_threads(2)
     img = Image.from_array(input_for(name, large, huge).copy())
     assert runtime.MIN_BAND_WORK == 256 * 1024
-    assert runtime.MIN_COPY_WORK == 24 << 20
+    assert runtime.MIN_COPY_WORK == 2 << 20
     splits = []
     for _ in range(1000):
         split = split_of(lambda: op.call(img))
@@ -294,11 +294,11 @@ def test_small_images_stay_on_the_calling_thread() -> None:
     assert split_of(lambda: pixelkit.histogram(below)) == (1, 1, 0)
     above = np.zeros((600, 600, 3), np.uint8)
     assert split_of(lambda: pixelkit.histogram(above)).bands == 2
-    # invert: 6 bytes a pixel, memory-bound: one thread below 24 MiB of work, bands of 1 MiB above.
-    frame = np.zeros((1000, 2000, 3), np.uint8)  # 12 MB of work
+    # invert: 6 bytes a pixel, memory-bound: one thread below 2 MiB of work, bands of 1 MiB above.
+    frame = np.zeros((400, 800, 3), np.uint8)  # 1.92 MB of work
     assert split_of(lambda: pixelkit.invert(frame)) == (1, 1, 0)
-    big = np.zeros((2000, 2200, 3), np.uint8)  # 26.4 MB
-    assert split_of(lambda: pixelkit.invert(big)).bands == 26400000 // (1 << 20)
+    big = np.zeros((1080, 1920, 3), np.uint8)  # 12.4 MB
+    assert split_of(lambda: pixelkit.invert(big)).bands == 6 * 1920 * 1080 // (1 << 20)
     pixelkit.set_num_threads(1)
     assert split_of(lambda: pixelkit.invert(big)) == (1, 1, 0)
 
