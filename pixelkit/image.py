@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 MAX_DIMENSION: int = lib.PK_MAX_DIMENSION
+_UINT8 = np.dtype(np.uint8)
+_IMAGE_P = ffi.typeof("pk_image *")
+_PIXEL_P = ffi.typeof("pixel_t *")
 """Largest width or height of an image, in pixels (2**20): larger sizes raise ValueError."""
 
 Color = Sequence[SupportsIndex]
@@ -206,14 +209,19 @@ class Image:
     def _attach(self, array: NDArray[np.uint8], mapping: mmap.mmap | None = None) -> None:
         """Adopt ``array`` ((H, W, 3) uint8, strides (stride, 3, 1), already checked)."""
         height, width, _ = array.shape
-        writable = bool(array.flags.writeable)
+        flags = array.flags
+        writable = bool(flags.writeable)
         self._array = array
         self._mmap = mapping
         self._width = width
         self._height = height
         self._writable = writable
-        desc = ffi.new("pk_image *")
-        desc.pixels = data_pointer(array)
+        desc = ffi.new(_IMAGE_P)
+        # data_pointer, inlined: this runs for every array a kernel is given.
+        if flags.c_contiguous:
+            desc.pixels = ffi.from_buffer("pixel_t[]", array)
+        else:
+            desc.pixels = ffi.cast(_PIXEL_P, array.__array_interface__["data"][0])
         desc.width = width
         desc.height = height
         desc.stride = array.strides[0]
@@ -244,7 +252,7 @@ class Image:
         nbytes = 3 * width * height
         if nbytes < _SMALL_RESULT_BYTES:
             array = np.empty((height, width, 3), np.uint8)
-            pixels = ffi.cast("pixel_t *", ffi.from_buffer(array))
+            pixels = ffi.from_buffer("pixel_t[]", array)
         else:
             block = _block(nbytes, zeroed=False)
             array = np.ndarray((height, width, 3), np.uint8, ffi.buffer(block, nbytes))
@@ -255,7 +263,7 @@ class Image:
         image._width = width
         image._height = height
         image._writable = True
-        desc = ffi.new("pk_image *")
+        desc = ffi.new(_IMAGE_P)
         desc.pixels = pixels
         desc.width = width
         desc.height = height
@@ -299,6 +307,18 @@ class Image:
         >>> frame[1, 2].tolist()
         [1, 2, 3]
         """
+        if type(arr) is np.ndarray and arr.dtype is _UINT8:
+            # The usual case, checked with as few Python calls as possible: an (H, W, 3)
+            # array whose pixels are 3 bytes apart and whose rows do not overlap.
+            shape, strides = arr.shape, arr.strides
+            if len(shape) == 3 and shape[2] == 3 and strides[1] == 3 and strides[2] == 1:
+                height, width, _ = shape
+                if 0 < height <= MAX_DIMENSION and 0 < width <= MAX_DIMENSION and (
+                    strides[0] == 3 * width or (height > 1 and strides[0] > 3 * width)
+                ):
+                    image = cls.__new__(cls)
+                    image._attach(arr.view())
+                    return image
         if not isinstance(arr, np.ndarray):
             raise TypeError(
                 f"Image.from_array needs a numpy array, got {type(arr).__name__}; "
