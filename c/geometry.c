@@ -58,35 +58,38 @@ pk_status pk_flip_horizontal(const pk_image *src, const pk_image *dst)
     return (pk_status)atomic_load(&job.status);
 }
 
-/* Out of place: row y from row height - 1 - y, for y in the band: one read
- * and one write stream per thread, each over a contiguous part of the image. */
+/* Rows y and height - 1 - y, for y in the band (in place: swap pairs). */
 static void pk_flip_v_band(void *context, size_t begin, size_t end)
 {
     pk_geometry_job *job = context;
     size_t row_bytes = 3 * job->src->width, last = job->src->height - 1;
-    for (size_t y = begin; y < end; y++) {
-        if (job->stream)
-            job->kernels->stream(pk_row(job->src, last - y), pk_row(job->dst, y), row_bytes, 0);
-        else
-            memcpy(pk_row(job->dst, y), pk_row(job->src, last - y), row_bytes);
-    }
-}
-
-/* In place: rows y and height - 1 - y swapped, for y in the band. */
-static void pk_flip_v_swap_band(void *context, size_t begin, size_t end)
-{
-    pk_geometry_job *job = context;
-    size_t row_bytes = 3 * job->src->width, last = job->src->height - 1;
-    uint8_t *scratch = pk_scratch(row_bytes);
-    if (scratch == NULL) {
+    uint8_t *scratch = NULL;
+    if (job->in_place && (scratch = pk_scratch(row_bytes)) == NULL) {
         atomic_store(&job->status, PK_ERR_NO_MEMORY);
         return;
     }
+    if (job->stream) {
+        /* The band's top rows, then its bottom rows: one read and one write stream at a time. */
+        for (size_t y = begin; y < end; y++)
+            job->kernels->stream(pk_row(job->src, last - y), pk_row(job->dst, y), row_bytes, 0);
+        for (size_t y = begin; y < end; y++)
+            if (last - y != y)
+                job->kernels->stream(pk_row(job->src, y), pk_row(job->dst, last - y), row_bytes, 0);
+        return;
+    }
     for (size_t y = begin; y < end; y++) {
-        uint8_t *top = pk_row(job->dst, y), *bottom = pk_row(job->dst, last - y);
-        memcpy(scratch, top, row_bytes);
-        memcpy(top, bottom, row_bytes);
-        memcpy(bottom, scratch, row_bytes);
+        if (scratch != NULL) {
+            uint8_t *top = pk_row(job->dst, y), *bottom = pk_row(job->dst, last - y);
+            memcpy(scratch, top, row_bytes);
+            memcpy(top, bottom, row_bytes);
+            memcpy(bottom, scratch, row_bytes);
+        } else {
+            /* Both rows of the pair: reads and writes advance from both ends.
+             * (glibc's memcpy measured faster here than a plain vector loop.) */
+            memcpy(pk_row(job->dst, y), pk_row(job->src, last - y), row_bytes);
+            if (last - y != y)
+                memcpy(pk_row(job->dst, last - y), pk_row(job->src, y), row_bytes);
+        }
     }
     pk_scratch_free(scratch);
 }
@@ -100,11 +103,10 @@ pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
                            .in_place = src->pixels == dst->pixels};
     job.stream = !job.in_place && 3 * dst->width * dst->height >= PK_STREAM_OUTPUT_BYTES;
     atomic_init(&job.status, PK_OK);
-    size_t work = 2 * 3 * src->width * src->height;
-    if (job.in_place) /* pairs of rows from the top half; the middle row stays */
-        pk_parallel_chunks(src->height / 2, work, pk_flip_v_swap_band, &job);
-    else
-        pk_parallel_chunks(src->height, work, pk_flip_v_band, &job);
+    /* Each band takes pairs of rows y and height - 1 - y from the top half
+     * (in place it swaps them; the middle row stays). */
+    size_t rows = job.in_place ? src->height / 2 : (src->height + 1) / 2;
+    pk_parallel_chunks(rows, 2 * 3 * src->width * src->height, pk_flip_v_band, &job);
     return (pk_status)atomic_load(&job.status);
 }
 
