@@ -28,7 +28,135 @@ static void row_box_div(const uint32_t *restrict sum, uint8_t *restrict dst, siz
 /* Horizontal gaussian: taps in Q8 (sum 256), result in Q8.  The kernel is
  * symmetric, so mirrored samples are added before one multiply.  16 bits
  * suffice: a paired tap is at most 128 (two of them fit in 256), so each
- * term is at most 510 * 128, and the sum never exceeds 255 * 256. */
+ * term is at most 510 * 128, and the sum never exceeds 255 * 256.
+ * The SIMD builds store each result less 32768 (GAUSS_BIAS, bit 15
+ * flipped): their vertical pass multiplies signed 16-bit samples, and a
+ * row is read by 2 radius + 1 of its outputs but written once. */
+#if defined(__AVX512BW__) || defined(__AVX2__)
+#define GAUSS_BIAS 0x8000u
+#else
+#define GAUSS_BIAS 0u
+#endif
+#if defined(__AVX512BW__) || defined(__AVX2__)
+#if defined(__AVX512BW__)
+#define GAUSS_LANES 32
+#define GAUSS_WIDEN(ptr) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(ptr)))
+#define GAUSS_MUL16(a, b) _mm512_mullo_epi16(a, b)
+#define GAUSS_ADD16(a, b) _mm512_add_epi16(a, b)
+#define GAUSS_SET16(v) _mm512_set1_epi16((short)(v))
+#define GAUSS_STORE(ptr, v) _mm512_storeu_si512((void *)(ptr), v)
+#define GAUSS_LOAD(ptr) _mm512_loadu_si512((const void *)(ptr))
+#define GAUSS_XOR(a, b) _mm512_xor_si512(a, b)
+#define GAUSS_SET32(v) _mm512_set1_epi32((int)(v))
+#define GAUSS_ADD32(a, b) _mm512_add_epi32(a, b)
+#define GAUSS_MADD(a, b) _mm512_madd_epi16(a, b)
+#define GAUSS_UNPACKLO(a, b) _mm512_unpacklo_epi16(a, b)
+#define GAUSS_UNPACKHI(a, b) _mm512_unpackhi_epi16(a, b)
+#define GAUSS_ZERO() _mm512_setzero_si512()
+typedef __m512i gauss_vec;
+#else
+#define GAUSS_LANES 16
+#define GAUSS_WIDEN(ptr) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(ptr)))
+#define GAUSS_MUL16(a, b) _mm256_mullo_epi16(a, b)
+#define GAUSS_ADD16(a, b) _mm256_add_epi16(a, b)
+#define GAUSS_SET16(v) _mm256_set1_epi16((short)(v))
+#define GAUSS_STORE(ptr, v) _mm256_storeu_si256((__m256i *)(void *)(ptr), v)
+#define GAUSS_LOAD(ptr) _mm256_loadu_si256((const __m256i *)(const void *)(ptr))
+#define GAUSS_XOR(a, b) _mm256_xor_si256(a, b)
+#define GAUSS_SET32(v) _mm256_set1_epi32((int)(v))
+#define GAUSS_ADD32(a, b) _mm256_add_epi32(a, b)
+#define GAUSS_MADD(a, b) _mm256_madd_epi16(a, b)
+#define GAUSS_UNPACKLO(a, b) _mm256_unpacklo_epi16(a, b)
+#define GAUSS_UNPACKHI(a, b) _mm256_unpackhi_epi16(a, b)
+#define GAUSS_ZERO() _mm256_setzero_si256()
+typedef __m256i gauss_vec;
+#endif
+/* Most radii a gaussian gets (sigma up to 2.5) are compiled with their tap
+ * count known: the loops over taps unroll and their weights stay in
+ * registers (a loop over a run-time count spent a third of its time on
+ * itself).  Larger radii take the same code with a run-time count. */
+#define GAUSS_UNROLLED_RADIUS 8
+
+/* The vectors of row_gauss_h; returns where the scalar tail starts. */
+static inline __attribute__((always_inline)) size_t gauss_h_vectors(const uint8_t *restrict padded,
+                                                                    uint16_t *restrict dst, size_t n,
+                                                                    const uint16_t *restrict taps, size_t radius)
+{
+    const uint8_t *restrict centre = padded + 3 * radius;
+    gauss_vec weight[GAUSS_UNROLLED_RADIUS + 1];
+    size_t kept = radius < GAUSS_UNROLLED_RADIUS ? radius : GAUSS_UNROLLED_RADIUS;
+    for (size_t k = 0; k < kept; k++)
+        weight[k] = GAUSS_SET16(taps[k]);
+    const gauss_vec mid = GAUSS_SET16(taps[radius]), bias = GAUSS_SET16(GAUSS_BIAS);
+    size_t begin = 0;
+    for (; begin + GAUSS_LANES <= n; begin += GAUSS_LANES) {
+        gauss_vec acc = GAUSS_MUL16(mid, GAUSS_WIDEN(centre + begin));
+        for (size_t k = 0; k < radius; k++) {
+            gauss_vec pair = GAUSS_ADD16(GAUSS_WIDEN(padded + 3 * k + begin),
+                                         GAUSS_WIDEN(padded + 3 * (2 * radius - k) + begin));
+            gauss_vec w = k < GAUSS_UNROLLED_RADIUS ? weight[k] : GAUSS_SET16(taps[k]);
+            acc = GAUSS_ADD16(acc, GAUSS_MUL16(w, pair));
+        }
+        GAUSS_STORE(dst + begin, GAUSS_XOR(acc, bias));
+    }
+    return begin;
+}
+
+/* The vectors of row_gauss_v (see there); returns where the scalar tail starts. */
+static inline __attribute__((always_inline)) size_t gauss_v_vectors(const uint16_t *const *rows,
+                                                                    uint8_t *restrict dst, size_t n,
+                                                                    const uint32_t *restrict pairs, size_t count)
+{
+    enum { KEPT = GAUSS_UNROLLED_RADIUS + 1 };
+    const uint16_t *row[2 * KEPT];
+    gauss_vec weight[KEPT];
+    for (size_t k = 0; k < count && k < 2 * KEPT; k++)
+        row[k] = rows[k];
+    for (size_t k = 0; k < (count + 1) / 2 && k < KEPT; k++)
+        weight[k] = GAUSS_SET32(pairs[k]);
+    const gauss_vec zero = GAUSS_ZERO(), bias = GAUSS_SET32((1 << 23) + (1 << 15));
+    size_t begin = 0;
+    for (; begin + GAUSS_LANES <= n; begin += GAUSS_LANES) {
+        gauss_vec lo = bias, hi = bias;
+        size_t k = 0;
+        for (; k + 1 < count; k += 2) {
+            const uint16_t *ra = k < 2 * KEPT ? row[k] : rows[k], *rb = k + 1 < 2 * KEPT ? row[k + 1] : rows[k + 1];
+            gauss_vec a = GAUSS_LOAD(ra + begin), b = GAUSS_LOAD(rb + begin);
+            gauss_vec w = k / 2 < KEPT ? weight[k / 2] : GAUSS_SET32(pairs[k / 2]);
+            lo = GAUSS_ADD32(lo, GAUSS_MADD(GAUSS_UNPACKLO(a, b), w));
+            hi = GAUSS_ADD32(hi, GAUSS_MADD(GAUSS_UNPACKHI(a, b), w));
+        }
+        gauss_vec a = GAUSS_LOAD((k < 2 * KEPT ? row[k] : rows[k]) + begin);
+        gauss_vec w = k / 2 < KEPT ? weight[k / 2] : GAUSS_SET32(pairs[k / 2]);
+        lo = GAUSS_ADD32(lo, GAUSS_MADD(GAUSS_UNPACKLO(a, zero), w));
+        hi = GAUSS_ADD32(hi, GAUSS_MADD(GAUSS_UNPACKHI(a, zero), w));
+#if defined(__AVX512BW__)
+        __m512i words = _mm512_packus_epi32(_mm512_srli_epi32(lo, 16), _mm512_srli_epi32(hi, 16));
+        _mm256_storeu_si256((__m256i *)(void *)(dst + begin), _mm512_cvtusepi16_epi8(words));
+#else
+        __m256i words = _mm256_packus_epi32(_mm256_srli_epi32(lo, 16), _mm256_srli_epi32(hi, 16));
+        _mm_storeu_si128((__m128i *)(void *)(dst + begin),
+                         _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1)));
+#endif
+    }
+    return begin;
+}
+#endif
+
+/* Each case compiles the vector loop with its tap count fixed. */
+#define GAUSS_BY_RADIUS(call, radius)                                                                        \
+    switch (radius) {                                                                                          \
+    case 1: begin = call(1); break;                                                                            \
+    case 2: begin = call(2); break;                                                                            \
+    case 3: begin = call(3); break;                                                                            \
+    case 4: begin = call(4); break;                                                                            \
+    case 5: begin = call(5); break;                                                                            \
+    case 6: begin = call(6); break;                                                                            \
+    case 7: begin = call(7); break;                                                                            \
+    case 8: begin = call(8); break;                                                                            \
+    default: begin = call(radius); break;                                                                      \
+    }
+
 static void row_gauss_h(const uint8_t *restrict padded, uint16_t *restrict dst, size_t width,
                         const uint16_t *restrict taps, size_t radius)
 {
@@ -36,40 +164,9 @@ static void row_gauss_h(const uint8_t *restrict padded, uint16_t *restrict dst, 
     const uint8_t *restrict centre = padded + 3 * radius;
     uint16_t middle = taps[radius];
 #if defined(__AVX512BW__) || defined(__AVX2__)
-    /* The same sums with the accumulator in a register, a vector of outputs at a time. */
-#if defined(__AVX512BW__)
-#define GAUSS_LANES 32
-#define GAUSS_WIDEN(ptr) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(ptr)))
-#define GAUSS_MUL(a, b) _mm512_mullo_epi16(a, b)
-#define GAUSS_ADD(a, b) _mm512_add_epi16(a, b)
-#define GAUSS_SET(v) _mm512_set1_epi16((short)(v))
-#define GAUSS_STORE(ptr, v) _mm512_storeu_si512(ptr, v)
-    typedef __m512i gauss_vec;
-#else
-#define GAUSS_LANES 16
-#define GAUSS_WIDEN(ptr) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr)))
-#define GAUSS_MUL(a, b) _mm256_mullo_epi16(a, b)
-#define GAUSS_ADD(a, b) _mm256_add_epi16(a, b)
-#define GAUSS_SET(v) _mm256_set1_epi16((short)(v))
-#define GAUSS_STORE(ptr, v) _mm256_storeu_si256((__m256i *)(ptr), v)
-    typedef __m256i gauss_vec;
-#endif
-    const gauss_vec mid = GAUSS_SET(middle);
-    for (; begin + GAUSS_LANES <= n; begin += GAUSS_LANES) {
-        gauss_vec acc = GAUSS_MUL(mid, GAUSS_WIDEN(centre + begin));
-        for (size_t k = 0; k < radius; k++) {
-            gauss_vec pair =
-                GAUSS_ADD(GAUSS_WIDEN(padded + 3 * k + begin), GAUSS_WIDEN(padded + 3 * (2 * radius - k) + begin));
-            acc = GAUSS_ADD(acc, GAUSS_MUL(GAUSS_SET(taps[k]), pair));
-        }
-        GAUSS_STORE(dst + begin, acc);
-    }
-#undef GAUSS_LANES
-#undef GAUSS_WIDEN
-#undef GAUSS_MUL
-#undef GAUSS_ADD
-#undef GAUSS_SET
-#undef GAUSS_STORE
+#define GAUSS_H_CALL(r) gauss_h_vectors(padded, dst, n, taps, r)
+    GAUSS_BY_RADIUS(GAUSS_H_CALL, radius)
+#undef GAUSS_H_CALL
 #endif
     for (size_t i = begin; i < n; i++)
         dst[i] = (uint16_t)(middle * centre[i]);
@@ -79,6 +176,8 @@ static void row_gauss_h(const uint8_t *restrict padded, uint16_t *restrict dst, 
         for (size_t i = begin; i < n; i++)
             dst[i] = (uint16_t)(dst[i] + tap * (uint16_t)(left[i] + right[i]));
     }
+    for (size_t i = begin; GAUSS_BIAS != 0 && i < n; i++)
+        dst[i] ^= (uint16_t)GAUSS_BIAS;
 }
 
 /* acc[i] += tap * row[i]: restrict parameters let the compiler vectorise
@@ -89,7 +188,7 @@ __attribute__((noinline))
 static void gauss_mac(uint32_t *restrict acc, const uint16_t *restrict row, size_t n, uint32_t tap)
 {
     for (size_t i = 0; i < n; i++)
-        acc[i] += tap * row[i];
+        acc[i] += tap * (uint32_t)(row[i] ^ GAUSS_BIAS);
 }
 
 /* acc[i] += tap * (a[i] + b[i]): two mirrored rows, one multiply. */
@@ -100,15 +199,15 @@ static void gauss_mac2(uint32_t *restrict acc, const uint16_t *restrict a, const
                        uint32_t tap)
 {
     for (size_t i = 0; i < n; i++)
-        acc[i] += tap * ((uint32_t)a[i] + b[i]);
+        acc[i] += tap * ((uint32_t)(a[i] ^ GAUSS_BIAS) + (uint32_t)(b[i] ^ GAUSS_BIAS));
 }
 
 /*
  * Vertical gaussian over 2 * radius + 1 rows of Q8 samples: Q16 sum, rounded.
- * SIMD: the samples less 32768 fit signed 16 bits, so two rows at a time go
- * through one multiply-add of interleaved samples and tap pairs; the taps add
- * up to 256, so the sum is off by exactly 256 * 32768, added back with the
- * rounding constant.  Exact integers either way.
+ * SIMD: the samples less 32768 (as row_gauss_h stores them there) fit signed
+ * 16 bits, so two rows at a time go through one multiply-add of interleaved
+ * samples and tap pairs; the taps add up to 256, so the sum is off by exactly
+ * 256 * 32768, added back with the rounding constant.  Exact integers either way.
  */
 static void row_gauss_v(const uint16_t *const *rows, uint8_t *restrict dst, size_t n,
                         const uint16_t *restrict taps, size_t radius)
@@ -119,52 +218,9 @@ static void row_gauss_v(const uint16_t *const *rows, uint8_t *restrict dst, size
     uint32_t pairs[3 * PK_MAX_GAUSSIAN_SIGMA + 1];
     for (size_t k = 0; k < count; k += 2)
         pairs[k / 2] = taps[k] | (k + 1 < count ? (uint32_t)taps[k + 1] << 16 : 0u);
-#endif
-#if defined(__AVX512BW__)
-    {
-        const __m512i flip = _mm512_set1_epi16((short)0x8000), zero = _mm512_setzero_si512();
-        const __m512i bias = _mm512_set1_epi32((1 << 23) + (1 << 15));
-        for (; begin + 32 <= n; begin += 32) {
-            __m512i lo = bias, hi = bias;
-            size_t k = 0;
-            for (; k + 1 < count; k += 2) {
-                __m512i a = _mm512_xor_si512(_mm512_loadu_si512(rows[k] + begin), flip);
-                __m512i b = _mm512_xor_si512(_mm512_loadu_si512(rows[k + 1] + begin), flip);
-                __m512i w = _mm512_set1_epi32((int)pairs[k / 2]);
-                lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), w));
-                hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), w));
-            }
-            __m512i a = _mm512_xor_si512(_mm512_loadu_si512(rows[k] + begin), flip);
-            __m512i w = _mm512_set1_epi32((int)pairs[k / 2]);
-            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, zero), w));
-            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, zero), w));
-            __m512i words = _mm512_packus_epi32(_mm512_srli_epi32(lo, 16), _mm512_srli_epi32(hi, 16));
-            _mm256_storeu_si256((__m256i *)(dst + begin), _mm512_cvtusepi16_epi8(words));
-        }
-    }
-#elif defined(__AVX2__)
-    {
-        const __m256i flip = _mm256_set1_epi16((short)0x8000), zero = _mm256_setzero_si256();
-        const __m256i bias = _mm256_set1_epi32((1 << 23) + (1 << 15));
-        for (; begin + 16 <= n; begin += 16) {
-            __m256i lo = bias, hi = bias;
-            size_t k = 0;
-            for (; k + 1 < count; k += 2) {
-                __m256i a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[k] + begin)), flip);
-                __m256i b = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[k + 1] + begin)), flip);
-                __m256i w = _mm256_set1_epi32((int)pairs[k / 2]);
-                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), w));
-                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), w));
-            }
-            __m256i a = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[k] + begin)), flip);
-            __m256i w = _mm256_set1_epi32((int)pairs[k / 2]);
-            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, zero), w));
-            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, zero), w));
-            __m256i words = _mm256_packus_epi32(_mm256_srli_epi32(lo, 16), _mm256_srli_epi32(hi, 16));
-            _mm_storeu_si128((__m128i *)(dst + begin),
-                             _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1)));
-        }
-    }
+#define GAUSS_V_CALL(r) gauss_v_vectors(rows, dst, n, pairs, 2 * (r) + 1)
+    GAUSS_BY_RADIUS(GAUSS_V_CALL, radius)
+#undef GAUSS_V_CALL
 #endif
     enum { CHUNK = 512 };
     uint32_t acc[CHUNK];
