@@ -58,6 +58,11 @@ pk_status pk_flip_horizontal(const pk_image *src, const pk_image *dst)
     return (pk_status)atomic_load(&job.status);
 }
 
+/* flip_vertical reads the bottom half's rows upwards; the cache's prefetcher
+ * follows a stream within a row but not to the row above it, so each pair asks
+ * for the first bytes of the next one (1080p, one thread: 1.10 of a plain copy
+ * instead of 1.13-1.16). */
+#define PK_FLIP_AHEAD 2048
 /* Rows y and height - 1 - y, for y in the band (in place: swap pairs). */
 static void pk_flip_v_band(void *context, size_t begin, size_t end)
 {
@@ -86,6 +91,13 @@ static void pk_flip_v_band(void *context, size_t begin, size_t end)
         } else {
             /* Both rows of the pair: reads and writes advance from both ends.
              * (glibc's memcpy measured faster here than a plain vector loop.) */
+#if defined(__GNUC__)
+            if (last - y > y + 1) {
+                const uint8_t *next = pk_row(job->src, last - y - 1);
+                for (size_t i = 0; i < row_bytes && i < PK_FLIP_AHEAD; i += 64)
+                    __builtin_prefetch(next + i);
+            }
+#endif
             memcpy(pk_row(job->dst, y), pk_row(job->src, last - y), row_bytes);
             if (last - y != y)
                 memcpy(pk_row(job->dst, last - y), pk_row(job->src, y), row_bytes);
