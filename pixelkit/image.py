@@ -313,8 +313,10 @@ class Image:
             shape, strides = arr.shape, arr.strides
             if len(shape) == 3 and shape[2] == 3 and strides[1] == 3 and strides[2] == 1:
                 height, width, _ = shape
-                if 0 < height <= MAX_DIMENSION and 0 < width <= MAX_DIMENSION and (
-                    strides[0] == 3 * width or (height > 1 and strides[0] > 3 * width)
+                if (
+                    0 < height <= MAX_DIMENSION
+                    and 0 < width <= MAX_DIMENSION
+                    and (strides[0] == 3 * width or (height > 1 and strides[0] > 3 * width))
                 ):
                     image = cls.__new__(cls)
                     image._attach(arr.view())
