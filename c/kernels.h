@@ -17,6 +17,20 @@
 #include <stdint.h>
 
 /*
+ * Loops that stream a large source from memory ask for it this many bytes
+ * ahead of where they read (PK_READ_AHEAD_LINE).  One core's hardware
+ * prefetcher alone kept fewer lines in flight: the 1/2 area resize of a
+ * 12 MP frame read its 36 MB at 18 GB/s, and at 28 GB/s with this
+ * (1.28-1.30 ms instead of 1.98-2.02; 1 KiB ahead gave 1.9-2.0, 8 KiB 1.5-1.6).
+ */
+#define PK_READ_AHEAD 4096
+#if defined(__GNUC__)
+#define PK_READ_AHEAD_LINE(p) __builtin_prefetch((const void *)((const uint8_t *)(p) + PK_READ_AHEAD))
+#else
+#define PK_READ_AHEAD_LINE(p) ((void)(p))
+#endif
+
+/*
  * Horizontal linear pass of resize: output element i (pixel x = i / 3,
  * channel i % 3) is (src[o0] * w0 + src[o1] * w1) >> 4 with the pixel's
  * offsets xofs[2x], xofs[2x + 1] (+ channel) and weights alpha[2x],

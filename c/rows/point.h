@@ -36,8 +36,10 @@ static void row_stream(const uint8_t *src, uint8_t *dst, size_t n, int invert)
     size_t i = head;
 #if defined(__AVX512BW__)
     const __m512i flip = _mm512_set1_epi8(invert ? -1 : 0);
-    for (; i + 64 <= n; i += 64)
+    for (; i + 64 <= n; i += 64) {
+        PK_READ_AHEAD_LINE(src + i);
         _mm512_stream_si512((void *)(dst + i), _mm512_xor_si512(_mm512_loadu_si512((const void *)(src + i)), flip));
+    }
 #else
     const __m256i flip = _mm256_set1_epi8(invert ? -1 : 0);
     for (; i + 32 <= n; i += 32)

@@ -452,6 +452,11 @@ static void row_half(const uint8_t *restrict row0, const uint8_t *restrict row1,
     const __mmask64 bytes32 = 0xffffffffULL;
     for (; x + 16 <= dst_width; x += 16) {
         const uint8_t *p0 = row0 + 6 * x, *p1 = row1 + 6 * x;
+        /* 96 bytes of each row a round: both of their lines, well ahead (PK_READ_AHEAD). */
+        PK_READ_AHEAD_LINE(p0);
+        PK_READ_AHEAD_LINE(p1);
+        PK_READ_AHEAD_LINE(p0 + 64);
+        PK_READ_AHEAD_LINE(p1 + 64);
         __m512i low, high;
         half_sum16(_mm512_loadu_si512((const void *)p0), _mm512_maskz_loadu_epi8(bytes32, p0 + 64),
                    _mm512_loadu_si512((const void *)p1), _mm512_maskz_loadu_epi8(bytes32, p1 + 64), left, right,
@@ -461,6 +466,12 @@ static void row_half(const uint8_t *restrict row0, const uint8_t *restrict row1,
     }
 #endif
     for (; x < dst_width; x++) {
+        if (x % 16 == 0) {
+            PK_READ_AHEAD_LINE(row0 + 6 * x);
+            PK_READ_AHEAD_LINE(row1 + 6 * x);
+            PK_READ_AHEAD_LINE(row0 + 6 * x + 64);
+            PK_READ_AHEAD_LINE(row1 + 6 * x + 64);
+        }
         for (size_t c = 0; c < 3; c++) {
             unsigned sum = (unsigned)row0[6 * x + c] + row0[6 * x + 3 + c] + row1[6 * x + c] + row1[6 * x + 3 + c];
             dst[3 * x + c] = (uint8_t)((sum + 2) >> 2);
