@@ -6,6 +6,9 @@ copies; raw and netpbm files are read straight into that memory.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from pixelkit import _layout, memory, runtime
 from pixelkit._layout import PIXEL_DTYPE
 from pixelkit._version import __version__ as __version__
@@ -39,8 +42,26 @@ from pixelkit.packed import from_packed, to_packed
 from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
-from pixelkit.y4m import Y4MHeader, Y4MReader, count_y4m_frames, iter_y4m, read_y4m, write_y4m
 from pixelkit.yuv import from_yuv, to_yuv, yuv_layout
+
+if TYPE_CHECKING:
+    from pixelkit.y4m import Y4MHeader, Y4MReader, count_y4m_frames, iter_y4m, read_y4m, write_y4m
+
+
+# Imported on first use, to keep `import pixelkit` well within 20 ms of numpy's: pixelkit.y4m
+# needs fractions (and with it decimal), 2 ms that only video users need.
+_LAZY = dict.fromkeys(
+    ("Y4MHeader", "Y4MReader", "count_y4m_frames", "iter_y4m", "read_y4m", "write_y4m"), "pixelkit.y4m"
+)
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pixelkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def get_include() -> str:

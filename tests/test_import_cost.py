@@ -18,8 +18,19 @@ from pathlib import Path
 from conftest import subprocess_env
 
 # Modules that only the optional parts import (pixelkit.dask, the PNG helpers, the CLI's progress bar,
-# pixelkit.build for users' kernels).
-OPTIONAL = ("PIL", "dask", "distributed", "tqdm", "cv2", "setuptools", "pixelkit.build", "pixelkit.dask")
+# pixelkit.build for users' kernels, pixelkit.y4m and its fractions on first use of a y4m name).
+OPTIONAL = (
+    "PIL",
+    "dask",
+    "distributed",
+    "tqdm",
+    "cv2",
+    "setuptools",
+    "pixelkit.build",
+    "pixelkit.dask",
+    "pixelkit.y4m",
+    "fractions",
+)
 BUDGET_MS = 20.0
 RUNS = 5
 
