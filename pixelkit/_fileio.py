@@ -181,37 +181,64 @@ def read_payload(
 # pread, readv): the same single read() of the pixels as through a Python
 # file object, without its buffering and seeks (about 10 us a call).
 _DIRECT_READS = all(hasattr(os, name) for name in ("pread", "readv", "lseek"))
+_POSITIONED_READS = hasattr(os, "preadv")
 
 
-@contextlib.contextmanager
-def open_path(path: StrPath) -> Iterator[tuple[int, int] | BinaryIO]:
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+class open_path:  # named like open(), which it is used like
     """``path`` opened for reading: (descriptor, size) for a regular file where direct
     reads work, else a binary stream (a pipe, a device, another platform).  A named
     pipe is opened once only: its writer may be gone once it has written."""
-    if not _DIRECT_READS:
-        with open(path, "rb") as stream:
-            yield stream
-        return
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
-        if stat.S_ISREG(info.st_mode):
-            yield fd, info.st_size
-            return
-        with open(fd, "rb", closefd=False) as stream:
-            yield stream
-    finally:
-        os.close(fd)
+
+    # A class rather than a generator context manager: every read of a file by path
+    # runs this, and the generator's machinery cost a microsecond of each call.
+    __slots__ = ("_fd", "_path", "_stream")
+
+    def __init__(self, path: StrPath) -> None:
+        self._path = path
+        self._fd = -1
+        self._stream: BinaryIO | None = None
+
+    def __enter__(self) -> tuple[int, int] | BinaryIO:
+        if not _DIRECT_READS:
+            self._stream = open(self._path, "rb")
+            return self._stream
+        fd = self._fd = os.open(self._path, _OPEN_FLAGS)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(self._path))
+            if stat.S_ISREG(info.st_mode):
+                return fd, info.st_size
+            self._stream = open(fd, "rb", closefd=False)
+            return self._stream
+        except BaseException:
+            self._close()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        stream, fd = self._stream, self._fd
+        self._stream, self._fd = None, -1
+        try:
+            if stream is not None:
+                stream.close()
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
 
-def read_file_payload(fd: int, offset: int, nbytes: int, what: str) -> NDArray[np.uint8]:
+def read_file_payload(fd: int, offset: int, nbytes: int, what: str | Callable[[], str]) -> NDArray[np.uint8]:
     """Exactly ``nbytes`` from byte ``offset`` of the open file ``fd`` in fresh C memory,
-    read in place, or FormatError (the file shrank since its size was checked)."""
+    read in place, or FormatError (the file shrank since its size was checked).  ``what``
+    names the data in that error (a function: the name is only worked out then)."""
     # As in read_payload: the buffer starts at the offset's place in a cache line.
     flat = new_flat(nbytes, offset if nbytes >= _ALIGNED_READ_BYTES else 0)
-    positioned = hasattr(os, "preadv")
+    positioned = _POSITIONED_READS
     if offset and not positioned:
         os.lseek(fd, offset, os.SEEK_SET)
     view = flat.data
@@ -222,7 +249,7 @@ def read_file_payload(fd: int, offset: int, nbytes: int, what: str) -> NDArray[n
         else:
             count = os.readv(fd, [view[filled:]])
         if count == 0:
-            raise _ends_early(what, nbytes, offset, filled)
+            raise _ends_early(what if isinstance(what, str) else what(), nbytes, offset, filled)
         filled += count
     return flat
 

@@ -216,12 +216,13 @@ def _read_samples(stream: BinaryIO, name: str, header: _Header) -> NDArray[np.ui
 def _binary_samples(name: str, header: _Header, read: Callable[[int], NDArray[np.uint8]]) -> NDArray[np.uint8]:
     """The samples of a binary image, ``read(nbytes)`` giving its raw bytes, rescaled to 8 bits."""
     count = header.width * header.height * header.channels
+    if header.maxval == 255:
+        return read(count)  # the usual case: the bytes as they are
     position = ffi.new("size_t *")
     if header.maxval < 256:
         flat = read(count)
-        if header.maxval != 255:
-            if lib.pk_netpbm_scale_u8(ffi.from_buffer("uint8_t[]", flat), count, header.maxval, position) != lib.PK_OK:
-                raise _sample_error(name, header, position[0], 1)
+        if lib.pk_netpbm_scale_u8(ffi.from_buffer("uint8_t[]", flat), count, header.maxval, position) != lib.PK_OK:
+            raise _sample_error(name, header, position[0], 1)
         return flat
     wide = read(2 * count)
     flat = allocate(count, zeroed=False)
@@ -240,19 +241,23 @@ def _read_simple(
     whose data is all there; None for anything else (the general reader then reads it,
     or says what is wrong)."""
     match = _SIMPLE_HEADER.match(os.pread(fd, _SIMPLE_HEADER_BYTES, 0))
-    if match is None or match.group(1) not in kinds:
+    if match is None:
         return None
-    width, height, maxval = (int(match.group(i)) for i in (2, 3, 4))
+    magic, width_text, height_text, maxval_text = match.groups()
+    kind = kinds.get(magic)
+    if kind is None:
+        return None
+    width, height, maxval = int(width_text), int(height_text), int(maxval_text)
     if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and 1 <= maxval <= MAX_MAXVAL):
         return None
-    channels, plain = kinds[match.group(1)]
-    header = _Header(match.group(1), width, height, maxval, channels, plain, match.end())
+    channels, plain = kind
+    offset = match.end()
+    header = _Header(magic, width, height, maxval, channels, plain, offset)
     sample_bytes = 1 if maxval < 256 else 2
-    if size - header.raster_offset < width * height * channels * sample_bytes:
+    if size - offset < width * height * channels * sample_bytes:
         return None
-    what = f"{name}: the pixel data"
     return header, _binary_samples(
-        name, header, lambda nbytes: read_file_payload(fd, header.raster_offset, nbytes, what)
+        name, header, lambda nbytes: read_file_payload(fd, offset, nbytes, lambda: f"{name}: the pixel data")
     )
 
 

@@ -114,7 +114,6 @@ def read_raw(
         check_conversion(fmt, matrix, range)
         return _read_converted(src, fmt, w, h, matrix, range)
     row_stride, total = image_nbytes(w, h, stride)
-    layout = f"{w}x{h} with stride {row_stride}"
     if isinstance(src, (str, os.PathLike)):
         with open_path(src) as opened:
             if not isinstance(opened, tuple):
@@ -122,9 +121,12 @@ def read_raw(
             fd, size = opened
             if size != total:
                 raise FormatError(
-                    f"{describe(src)} holds {size} bytes but a raw {layout} image is exactly {total} bytes"
+                    f"{describe(src)} holds {size} bytes but a raw {w}x{h} with stride {row_stride} image"
+                    f" is exactly {total} bytes"
                 )
-            pixels = read_file_payload(fd, 0, total, f"raw {layout} image {describe(src)}")
+            pixels = read_file_payload(
+                fd, 0, total, lambda: f"raw {w}x{h} with stride {row_stride} image {describe(src)}"
+            )
             return Image._from_flat(pixels, w, h, row_stride)
     with open_source(src) as stream:
         return _read_raw_stream(stream, src, w, h, row_stride, total)

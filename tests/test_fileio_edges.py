@@ -7,7 +7,9 @@
 - a stream that cannot seek back after being measured raises OSError instead of being read
   from its end;
 - netpbm header fields with leading zeros are read as netpbm reads them (checked against the
-  real netpbm tools where installed).
+  real netpbm tools where installed);
+- a file that shrinks between its size check and the read of its pixels is a FormatError
+  naming it, and a read that the system splits into pieces still gets every byte.
 """
 
 from __future__ import annotations
@@ -269,3 +271,50 @@ def test_dask_block_writes_do_not_copy_special_mode_bits(tmp_path: pathlib.Path)
     pkd.to_raw(data, target, scheduler="synchronous")
     assert target.read_bytes() == data.tobytes()
     assert stat.S_IMODE(target.stat().st_mode) == 0o750
+
+
+def _write_frame(tmp_path: pathlib.Path, kind: str) -> tuple[pathlib.Path, np.ndarray[Any, np.dtype[np.uint8]]]:
+    pixels = np.random.default_rng(7).integers(0, 256, (5, 4, 3), dtype=np.uint8)
+    path = tmp_path / f"frame.{kind}"
+    path.write_bytes((b"P6\n4 5\n255\n" if kind == "ppm" else b"") + pixels.tobytes())
+    return path, pixels
+
+
+def _read(kind: str, path: pathlib.Path) -> pixelkit.Image:
+    return pixelkit.read_ppm(path) if kind == "ppm" else pixelkit.read_raw(path, 4, 5)
+
+
+@pytest.mark.skipif(not hasattr(os, "preadv"), reason="the positioned reads of POSIX")
+@pytest.mark.parametrize("kind", ["raw", "ppm"])
+def test_a_file_that_shrinks_while_read_says_so(
+    kind: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = _write_frame(tmp_path, kind)
+    real = os.preadv
+
+    start = 0 if kind == "raw" else len(b"P6\n4 5\n255\n")
+
+    def shrunk(fd: int, buffers: list[Any], offset: int) -> int:
+        """The first 7 pixel bytes are there, then the file ends (another process truncated it)."""
+        left = start + 7 - offset
+        return real(fd, [memoryview(buffers[0])[:left]], offset) if left > 0 else 0
+
+    monkeypatch.setattr(os, "preadv", shrunk)
+    expected = rf"frame\.{kind}.*ends early: expected 60 bytes at byte offset {start}, got 7"
+    with pytest.raises(pixelkit.FormatError, match=expected):
+        _read(kind, path)
+
+
+@pytest.mark.skipif(not hasattr(os, "preadv"), reason="the positioned reads of POSIX")
+@pytest.mark.parametrize("kind", ["raw", "ppm"])
+def test_a_read_split_into_pieces_gets_every_byte(
+    kind: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, pixels = _write_frame(tmp_path, kind)
+    real = os.preadv
+
+    def piecewise(fd: int, buffers: list[Any], offset: int) -> int:
+        return real(fd, [memoryview(buffers[0])[:11]], offset)  # as a signal or a network file system may
+
+    monkeypatch.setattr(os, "preadv", piecewise)
+    np.testing.assert_array_equal(_read(kind, path).array, pixels)
