@@ -19,6 +19,7 @@ import io
 import os
 import pathlib
 import stat
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -273,15 +274,19 @@ def test_dask_block_writes_do_not_copy_special_mode_bits(tmp_path: pathlib.Path)
     assert stat.S_IMODE(target.stat().st_mode) == 0o750
 
 
-def _write_frame(tmp_path: pathlib.Path, kind: str) -> tuple[pathlib.Path, np.ndarray[Any, np.dtype[np.uint8]]]:
+_PPM_HEADER = b"P6\n4 5\n255\n"
+_PreadV = Callable[[int, list[Any], int], int]
+
+
+def _read_with(
+    kind: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, fake: Callable[[_PreadV], _PreadV]
+) -> tuple[pixelkit.Image, np.ndarray[Any, np.dtype[np.uint8]]]:
+    """A 4x5 frame written as ``kind`` and read back with ``os.preadv`` replaced by ``fake(real)``."""
     pixels = np.random.default_rng(7).integers(0, 256, (5, 4, 3), dtype=np.uint8)
     path = tmp_path / f"frame.{kind}"
-    path.write_bytes((b"P6\n4 5\n255\n" if kind == "ppm" else b"") + pixels.tobytes())
-    return path, pixels
-
-
-def _read(kind: str, path: pathlib.Path) -> pixelkit.Image:
-    return pixelkit.read_ppm(path) if kind == "ppm" else pixelkit.read_raw(path, 4, 5)
+    path.write_bytes((_PPM_HEADER if kind == "ppm" else b"") + pixels.tobytes())
+    monkeypatch.setattr(os, "preadv", fake(os.preadv))
+    return (pixelkit.read_ppm(path) if kind == "ppm" else pixelkit.read_raw(path, 4, 5)), pixels
 
 
 @pytest.mark.skipif(not hasattr(os, "preadv"), reason="the positioned reads of POSIX")
@@ -289,20 +294,19 @@ def _read(kind: str, path: pathlib.Path) -> pixelkit.Image:
 def test_a_file_that_shrinks_while_read_says_so(
     kind: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path, _ = _write_frame(tmp_path, kind)
-    real = os.preadv
+    start = 0 if kind == "raw" else len(_PPM_HEADER)
 
-    start = 0 if kind == "raw" else len(b"P6\n4 5\n255\n")
+    def shrunk(real: _PreadV) -> _PreadV:
+        def preadv(fd: int, buffers: list[Any], offset: int) -> int:
+            """The first 7 pixel bytes are there, then the file ends (another process truncated it)."""
+            left = start + 7 - offset
+            return real(fd, [memoryview(buffers[0])[:left]], offset) if left > 0 else 0
 
-    def shrunk(fd: int, buffers: list[Any], offset: int) -> int:
-        """The first 7 pixel bytes are there, then the file ends (another process truncated it)."""
-        left = start + 7 - offset
-        return real(fd, [memoryview(buffers[0])[:left]], offset) if left > 0 else 0
+        return preadv
 
-    monkeypatch.setattr(os, "preadv", shrunk)
     expected = rf"frame\.{kind}.*ends early: expected 60 bytes at byte offset {start}, got 7"
     with pytest.raises(pixelkit.FormatError, match=expected):
-        _read(kind, path)
+        _read_with(kind, tmp_path, monkeypatch, shrunk)
 
 
 @pytest.mark.skipif(not hasattr(os, "preadv"), reason="the positioned reads of POSIX")
@@ -310,11 +314,9 @@ def test_a_file_that_shrinks_while_read_says_so(
 def test_a_read_split_into_pieces_gets_every_byte(
     kind: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path, pixels = _write_frame(tmp_path, kind)
-    real = os.preadv
+    def piecewise(real: _PreadV) -> _PreadV:
+        # 11 bytes a call, as a signal or a network file system may leave a read.
+        return lambda fd, buffers, offset: real(fd, [memoryview(buffers[0])[:11]], offset)
 
-    def piecewise(fd: int, buffers: list[Any], offset: int) -> int:
-        return real(fd, [memoryview(buffers[0])[:11]], offset)  # as a signal or a network file system may
-
-    monkeypatch.setattr(os, "preadv", piecewise)
-    np.testing.assert_array_equal(_read(kind, path).array, pixels)
+    image, pixels = _read_with(kind, tmp_path, monkeypatch, piecewise)
+    np.testing.assert_array_equal(image.array, pixels)
