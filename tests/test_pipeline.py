@@ -21,6 +21,9 @@ import pixelkit
 import pixelkit.dask as pkdask
 import pixelkit.ops
 import pixelkit.pipeline
+import pixelkit.pipeline.builder
+import pixelkit.pipeline.run
+import pixelkit.pipeline.stage
 from kernel_refs import IMAGENET_MEAN, IMAGENET_STD, LAYOUTS, LUT1, LUT3, as_layout, pixels, split_of
 from pixelkit import Image, Pipeline
 from pixelkit._native import ffi, lib
@@ -292,7 +295,7 @@ def test_bad_parameters_raise_when_the_stage_is_added(build: Callable[[Pipeline]
 def test_what_depends_on_the_image_raises_before_running(monkeypatch: pytest.MonkeyPatch) -> None:
     data = np.zeros((10, 10, 3), np.uint8)
     calls: list[Any] = []
-    monkeypatch.setattr(pixelkit.pipeline, "lib", _Spy(lib, calls))
+    monkeypatch.setattr(pixelkit.pipeline.run, "lib", _Spy(lib, calls))
     with pytest.raises(ValueError, match="does not fit"):
         Pipeline().invert().crop(5, 5, 6, 2)(data)
     with pytest.raises(ValueError, match="same size"):
@@ -323,7 +326,12 @@ class _Spy:
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(pixelkit.pipeline).failed == 0
+    results = [
+        doctest.testmod(module)
+        for module in (pixelkit.pipeline, pixelkit.pipeline.builder, pixelkit.pipeline.stage, pixelkit.pipeline.run)
+    ]
+    assert sum(r.failed for r in results) == 0
+    assert sum(r.attempted for r in results) >= 15  # one example or more per stage method
     finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner()
     for test in finder.find(pkdask.pipeline, "pipeline", globs={}):
         runner.run(test)

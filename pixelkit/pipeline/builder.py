@@ -1,82 +1,53 @@
-"""``Pipeline``: a chain of pixelkit operations run in one fused pass.
-
-``Pipeline()`` is an immutable builder: each method has the name and the
-parameters of the pixelkit operation it stands for and returns a new
-pipeline with that stage added.  Calling the pipeline runs the whole chain
-in C, band by band: each thread carries a band of rows through every stage
-in scratch buffers of about 2 MiB, so no full-size intermediate image is
-made and each source pixel is read from memory once.  The result is
-byte for byte that of calling the operations one after another.
-
-Stages are checked when they are added (a bad parameter, or a stage that
-cannot follow the previous one, raises there); what depends on the input's
-size (a crop that must fit, a blend image of the right shape) is checked
-when the pipeline is called, before any C code runs.
-"""
+"""The :class:`pixelkit.Pipeline` builder: one method per stage, each returning a new pipeline."""
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, SupportsFloat, SupportsIndex
+from collections.abc import Callable, Sequence
+from typing import Any, SupportsFloat, SupportsIndex, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pixelkit import ops
-from pixelkit._native import CData, ffi, lib
-from pixelkit.errors import check
-from pixelkit.image import Image, dimension, new_bytes
+from pixelkit._native import CData, ffi
+from pixelkit.image import Image, dimension
 from pixelkit.ops import ImageLike, ResizeMethod, TensorLayout
+from pixelkit.pipeline import run
+from pixelkit.pipeline.stage import KINDS, MAX_STAGES, TERMINAL, Stage, c_stages
 from pixelkit.rawio import as_image
 
 __all__ = ["Pipeline"]
 
-_KINDS = {
-    "invert": lib.PK_STAGE_INVERT,
-    "apply_lut": lib.PK_STAGE_APPLY_LUT,
-    "adjust": lib.PK_STAGE_APPLY_LUT,
-    "swap_rb": lib.PK_STAGE_SWAP_RB,
-    "blend": lib.PK_STAGE_BLEND,
-    "flip_horizontal": lib.PK_STAGE_FLIP_HORIZONTAL,
-    "flip_vertical": lib.PK_STAGE_FLIP_VERTICAL,
-    "crop": lib.PK_STAGE_CROP,
-    "resize": lib.PK_STAGE_RESIZE,
-    "box_blur": lib.PK_STAGE_BOX_BLUR,
-    "gaussian_blur": lib.PK_STAGE_GAUSSIAN_BLUR,
-    "convolve": lib.PK_STAGE_CONVOLVE,
-    "to_gray": lib.PK_STAGE_TO_GRAY,
-    "to_tensor": lib.PK_STAGE_TO_TENSOR,
-    "histogram": lib.PK_STAGE_HISTOGRAM,
-}
-# Stages after which nothing may follow: their results are not RGB images.
-_TERMINAL = frozenset({"to_gray", "to_tensor", "histogram"})
-MAX_STAGES: int = lib.PK_MAX_STAGES
+
+# Every stage method returns a new pipeline and refuses to follow a stage that ends one: those
+# sections of their docstrings are written once, here, and added to each.
+_STAGE_RETURNS = """        Returns
+        -------
+        Pipeline
+            A new pipeline with the stage added; this one is unchanged.
+
+"""
+_STAGE_RAISES = """        ValueError
+            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
+            stage) or has ``MAX_STAGES`` (64) stages.
+"""
+_Method = TypeVar("_Method", bound=Callable[..., "Pipeline"])
 
 
-@dataclass(frozen=True)
-class _Stage:
-    """One stage: the operation's name, its parameters as given (for repr) and what C needs."""
-
-    name: str
-    shown: tuple[tuple[str, Any], ...] = ()
-    fields: dict[str, Any] = field(default_factory=dict)
-    # Objects the C descriptor points into (tables, kernels, the blend image).
-    keep: tuple[Any, ...] = ()
-    reach: tuple[int, int] = (0, 0)  # rows, columns a neighbourhood stage reads beyond its pixel
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={_show(v)}" for k, v in self.shown)
-        return f"{self.name}({args})"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"<array {value.dtype} {value.shape}>"
-    if isinstance(value, Image):
-        return f"<Image {value.width}x{value.height}>"
-    return repr(value)
+def _stage_method(method: _Method) -> _Method:
+    """``method`` with the shared Returns and Raises sections in its docstring (before its Examples)."""
+    doc = method.__doc__
+    if doc is not None:  # None under python -OO
+        head, examples = doc.split("        Examples\n", 1)
+        raises = "" if "        Raises\n" in head else "        Raises\n        ------\n"
+        if raises:
+            head = head + _STAGE_RETURNS + raises
+        else:
+            before, after = head.split("        Raises\n", 1)
+            head = before + _STAGE_RETURNS + "        Raises\n" + after
+        method.__doc__ = head.rstrip("\n") + "\n" + _STAGE_RAISES + "\n        Examples\n" + examples
+    return method
 
 
 class Pipeline:
@@ -114,7 +85,7 @@ class Pipeline:
 
     __slots__ = ("_c_stages", "_stages")
 
-    _stages: tuple[_Stage, ...]
+    _stages: tuple[Stage, ...]
     _c_stages: CData | None
 
     def __init__(self) -> None:
@@ -123,8 +94,8 @@ class Pipeline:
 
     # ---- building ------------------------------------------------------------
 
-    def _then(self, stage: _Stage) -> Pipeline:
-        if self._stages and self._stages[-1].name in _TERMINAL:
+    def _then(self, stage: Stage) -> Pipeline:
+        if self._stages and self._stages[-1].name in TERMINAL:
             last = self._stages[-1].name
             raise ValueError(f"{stage.name} cannot follow {last}: {last} ends a pipeline")
         if len(self._stages) >= MAX_STAGES:
@@ -139,19 +110,9 @@ class Pipeline:
             raise AttributeError("a Pipeline is immutable: its methods return new pipelines")
         object.__setattr__(self, name, value)
 
+    @_stage_method
     def invert(self) -> Pipeline:
         """Add :func:`pixelkit.invert` (``255 - v``).
-
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
-        Raises
-        ------
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -159,8 +120,9 @@ class Pipeline:
         >>> pixelkit.Pipeline().invert()(pixelkit.Image(2, 1, fill=(0, 100, 255)))[0, 0]
         (255, 155, 0)
         """
-        return self._then(_Stage("invert"))
+        return self._then(Stage("invert"))
 
+    @_stage_method
     def apply_lut(self, lut: NDArray[np.uint8]) -> Pipeline:
         """Add :func:`pixelkit.apply_lut`; the table is copied now, so later changes to it do not count.
 
@@ -169,20 +131,12 @@ class Pipeline:
         lut : numpy.ndarray
             uint8 of shape ``(256,)`` (one table for all channels) or ``(3, 256)`` (one per channel).
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             ``lut`` is not a uint8 array.
         ValueError
             ``lut`` has another shape.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -195,7 +149,7 @@ class Pipeline:
         """
         table = ops._lut_array(lut).copy()
         return self._then(
-            _Stage(
+            Stage(
                 "apply_lut",
                 (("lut", table),),
                 {"lut": ffi.from_buffer("uint8_t[]", table), "lut_size": table.size},
@@ -203,6 +157,7 @@ class Pipeline:
             )
         )
 
+    @_stage_method
     def adjust(self, brightness: float = 0.0, contrast: float = 1.0, gamma: float = 1.0) -> Pipeline:
         """Add :func:`pixelkit.adjust` (brightness, contrast and gamma through one lookup table).
 
@@ -217,20 +172,12 @@ class Pipeline:
         gamma : float, optional
             > 0; above 1 brightens mid-tones (default 1).
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             A parameter is not a number.
         ValueError
             A parameter is not finite, ``contrast < 0`` or ``gamma <= 0``.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -241,22 +188,12 @@ class Pipeline:
         table = ops.adjust_lut(brightness, contrast, gamma)
         shown = (("brightness", float(brightness)), ("contrast", float(contrast)), ("gamma", float(gamma)))
         return self._then(
-            _Stage("adjust", shown, {"lut": ffi.from_buffer("uint8_t[]", table), "lut_size": table.size}, (table,))
+            Stage("adjust", shown, {"lut": ffi.from_buffer("uint8_t[]", table), "lut_size": table.size}, (table,))
         )
 
+    @_stage_method
     def swap_rb(self) -> Pipeline:
         """Add :func:`pixelkit.swap_rb` (RGB to BGR).
-
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
-        Raises
-        ------
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -264,8 +201,9 @@ class Pipeline:
         >>> pixelkit.Pipeline().swap_rb()(pixelkit.Image(2, 2, fill=(1, 2, 3)))[0, 0]
         (3, 2, 1)
         """
-        return self._then(_Stage("swap_rb"))
+        return self._then(Stage("swap_rb"))
 
+    @_stage_method
     def blend(self, b: ImageLike, alpha: float) -> Pipeline:
         """Add :func:`pixelkit.blend` with the fixed second image ``b`` (of the stage input's size).
 
@@ -279,20 +217,12 @@ class Pipeline:
         alpha : float
             The weight of ``b``, from 0 to 1.
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             ``b`` is neither an Image nor an ``(H, W, 3) uint8`` array, or ``alpha`` is not a number.
         ValueError
             ``alpha`` is outside [0, 1].
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -306,24 +236,14 @@ class Pipeline:
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"alpha must be between 0 and 1, got {weight}")
         return self._then(
-            _Stage("blend", (("b", other), ("alpha", weight)), {"other": other._desc, "alpha": weight}, (other,))
+            Stage("blend", (("b", other), ("alpha", weight)), {"other": other._desc, "alpha": weight}, (other,))
         )
 
+    @_stage_method
     def to_gray(self) -> Pipeline:
         """Add :func:`pixelkit.to_gray` (BT.601 luma); it ends the pipeline.
 
         Calling the pipeline then gives an ``(H, W)`` uint8 array.
-
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
-        Raises
-        ------
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -331,21 +251,11 @@ class Pipeline:
         >>> pixelkit.Pipeline().to_gray()(pixelkit.Image(3, 2, fill=(255, 0, 0))).tolist()
         [[76, 76, 76], [76, 76, 76]]
         """
-        return self._then(_Stage("to_gray"))
+        return self._then(Stage("to_gray"))
 
+    @_stage_method
     def flip_horizontal(self) -> Pipeline:
         """Add :func:`pixelkit.flip_horizontal` (``np.fliplr``).
-
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
-        Raises
-        ------
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -354,21 +264,11 @@ class Pipeline:
         >>> pixelkit.Pipeline().flip_horizontal()(a).array[0, :, 0].tolist()
         [6, 3, 0]
         """
-        return self._then(_Stage("flip_horizontal"))
+        return self._then(Stage("flip_horizontal"))
 
+    @_stage_method
     def flip_vertical(self) -> Pipeline:
         """Add :func:`pixelkit.flip_vertical` (``np.flipud``).
-
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
-        Raises
-        ------
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -377,8 +277,9 @@ class Pipeline:
         >>> pixelkit.Pipeline().flip_vertical()(a).array[:, 0, 0].tolist()
         [6, 3, 0]
         """
-        return self._then(_Stage("flip_vertical"))
+        return self._then(Stage("flip_vertical"))
 
+    @_stage_method
     def crop(self, x: SupportsIndex, y: SupportsIndex, width: SupportsIndex, height: SupportsIndex) -> Pipeline:
         """Add a crop (:meth:`pixelkit.Image.crop`): the ``width`` x ``height`` region at (x, y).
 
@@ -391,20 +292,12 @@ class Pipeline:
         width, height : int
             The region's size in pixels.
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             A parameter is not an integer.
         ValueError
             ``x`` or ``y`` is negative, or a size is out of range.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -425,8 +318,9 @@ class Pipeline:
             raise ValueError(f"crop ({left}, {top}, ...) must start inside the image")
         w, h = dimension(width, "width"), dimension(height, "height")
         shown = (("x", left), ("y", top), ("width", w), ("height", h))
-        return self._then(_Stage("crop", shown, {"x": left, "y": top, "width": w, "height": h}))
+        return self._then(Stage("crop", shown, {"x": left, "y": top, "width": w, "height": h}))
 
+    @_stage_method
     def resize(self, width: SupportsIndex, height: SupportsIndex, method: ResizeMethod = "bilinear") -> Pipeline:
         """Add :func:`pixelkit.resize` to ``width`` x ``height``.
 
@@ -437,20 +331,12 @@ class Pipeline:
         method : {"bilinear", "nearest", "area"}, optional
             The interpolation (default ``"bilinear"``); ``"area"`` is the one for shrinking.
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             A size is not an integer.
         ValueError
             A size out of range or an unknown ``method``.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -463,8 +349,9 @@ class Pipeline:
         w, h = dimension(width, "width"), dimension(height, "height")
         code = ops._method_code(method)
         shown = (("width", w), ("height", h), ("method", method))
-        return self._then(_Stage("resize", shown, {"width": w, "height": h, "method": code}))
+        return self._then(Stage("resize", shown, {"width": w, "height": h, "method": code}))
 
+    @_stage_method
     def box_blur(self, radius: SupportsIndex) -> Pipeline:
         """Add :func:`pixelkit.box_blur` of ``radius``.
 
@@ -473,20 +360,12 @@ class Pipeline:
         radius : int
             0 to ``pixelkit.ops.MAX_BLUR_RADIUS``; 0 copies.
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             ``radius`` is not an integer.
         ValueError
             ``radius`` is out of range.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -501,8 +380,9 @@ class Pipeline:
         r = operator.index(radius)
         if not 0 <= r <= ops.MAX_BLUR_RADIUS:
             raise ValueError(f"radius must be between 0 and {ops.MAX_BLUR_RADIUS}, got {r}")
-        return self._then(_Stage("box_blur", (("radius", r),), {"radius": r}, reach=(r, r)))
+        return self._then(Stage("box_blur", (("radius", r),), {"radius": r}, reach=(r, r)))
 
+    @_stage_method
     def gaussian_blur(self, sigma: float) -> Pipeline:
         """Add :func:`pixelkit.gaussian_blur` of ``sigma``.
 
@@ -512,20 +392,12 @@ class Pipeline:
             The standard deviation in pixels, in (0, ``pixelkit.ops.MAX_GAUSSIAN_SIGMA``]; the kernel
             reaches :func:`pixelkit.ops.gaussian_radius` pixels to each side.
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             ``sigma`` is not a number.
         ValueError
             ``sigma`` is out of range or not finite.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -537,8 +409,9 @@ class Pipeline:
         """
         r = ops.gaussian_radius(sigma)
         s = ops._finite(sigma, "sigma")
-        return self._then(_Stage("gaussian_blur", (("sigma", s),), {"sigma": s}, reach=(r, r)))
+        return self._then(Stage("gaussian_blur", (("sigma", s),), {"sigma": s}, reach=(r, r)))
 
+    @_stage_method
     def convolve(
         self,
         kernel: Any,
@@ -560,11 +433,6 @@ class Pipeline:
         offset : int, optional
             Added after the division, before saturating to 0..255.
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
@@ -572,9 +440,6 @@ class Pipeline:
         ValueError
             ``kernel`` is not 2-D, has an even or larger than 7 side or weights that are not
             integers or out of range, ``scale`` is 0, or ``scale`` or ``offset`` is out of range.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -595,8 +460,9 @@ class Pipeline:
             "scale": divisor,
             "offset": shift,
         }
-        return self._then(_Stage("convolve", shown, c_fields, (weights,), reach=(rows // 2, cols // 2)))
+        return self._then(Stage("convolve", shown, c_fields, (weights,), reach=(rows // 2, cols // 2)))
 
+    @_stage_method
     def to_tensor(
         self,
         mean: Sequence[SupportsFloat] = (0.0, 0.0, 0.0),
@@ -614,20 +480,12 @@ class Pipeline:
         layout : {"CHW", "HWC"}, optional
             Channels first (default, as PyTorch wants) or last.
 
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
         Raises
         ------
         TypeError
             A mean or std is not a number.
         ValueError
             Not three means or stds, a zero or non-finite ``std``, or an unknown ``layout``.
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -641,24 +499,12 @@ class Pipeline:
         if layout not in ("CHW", "HWC"):
             raise ValueError(f"layout must be 'CHW' or 'HWC', got {layout!r}")
         shown = (("mean", tuple(float(m) for m in mean)), ("std", tuple(float(s) for s in std)), ("layout", layout))
-        stage = _Stage(
-            "to_tensor", shown, {"tensor_scale": scale, "tensor_bias": bias, "layout": layout}, (scale, bias)
-        )
+        stage = Stage("to_tensor", shown, {"tensor_scale": scale, "tensor_bias": bias, "layout": layout}, (scale, bias))
         return self._then(stage)
 
+    @_stage_method
     def histogram(self) -> Pipeline:
         """Add :func:`pixelkit.histogram` (``(3, 256)`` uint64 counts); it ends the pipeline.
-
-        Returns
-        -------
-        Pipeline
-            A new pipeline with the stage added; this one is unchanged.
-
-        Raises
-        ------
-        ValueError
-            This pipeline already ends (``to_gray``, ``to_tensor`` or ``histogram`` was its last
-            stage) or has ``MAX_STAGES`` (64) stages.
 
         Examples
         --------
@@ -667,7 +513,7 @@ class Pipeline:
         >>> counts.shape, int(counts[0, 255]), int(counts[1, 248]), int(counts[2, 0])
         ((3, 256), 8, 8, 8)
         """
-        return self._then(_Stage("histogram"))
+        return self._then(Stage("histogram"))
 
     # ---- looking at it -------------------------------------------------------------
 
@@ -743,7 +589,7 @@ class Pipeline:
         """
         pipe = Pipeline()
         for name, kwargs in steps:
-            if name not in _KINDS:
+            if name not in KINDS:
                 raise ValueError(f"no pipeline stage is called {name!r}")
             pipe = getattr(pipe, name)(**kwargs)
         return pipe
@@ -764,13 +610,7 @@ class Pipeline:
 
     def _c(self) -> CData:
         if self._c_stages is None:
-            array = ffi.new("pk_stage[]", max(1, len(self._stages)))
-            for i, stage in enumerate(self._stages):
-                array[i].kind = _KINDS[stage.name]
-                for key, value in stage.fields.items():
-                    if key != "layout":
-                        setattr(array[i], key, value)
-            object.__setattr__(self, "_c_stages", array)
+            object.__setattr__(self, "_c_stages", c_stages(self._stages))
         return self._c_stages
 
     def output_shape(self, width: int, height: int) -> tuple[int, ...]:
@@ -804,29 +644,7 @@ class Pipeline:
         ...
         ValueError: crop (0, 0, 100, 50) does not fit in the 80x60 image
         """
-        w, h = width, height
-        for stage in self._stages:
-            f = stage.fields
-            if stage.name == "crop":
-                if f["x"] + f["width"] > w or f["y"] + f["height"] > h:
-                    raise ValueError(
-                        f"crop ({f['x']}, {f['y']}, {f['width']}, {f['height']}) does not fit in the {w}x{h} image"
-                    )
-                w, h = f["width"], f["height"]
-            elif stage.name == "resize":
-                w, h = f["width"], f["height"]
-            elif stage.name == "blend":
-                other = stage.keep[0]
-                if (other.height, other.width) != (h, w):
-                    raise ValueError(f"blend needs images of the same size, got {(h, w, 3)} and {other.shape}")
-        last = self._stages[-1].name if self._stages else None
-        if last == "to_gray":
-            return (h, w)
-        if last == "histogram":
-            return (3, 256)
-        if last == "to_tensor":
-            return (3, h, w) if self._stages[-1].fields["layout"] == "CHW" else (h, w, 3)
-        return (h, w, 3)
+        return run.output_shape(self._stages, width, height)
 
     def __call__(self, img: ImageLike, out: Any = None) -> Any:
         """Run the pipeline on ``img`` (an Image or ``(H, W, 3) uint8`` array) in one fused pass.
@@ -871,45 +689,4 @@ class Pipeline:
             if out is not None:
                 raise TypeError("out= is not supported for Dask arrays (the result is lazy)")
             return pkdask.pipeline(img, self)
-        src = img if isinstance(img, Image) else as_image(img)
-        shape = self.output_shape(src._width, src._height)
-        last = self._stages[-1].name if self._stages else None
-        stages = self._c()
-        count = len(self._stages)
-        null: Any = ffi.NULL
-        if last == "to_gray":
-            result = new_bytes(*shape) if out is None else out
-            plane = ops._plane(result, shape[1], shape[0], "Pipeline")
-            check(lib.pk_pipeline(src._desc, stages, count, null, plane, null, null), "Pipeline")
-            return result
-        if last == "to_tensor":
-            layout = self._stages[-1].fields["layout"]
-            width, height = (shape[2], shape[1]) if layout == "CHW" else (shape[1], shape[0])
-            tensor, descriptor = ops._tensor_output(out, width, height, layout, "Pipeline")
-            check(lib.pk_pipeline(src._desc, stages, count, null, null, descriptor, null), "Pipeline")
-            return tensor
-        if last == "histogram":
-            counts = np.empty((3, 256), np.uint64) if out is None else out
-            if not isinstance(counts, np.ndarray) or counts.dtype != np.uint64 or counts.shape != (3, 256):
-                raise TypeError("Pipeline: out must be a (3, 256) uint64 numpy array for a histogram")
-            if not counts.flags.writeable or not counts.flags.c_contiguous:
-                raise ValueError("Pipeline: out must be writable and contiguous")
-            check(
-                lib.pk_pipeline(src._desc, stages, count, null, null, null, ffi.from_buffer("uint64_t[]", counts)),
-                "Pipeline",
-            )
-            return counts
-        height, width = shape[0], shape[1]
-        dst = ops._output(out, width, height, "Pipeline")
-        if out is not None and self._shares_memory(dst, src):
-            # The chain reads its input while writing: work in a fresh image, then copy.
-            temporary = Image._empty(width, height)
-            check(lib.pk_pipeline(src._desc, stages, count, temporary._desc, null, null, null), "Pipeline")
-            np.copyto(dst._array, temporary._array)
-        else:
-            check(lib.pk_pipeline(src._desc, stages, count, dst._desc, null, null, null), "Pipeline")
-        return dst if out is None else out
-
-    def _shares_memory(self, dst: Image, src: Image) -> bool:
-        images = [src] + [s.keep[0] for s in self._stages if s.name == "blend"]
-        return any(np.may_share_memory(dst._array, i._array) for i in images)
+        return run.run(self._stages, self._c(), img, out)
