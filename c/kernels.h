@@ -80,6 +80,8 @@ typedef struct {
     void (*lut1)(const uint8_t *src, uint8_t *dst, size_t n, const uint8_t *lut);
     void (*lut3)(const uint8_t *src, uint8_t *dst, size_t width, const uint8_t *lut);
     void (*swap_rb)(const uint8_t *src, uint8_t *dst, size_t width);
+    /* the same for src and dst apart, stored past the cache */
+    void (*swap_rb_stream)(const uint8_t *src, uint8_t *dst, size_t width);
     void (*blend)(const uint8_t *a, const uint8_t *b, uint8_t *dst, size_t n, uint32_t weight_b);
     /* convert */
     void (*gray)(const uint8_t *src, uint8_t *dst, size_t width);

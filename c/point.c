@@ -17,10 +17,10 @@ typedef struct {
     const uint8_t *lut;
     uint32_t weight;
     uint8_t color[3];
-    int stream; /* store past the cache (invert of a large image) */
+    int stream; /* store past the cache (invert or swap_rb of a large image) */
 } pk_point_job;
 
-/* Outputs of at least this many bytes are stored past the cache by invert: they would not stay
+/* Outputs of at least this many bytes are stored past the cache by invert and swap_rb: they would not stay
  * there, and skipping the read-for-ownership of each output line saves a third of the traffic. */
 #define PK_STREAM_OUTPUT_BYTES ((size_t)16 << 20)
 
@@ -53,7 +53,12 @@ static void pk_point_band(void *context, size_t begin, size_t end)
             break;
         case OP_LUT1: k->lut1(in, out, 3 * width, job->lut); break;
         case OP_LUT3: k->lut3(in, out, width, job->lut); break;
-        case OP_SWAP_RB: k->swap_rb(in, out, width); break;
+        case OP_SWAP_RB:
+            if (job->stream)
+                k->swap_rb_stream(in, out, width);
+            else
+                k->swap_rb(in, out, width);
+            break;
         case OP_BLEND:
             k->blend(in, (const uint8_t *)job->src2->pixels + y * job->src2->stride, out, 3 * width, job->weight);
             break;
@@ -121,7 +126,9 @@ pk_status pk_swap_rb(const pk_image *src, const pk_image *dst)
     pk_status status = pk_check_unary(src, dst, 1);
     if (status != PK_OK)
         return status;
-    pk_point_job job = {.op = OP_SWAP_RB, .src = src, .dst = dst};
+    /* In place, each store would overwrite bytes the next window still reads. */
+    pk_point_job job = {.op = OP_SWAP_RB, .src = src, .dst = dst,
+                        .stream = 3 * dst->width * dst->height >= PK_STREAM_OUTPUT_BYTES && src->pixels != dst->pixels};
     return pk_point_run(&job);
 }
 

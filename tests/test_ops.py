@@ -203,8 +203,10 @@ def test_results_own_their_memory() -> None:
 @pytest.mark.usefixtures("restore_runtime")
 @pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
 def test_large_outputs_stored_past_the_cache_equal_numpy(isa: str) -> None:
-    """invert and flip_vertical store outputs of 16 MiB and more past the cache (c/point.c,
-    c/geometry.c): in place, into padded rows at odd offsets, from a crop, on 1 and 2 threads."""
+    """invert, swap_rb and flip_vertical store outputs of 16 MiB and more past the cache (c/point.c,
+    c/geometry.c): in place, into padded rows at odd offsets, from a crop, on 1 and 2 threads.
+    (The gapless image below is one long row for invert and swap_rb, written from every offset in
+    a cache line.)"""
     pixelkit.set_isa(isa)  # type: ignore[arg-type]
     rng = np.random.default_rng(17)
     big = rng.integers(0, 256, (2400, 2600, 3), dtype=np.uint8)  # 18.7 MB
@@ -217,6 +219,17 @@ def test_large_outputs_stored_past_the_cache_equal_numpy(isa: str) -> None:
         pixelkit.flip_vertical(src, out=dst)
         np.testing.assert_array_equal(dst, src[::-1])
         assert not canvas[0].any() and not canvas[:, :3].any() and not canvas[:, 2597:].any()
+        pixelkit.swap_rb(src, out=dst)
+        np.testing.assert_array_equal(dst, src[..., ::-1])
+        assert not canvas[0].any() and not canvas[:, :3].any() and not canvas[:, 2597:].any()
         inplace = big.copy()
         pixelkit.invert(inplace, out=inplace)
         np.testing.assert_array_equal(inplace, 255 - big)
+        pixelkit.swap_rb(inplace, out=inplace)
+        np.testing.assert_array_equal(inplace, (255 - big)[..., ::-1])
+    spare = np.empty(big.nbytes + 64, np.uint8)
+    for offset in range(0, 64, 7):
+        start = (offset - spare.ctypes.data) % 64
+        out = spare[start : start + big.nbytes].reshape(big.shape)
+        pixelkit.swap_rb(big, out=out)
+        np.testing.assert_array_equal(out, big[..., ::-1])

@@ -143,6 +143,46 @@ static void row_swap_rb(const uint8_t *src, uint8_t *dst, size_t width)
     }
 }
 
+/*
+ * row_swap_rb for large outputs apart from src (the caller decides): whole
+ * 64-byte lines stored past the cache, as row_stream does for invert.  Output
+ * byte p is source byte p + 2 - 2 * (p % 3); the 64 bytes from p come from
+ * the 128 source bytes from p - 32, so each store is one two-source permute,
+ * its index one of three (p % 3 cycles as p steps by 64).
+ */
+static void row_swap_rb_stream(const uint8_t *src, uint8_t *dst, size_t width)
+{
+    size_t n = 3 * width, p = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    size_t first = (64 - (uintptr_t)dst % 64) % 64;
+    if (first < 32)
+        first += 64; /* the first window starts 32 bytes before its output */
+    if (first + 96 <= n) {
+        for (; p < first; p++)
+            dst[p] = src[p + 2 - 2 * (p % 3)];
+        __m512i index[3];
+        for (int phase = 0; phase < 3; phase++) {
+            uint8_t order[64];
+            for (int j = 0; j < 64; j++)
+                order[j] = (uint8_t)(32 + j + 2 - 2 * ((phase + j) % 3));
+            index[phase] = _mm512_loadu_si512((const void *)order);
+        }
+        int phase = (int)(p % 3);
+        for (; p + 96 <= n; p += 64) {
+            PK_READ_AHEAD_LINE(src + p);
+            __m512i low = _mm512_loadu_si512((const void *)(src + p - 32));
+            __m512i high = _mm512_loadu_si512((const void *)(src + p + 32));
+            _mm512_stream_si512((void *)(dst + p), _mm512_permutex2var_epi8(low, index[phase], high));
+            phase = phase == 2 ? 0 : phase + 1;
+        }
+        /* Later plain stores (and other threads' reads after the pool's barrier) see these. */
+        _mm_sfence();
+    }
+#endif
+    for (; p < n; p++)
+        dst[p] = src[p + 2 - 2 * (p % 3)];
+}
+
 static void row_blend(const uint8_t *a, const uint8_t *b, uint8_t *dst, size_t n, uint32_t weight_b)
 {
     uint32_t weight_a = 32768u - weight_b;

@@ -20,6 +20,7 @@ const pk_kernels PK_KERNELS_TABLE = {
     .lut1 = row_lut1,
     .lut3 = row_lut3,
     .swap_rb = row_swap_rb,
+    .swap_rb_stream = row_swap_rb_stream,
     .blend = row_blend,
     .gray = row_gray,
     .tensor_chw = row_tensor_chw,
