@@ -712,6 +712,55 @@ def test_quarter_turns_read_and_write_only_their_pixels(
         release()
 
 
+def _luma(a: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """ITU-R BT.601 luma in 16-bit fixed point, as documented for to_gray (and as Pillow's convert("L"))."""
+    u = a.astype(np.uint32)
+    return ((19595 * u[..., 0] + 38470 * u[..., 1] + 7471 * u[..., 2] + 0x8000) >> 16).astype(np.uint8)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs mprotect")
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+def test_row_kernels_at_every_width_read_and_write_only_their_pixels(
+    isa: pixelkit.runtime.IsaName, random_rgb: RandomRGB, restore_isa_and_threads: None
+) -> None:
+    """swap_rb (apart and in place) and to_gray on one-row images of 1 to 200 pixels, flush against
+    inaccessible pages: every vector width, unrolled step and tail of the row loops, which read a
+    few bytes on either side of what they store."""
+    pixelkit.set_isa(isa)
+    memory, release = _guarded_pages(2 * 3 * 200)
+    try:
+        for width in range(1, 201):
+            data = random_rgb(width, 1)
+            data[0, : min(width, 3)] = [(255, 255, 255), (0, 0, 0), (255, 0, 128)][: min(width, 3)]
+            nbytes = data.nbytes
+            for src_at, dst_at in ((0, len(memory) - nbytes), (len(memory) - nbytes, 0)):
+                src = Image.from_buffer(memory[src_at : src_at + nbytes], width, 1)
+                src.array[...] = data
+                out = memory[dst_at : dst_at + nbytes].reshape(data.shape)
+                pixelkit.swap_rb(src, out=out)
+                assert np.array_equal(out, data[..., ::-1]), width
+                gray = memory[dst_at : dst_at + width].reshape(1, width)
+                pixelkit.to_gray(src, out=gray)
+                assert np.array_equal(gray, _luma(data)), width
+                pixelkit.swap_rb(src, out=src)
+                assert np.array_equal(src.array, data[..., ::-1]), width
+    finally:
+        release()
+
+
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+def test_to_gray_of_every_channel_value_under_every_isa(
+    isa: pixelkit.runtime.IsaName, restore_isa_and_threads: None
+) -> None:
+    """All 256 x 256 (r, b) pairs at green 0, 1, 127, 128, 254 and 255: the vector rows' rounding everywhere."""
+    pixelkit.set_isa(isa)
+    values = np.arange(256, dtype=np.uint8)
+    for green in (0, 1, 127, 128, 254, 255):
+        r, b = np.meshgrid(values, values, indexing="ij")
+        data = np.stack([r, np.full_like(r, green), b], axis=-1)
+        assert np.array_equal(pixelkit.to_gray(data), _luma(data)), green
+
+
 # ---- histogram ---------------------------------------------------------------------------------------
 
 

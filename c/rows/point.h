@@ -118,6 +118,93 @@ static void row_lut3(const uint8_t *src, uint8_t *dst, size_t width, const uint8
         dst[i] = lut[256 * (i % 3) + src[i]];
 }
 
+#if defined(__AVX2__) && !(defined(__AVX512VBMI__) && defined(__AVX512BW__))
+/*
+ * row_swap_rb 32 bytes at a time; returns 0 (nothing written) for rows too
+ * short.  Output byte p is source byte p + 2 - 2 * (p % 3): a 16-byte lane
+ * of output from q takes its bytes 0-7 from the source from q - 2 and bytes
+ * 8-15 from the source from q + 2, and one 32-byte load of each covers both
+ * lanes.  Each step loads the next step's source before it stores, and the
+ * source bytes the last stores overwrite are kept first, so src == dst works
+ * (and no load waits on a store it partly overlaps).  With `stream` the
+ * stores bypass the cache, from a 32-byte boundary of dst.
+ */
+static int swap_rb_avx2(const uint8_t *src, uint8_t *dst, size_t width, int stream)
+{
+    size_t n = 3 * width, p = 3; /* the first pixel (or more) is swapped on its own */
+    while (stream && (uintptr_t)(dst + p) % 32 != 0)
+        p += 3;
+    if (p + 34 > n)
+        return 0;
+    __m256i below[3], above[3]; /* by p % 3 */
+    for (int phase = 0; phase < 3; phase++) {
+        uint8_t from_below[32], from_above[32];
+        for (int j = 0; j < 32; j++) {
+            int lane_byte = j % 16, shift = 2 - 2 * ((phase + j) % 3);
+            from_below[j] = lane_byte < 8 ? (uint8_t)(lane_byte + shift + 2) : 0x80;
+            from_above[j] = lane_byte < 8 ? 0x80 : (uint8_t)(lane_byte + shift - 2);
+        }
+        below[phase] = _mm256_loadu_si256((const __m256i *)(const void *)from_below);
+        above[phase] = _mm256_loadu_si256((const __m256i *)(const void *)from_above);
+    }
+    __m256i low = _mm256_loadu_si256((const __m256i *)(const void *)(src + p - 2));
+    __m256i high = _mm256_loadu_si256((const __m256i *)(const void *)(src + p + 2));
+    for (size_t x = 0; x < p / 3; x++) {
+        uint8_t r = src[3 * x];
+        dst[3 * x] = src[3 * x + 2];
+        dst[3 * x + 1] = src[3 * x + 1];
+        dst[3 * x + 2] = r;
+    }
+    uint8_t rest[40]; /* the source from 2 bytes before the last store's end to the row's end */
+    int phase = (int)(p % 3);
+    /* Three steps at a time, their indices in registers (the phases repeat every 96 bytes). */
+    const __m256i below0 = below[phase], above0 = above[phase];
+    const __m256i below1 = below[(phase + 2) % 3], above1 = above[(phase + 2) % 3];
+    const __m256i below2 = below[(phase + 1) % 3], above2 = above[(phase + 1) % 3];
+#define SWAP_RB_STEP(b, a, at)                                                                                     \
+    do {                                                                                                           \
+        __m256i v = _mm256_or_si256(_mm256_shuffle_epi8(low, b), _mm256_shuffle_epi8(high, a));                    \
+        low = _mm256_loadu_si256((const __m256i *)(const void *)(src + (at) + 30));                                \
+        high = _mm256_loadu_si256((const __m256i *)(const void *)(src + (at) + 34));                               \
+        if (stream)                                                                                                \
+            _mm256_stream_si256((__m256i *)(void *)(dst + (at)), v);                                               \
+        else                                                                                                       \
+            _mm256_storeu_si256((__m256i *)(void *)(dst + (at)), v);                                               \
+    } while (0)
+    for (; p + 96 + 34 <= n; p += 96) {
+        PK_READ_AHEAD_LINE(src + p);
+        PK_READ_AHEAD_LINE(src + p + 64);
+        SWAP_RB_STEP(below0, above0, p);
+        SWAP_RB_STEP(below1, above1, p + 32);
+        SWAP_RB_STEP(below2, above2, p + 64);
+    }
+#undef SWAP_RB_STEP
+    for (int more = 1; more;) {
+        __m256i v = _mm256_or_si256(_mm256_shuffle_epi8(low, below[phase]), _mm256_shuffle_epi8(high, above[phase]));
+        size_t next = p + 32;
+        more = next + 34 <= n;
+        if (more) {
+            PK_READ_AHEAD_LINE(src + next);
+            low = _mm256_loadu_si256((const __m256i *)(const void *)(src + next - 2));
+            high = _mm256_loadu_si256((const __m256i *)(const void *)(src + next + 2));
+        } else {
+            memcpy(rest, src + next - 2, n - (next - 2));
+        }
+        if (stream)
+            _mm256_stream_si256((__m256i *)(void *)(dst + p), v);
+        else
+            _mm256_storeu_si256((__m256i *)(void *)(dst + p), v);
+        p = next;
+        phase = phase == 0 ? 2 : phase - 1; /* p grows by 32, 2 more than a multiple of 3 */
+    }
+    if (stream)
+        _mm_sfence();
+    for (size_t q = p; q < n; q++)
+        dst[q] = rest[q + 2 - 2 * (q % 3) - (p - 2)];
+    return 1;
+}
+#endif
+
 static void row_swap_rb(const uint8_t *src, uint8_t *dst, size_t width)
 {
     size_t x = 0;
@@ -134,6 +221,9 @@ static void row_swap_rb(const uint8_t *src, uint8_t *dst, size_t width)
         __m512i v = _mm512_loadu_si512((const void *)(src + 3 * x));
         _mm512_storeu_si512((void *)(dst + 3 * x), _mm512_permutexvar_epi8(index, v));
     }
+#elif defined(__AVX2__)
+    if (swap_rb_avx2(src, dst, width, 0))
+        return;
 #endif
     for (; x < width; x++) {
         uint8_t r = src[3 * x], g = src[3 * x + 1], b = src[3 * x + 2];
@@ -178,6 +268,14 @@ static void row_swap_rb_stream(const uint8_t *src, uint8_t *dst, size_t width)
         /* Later plain stores (and other threads' reads after the pool's barrier) see these. */
         _mm_sfence();
     }
+#elif defined(__AVX2__)
+    if (swap_rb_avx2(src, dst, width, 1))
+        return;
+    row_swap_rb(src, dst, width);
+    return;
+#else
+    row_swap_rb(src, dst, width);
+    return;
 #endif
     for (; p < n; p++)
         dst[p] = src[p + 2 - 2 * (p % 3)];
