@@ -51,7 +51,7 @@ from kernel_refs import (
     ref_tensor,
 )
 from pixelkit import Image
-from pixelkit.ops import TensorLayout
+from pixelkit.ops import ResizeMethod, TensorLayout
 
 OPS = {op.name: op for op in POINT_AND_GEOMETRY_OPS}
 
@@ -744,6 +744,32 @@ def test_row_kernels_at_every_width_read_and_write_only_their_pixels(
                 assert np.array_equal(gray, _luma(data)), width
                 pixelkit.swap_rb(src, out=src)
                 assert np.array_equal(src.array, data[..., ::-1]), width
+    finally:
+        release()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs mprotect")
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+@pytest.mark.parametrize("method", ["area", "bilinear"])
+def test_halving_at_every_width_reads_and_writes_only_its_pixels(
+    method: ResizeMethod, isa: pixelkit.runtime.IsaName, random_rgb: RandomRGB, restore_isa_and_threads: None
+) -> None:
+    """A two-row image of 2 to 400 pixels halved (the 2x2 mean, rounded half up, which both methods give
+    at exactly 1/2), flush against inaccessible pages: every vector step and tail of the halving row."""
+    pixelkit.set_isa(isa)
+    memory, release = _guarded_pages(2 * 3 * 400 + 3 * 200)
+    try:
+        for width in range(2, 401, 2):
+            data = random_rgb(width, 2)
+            u = data.astype(np.uint32)
+            expected = ((u[0, 0::2] + u[0, 1::2] + u[1, 0::2] + u[1, 1::2] + 2) >> 2).astype(np.uint8)[None]
+            nbytes, out_bytes = data.nbytes, expected.nbytes
+            for src_at, dst_at in ((0, len(memory) - out_bytes), (len(memory) - nbytes, 0)):
+                src = Image.from_buffer(memory[src_at : src_at + nbytes], width, 2)
+                src.array[...] = data
+                out = memory[dst_at : dst_at + out_bytes].reshape(expected.shape)
+                pixelkit.resize(src, width // 2, 1, method, out=out)
+                assert np.array_equal(out, expected), width
     finally:
         release()
 

@@ -464,6 +464,40 @@ static void row_half(const uint8_t *restrict row0, const uint8_t *restrict row1,
         _mm256_storeu_si256((__m256i *)(void *)(dst + 3 * x), _mm512_cvtepi16_epi8(low));
         _mm_storeu_si128((__m128i *)(void *)(dst + 3 * x + 32), _mm256_castsi256_si128(_mm512_cvtepi16_epi8(high)));
     }
+#elif defined(__AVX2__)
+    /* 8 output pixels from 16 source pixels (48 bytes) of each row.  A 128-bit lane holds two
+     * source pairs (12 bytes); a shuffle puts each channel's left and right samples side by
+     * side and vpmaddubsw adds them.  Each 8-byte store has 6 result bytes: the 2 after them
+     * are written again by the next store (the last one only where 2 more output bytes follow). */
+    const __m256i pairs = _mm256_setr_epi8(0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11, -1, -1, -1, -1, 0, 3, 1, 4, 2, 5, 6,
+                                           9, 7, 10, 8, 11, -1, -1, -1, -1);
+    const __m256i ones = _mm256_set1_epi8(1), two = _mm256_set1_epi16(2);
+    for (; 6 * x + 52 <= 6 * dst_width; x += 8) { /* the loads reach 4 bytes past the 16 pixels */
+        const uint8_t *p0 = row0 + 6 * x, *p1 = row1 + 6 * x;
+        if (x % 16 == 0) {
+            PK_READ_AHEAD_LINE(p0);
+            PK_READ_AHEAD_LINE(p1);
+            PK_READ_AHEAD_LINE(p0 + 64);
+            PK_READ_AHEAD_LINE(p1 + 64);
+        }
+        __m256i sums[2];
+        for (int k = 0; k < 2; k++) {
+            const __m128i *a = (const __m128i *)(const void *)(p0 + 24 * k);
+            const __m128i *b = (const __m128i *)(const void *)(p1 + 24 * k);
+            __m256i top = _mm256_loadu2_m128i((const __m128i *)(const void *)(p0 + 24 * k + 12), a);
+            __m256i bottom = _mm256_loadu2_m128i((const __m128i *)(const void *)(p1 + 24 * k + 12), b);
+            __m256i sum = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_shuffle_epi8(top, pairs), ones),
+                                           _mm256_maddubs_epi16(_mm256_shuffle_epi8(bottom, pairs), ones));
+            sums[k] = _mm256_srli_epi16(_mm256_add_epi16(sum, two), 2);
+        }
+        /* Lanes of bytes: output pixels 0-1 | 2-3 and 4-5 | 6-7, 6 bytes each (of 8). */
+        __m256i bytes = _mm256_packus_epi16(sums[0], sums[1]);
+        uint8_t *out = dst + 3 * x;
+        _mm_storel_epi64((__m128i *)(void *)out, _mm256_castsi256_si128(bytes));
+        _mm_storel_epi64((__m128i *)(void *)(out + 6), _mm256_extracti128_si256(bytes, 1));
+        _mm_storel_epi64((__m128i *)(void *)(out + 12), _mm_srli_si128(_mm256_castsi256_si128(bytes), 8));
+        _mm_storel_epi64((__m128i *)(void *)(out + 18), _mm_srli_si128(_mm256_extracti128_si256(bytes, 1), 8));
+    }
 #endif
     for (; x < dst_width; x++) {
         if (x % 16 == 0) {
