@@ -284,6 +284,13 @@ static void row_swap_rb_stream(const uint8_t *src, uint8_t *dst, size_t width)
 static void row_blend(const uint8_t *a, const uint8_t *b, uint8_t *dst, size_t n, uint32_t weight_b)
 {
     uint32_t weight_a = 32768u - weight_b;
+#if defined(__AVX2__)
+    /* a wa + b wb = (a - b) wa + 32768 b, so (a wa + b wb + 16384) >> 15 is exactly
+     * b + (((a - b) wa + 16384) >> 15): vpmulhrsw's rounding, for a weight below 32768.
+     * When wa is 32768, the same with a and b exchanged (and the weight wb = 0). */
+    const uint8_t *base = weight_a < 32768u ? b : a, *toward = weight_a < 32768u ? a : b;
+    const __m256i weight = _mm256_set1_epi16((short)(weight_a < 32768u ? weight_a : weight_b));
+#endif
     /* In pieces of 256 bytes, each asking for both sources' lines PK_READ_AHEAD on. */
     for (size_t i0 = 0; i0 < n; i0 += 256) {
         size_t i1 = n - i0 < 256 ? n : i0 + 256;
@@ -291,7 +298,23 @@ static void row_blend(const uint8_t *a, const uint8_t *b, uint8_t *dst, size_t n
             PK_READ_AHEAD_LINE(a + line);
             PK_READ_AHEAD_LINE(b + line);
         }
-        for (size_t i = i0; i < i1; i++)
+        size_t i = i0;
+#if defined(__AVX2__)
+        for (; i + 32 <= i1; i += 32) {
+            __m256i from = _mm256_loadu_si256((const __m256i *)(const void *)(base + i));
+            __m256i to = _mm256_loadu_si256((const __m256i *)(const void *)(toward + i));
+            __m256i halves[2];
+            for (int h = 0; h < 2; h++) {
+                __m256i f = _mm256_cvtepu8_epi16(h ? _mm256_extracti128_si256(from, 1) : _mm256_castsi256_si128(from));
+                __m256i t = _mm256_cvtepu8_epi16(h ? _mm256_extracti128_si256(to, 1) : _mm256_castsi256_si128(to));
+                halves[h] = _mm256_add_epi16(f, _mm256_mulhrs_epi16(_mm256_sub_epi16(t, f), weight));
+            }
+            /* packus works within lanes: bytes 0-7 16-23 | 8-15 24-31, put back in order. */
+            __m256i packed = _mm256_packus_epi16(halves[0], halves[1]);
+            _mm256_storeu_si256((__m256i *)(void *)(dst + i), _mm256_permute4x64_epi64(packed, _MM_SHUFFLE(3, 1, 2, 0)));
+        }
+#endif
+        for (; i < i1; i++)
             dst[i] = (uint8_t)((a[i] * weight_a + b[i] * weight_b + 16384u) >> 15);
     }
 }

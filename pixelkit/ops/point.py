@@ -267,7 +267,9 @@ def blend(a: ImageLike, b: ImageLike, alpha: float, out: ImageOrArray | None = N
     """``a * (1 - alpha) + b * alpha`` for alpha in [0, 1], rounded to nearest.
 
     Computed in 15-bit fixed point, within one level of OpenCV's
-    ``addWeighted(a, 1 - alpha, b, alpha, 0)``.
+    ``addWeighted(a, 1 - alpha, b, alpha, 0)``: with ``w = round(alpha * 32768)``
+    (halves away from zero), each sample is ``(a * (32768 - w) + b * w + 16384) >> 15``,
+    the same bits under every instruction set.
 
     Parameters
     ----------
