@@ -49,6 +49,7 @@ from kernel_refs import (
     ref_histogram,
     ref_lut,
     ref_paste,
+    ref_resize,
     ref_tensor,
 )
 from pixelkit import Image
@@ -792,6 +793,35 @@ def test_halving_at_every_width_reads_and_writes_only_its_pixels(
                 out = memory[dst_at : dst_at + out_bytes].reshape(expected.shape)
                 pixelkit.resize(src, width // 2, 1, method, out=out)
                 assert np.array_equal(out, expected), width
+    finally:
+        release()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs mprotect")
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+def test_bilinear_rows_at_every_width_read_and_write_only_their_pixels(
+    isa: pixelkit.runtime.IsaName, random_rgb: RandomRGB, restore_isa_and_threads: None
+) -> None:
+    """Two-row images of 1 to 160 pixels resized (bilinear) to 70 % and 130 % of their width, source
+    and result flush against inaccessible pages; the same bits as the portable rows, within 1 of OpenCV."""
+    memory, release = _guarded_pages(2 * 3 * 160 + 2 * 3 * 208)
+    try:
+        for width in range(1, 161):
+            data = random_rgb(width, 2)
+            for out_width in (max(1, round(0.7 * width)), round(1.3 * width)):
+                nbytes, out_bytes = data.nbytes, 2 * 3 * out_width
+                results = []
+                for name in ("portable", isa):
+                    pixelkit.set_isa(name)
+                    for src_at, dst_at in ((0, len(memory) - out_bytes), (len(memory) - nbytes, 0)):
+                        src = Image.from_buffer(memory[src_at : src_at + nbytes], width, 2)
+                        src.array[...] = data
+                        out = memory[dst_at : dst_at + out_bytes].reshape(2, out_width, 3)
+                        pixelkit.resize(src, out_width, 2, "bilinear", out=out)
+                        results.append(out.copy())
+                assert all(np.array_equal(r, results[0]) for r in results), (width, out_width)
+                expected = ref_resize(data, out_width, 2, "bilinear")  # OpenCV's INTER_LINEAR
+                assert np.abs(results[0].astype(int) - expected).max() <= 1, (width, out_width)
     finally:
         release()
 

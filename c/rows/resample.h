@@ -24,6 +24,25 @@ static inline void resize_h_linear_elements(const uint8_t *restrict src, int16_t
      * (first, second) sample pairs by a byte shuffle, one multiply-add.
      * The fourth result stored is rewritten by the next pixel. */
     const __m128i pairs = _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
+    /* Two such pixels at a time, one in each 128-bit lane. */
+    const __m256i pairs2 = _mm256_broadcastsi128_si256(pairs);
+    const __m256i by_lane = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+    for (; i + 7 <= last; i += 6) {
+        size_t x = i / 3;
+        int32_t o0 = xofs[2 * x], o1 = xofs[2 * x + 2];
+        if (xofs[2 * x + 1] != o0 + 3 || xofs[2 * x + 3] != o1 + 3 || (size_t)o0 + 8 > plan->src_bytes
+            || (size_t)o1 + 8 > plan->src_bytes)
+            break;
+        __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(const void *)(src + o0))),
+                                            _mm_loadl_epi64((const __m128i *)(const void *)(src + o1)), 1);
+        /* alpha[2x .. 2x + 3]: the (first, second) weight pairs of both pixels, one per lane */
+        __m256i w = _mm256_permutevar8x32_epi32(
+            _mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(const void *)(alpha + 2 * x))), by_lane);
+        __m256i r = _mm256_srai_epi32(_mm256_madd_epi16(_mm256_shuffle_epi8(v, pairs2), w), 4);
+        r = _mm256_packs_epi32(r, r);
+        _mm_storel_epi64((__m128i *)(void *)(dst + (i - first)), _mm256_castsi256_si128(r));
+        _mm_storel_epi64((__m128i *)(void *)(dst + (i - first) + 3), _mm256_extracti128_si256(r, 1));
+    }
     for (; i + 4 <= last; i += 3) {
         size_t x = i / 3;
         int32_t o0 = xofs[2 * x];
@@ -166,7 +185,22 @@ static void row_resize_linear_fused(const uint8_t *restrict row0, const uint8_t 
         size_t last = i + 32 < n ? i + 32 : n;
         resize_h_linear_elements(row0, h0, plan, i, last);
         resize_h_linear_elements(row1, h1, plan, i, last);
-        for (size_t k = 0; k < last - i; k++) {
+        size_t k = 0;
+#if defined(__AVX2__) && !(defined(__AVX512VBMI__) && defined(__AVX512BW__))
+        if (last - i == 32) { /* row_resize_v_linear's arithmetic on the two rows' 32 results */
+            const __m256i b0 = _mm256_set1_epi16(beta0), b1 = _mm256_set1_epi16(beta1), two = _mm256_set1_epi16(2);
+            __m256i v[2];
+            for (int h = 0; h < 2; h++) {
+                __m256i a = _mm256_mulhi_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(h0 + 16 * h)), b0);
+                __m256i c = _mm256_mulhi_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(h1 + 16 * h)), b1);
+                v[h] = _mm256_srai_epi16(_mm256_add_epi16(_mm256_add_epi16(a, c), two), 2);
+            }
+            __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(v[0], v[1]), 0xd8);
+            _mm256_storeu_si256((__m256i *)(void *)(dst + i), packed);
+            k = 32;
+        }
+#endif
+        for (; k < last - i; k++) {
             int16_t a = (int16_t)(((int32_t)h0[k] * beta0) >> 16);
             int16_t c = (int16_t)(((int32_t)h1[k] * beta1) >> 16);
             int16_t v = (int16_t)((a + c + 2) >> 2);
