@@ -49,7 +49,8 @@ def dimension(value: SupportsIndex, name: str) -> int:
 
 
 def image_nbytes(width: int, height: int, stride: SupportsIndex | None = None) -> tuple[int, int]:
-    """(stride, stride * height) for a valid image size, checked in Python and in C."""
+    """(stride, stride * height) for a valid image size: the plain stride worked out in Python,
+    any other checked in Python and in C."""
     row_bytes = width * 3
     if stride is None and 1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION:
         total = row_bytes * height
