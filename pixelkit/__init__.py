@@ -6,6 +6,8 @@ copies; raw and netpbm files are read straight into that memory.
 
 from __future__ import annotations
 
+# numpy first: what it imports anyway (typing, re, enum) is then counted as numpy's import, not ours.
+import numpy as _numpy  # noqa: F401  # isort: skip
 import importlib
 from typing import TYPE_CHECKING
 
@@ -39,20 +41,24 @@ from pixelkit.ops import (
     transpose,
 )
 from pixelkit.packed import from_packed, to_packed
-from pixelkit.pipeline import Pipeline
 from pixelkit.rawio import iter_raw_frames, open_raw, read_raw, write_raw
 from pixelkit.runtime import cpu_features, get_num_threads, set_isa, set_num_threads
 from pixelkit.yuv import from_yuv, to_yuv, yuv_layout
 
 if TYPE_CHECKING:
+    from pixelkit.pipeline import Pipeline
     from pixelkit.y4m import Y4MHeader, Y4MReader, count_y4m_frames, iter_y4m, read_y4m, write_y4m
 
 
 # Imported on first use, to keep `import pixelkit` well within 20 ms of numpy's: pixelkit.y4m
-# needs fractions (and with it decimal), 2 ms that only video users need.
-_LAZY = dict.fromkeys(
-    ("Y4MHeader", "Y4MReader", "count_y4m_frames", "iter_y4m", "read_y4m", "write_y4m"), "pixelkit.y4m"
-)
+# needs fractions (and with it decimal), 2 ms that only video users need; pixelkit.pipeline builds
+# its stage table and dataclasses, 1.5 ms.
+_LAZY = {
+    **dict.fromkeys(
+        ("Y4MHeader", "Y4MReader", "count_y4m_frames", "iter_y4m", "read_y4m", "write_y4m"), "pixelkit.y4m"
+    ),
+    "Pipeline": "pixelkit.pipeline",
+}
 
 
 def __getattr__(name: str) -> object:

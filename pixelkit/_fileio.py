@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import errno
 import io
 import os
 import stat
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, cast
 
@@ -281,7 +281,8 @@ def write_array(stream: BinaryIO, array: NDArray[np.uint8]) -> None:
         write_all(stream, np.ascontiguousarray(array[top : top + rows_per_chunk]).data)
 
 
-_umask_lock = threading.Lock()
+# A plain lock from _thread: importing threading would add a millisecond to `import pixelkit`.
+_umask_lock = _thread.allocate_lock()
 
 
 def current_umask() -> int:

@@ -18,8 +18,8 @@ and, once per module:
 
 from __future__ import annotations
 
+import _thread
 import operator
-import threading
 from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pixelkit.build is imported by bind() only: `import pixelkit
     from pixelkit.build.signatures import Signature, WrappedParam
 
 _bound: dict[int, SimpleNamespace] = {}
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # not threading's: its import would cost `import pixelkit` 1 ms
 
 
 def _layout(module_lib: Any, module_ffi: Any) -> dict[str, int]:

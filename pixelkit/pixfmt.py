@@ -9,8 +9,7 @@ first.  Each name maps to one of pixelkit's converters: :func:`pixelkit.from_yuv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
     from pixelkit.yuv import YuvMatrix, YuvRange
 
 
-@dataclass(frozen=True)
-class PixelFormat:
+class PixelFormat(NamedTuple):
     """How one ffmpeg pixel format is stored and converted.
 
     ``family`` is ``"rgb24"``, ``"yuv"``, ``"packed"``, ``"bayer"`` or ``"gray"``; ``name`` is the
