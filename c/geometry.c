@@ -113,6 +113,8 @@ pk_status pk_flip_vertical(const pk_image *src, const pk_image *dst)
         return status;
     pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
                            .in_place = src->pixels == dst->pixels};
+    /* Not from pk_stream_output's smaller size: pairs of rows streamed from both ends measured
+     * slower than cached stores at 1080p even where a plain copy gains 20 % from streaming. */
     job.stream = !job.in_place && 3 * dst->width * dst->height >= PK_STREAM_OUTPUT_BYTES;
     atomic_init(&job.status, PK_OK);
     /* Each band takes pairs of rows y and height - 1 - y from the top half
@@ -218,7 +220,16 @@ static void pk_copy_band(void *context, size_t begin, size_t end)
 {
     const pk_geometry_job *job = context;
     size_t row_bytes = 3 * job->src->width;
-    if (job->src->stride == row_bytes && job->dst->stride == row_bytes) {
+    int gapless = job->src->stride == row_bytes && job->dst->stride == row_bytes;
+    if (job->stream) {
+        if (gapless)
+            job->kernels->stream(pk_row(job->src, begin), pk_row(job->dst, begin), (end - begin) * row_bytes, 0);
+        else
+            for (size_t y = begin; y < end; y++)
+                job->kernels->stream(pk_row(job->src, y), pk_row(job->dst, y), row_bytes, 0);
+        return;
+    }
+    if (gapless) {
         /* Gapless rows: the band is one block. */
         memmove(pk_row(job->dst, begin), pk_row(job->src, begin), (end - begin) * row_bytes);
         return;
@@ -265,7 +276,9 @@ pk_status pk_rotate90(const pk_image *src, long k, const pk_image *dst)
             return status;
         if (src->pixels == dst->pixels)
             return PK_OK;
-        pk_geometry_job job = {.src = src, .dst = dst};
+        /* src and dst share no byte here (pk_check_unary refuses a partial overlap). */
+        pk_geometry_job job = {.kernels = pk_kernels_active(), .src = src, .dst = dst,
+                               .stream = pk_stream_output(3 * dst->width * dst->height, PK_STREAM_OUTPUT_BYTES)};
         pk_parallel_chunks(src->height, 2 * 3 * src->width * src->height, pk_copy_band, &job);
         return PK_OK;
     }

@@ -185,4 +185,14 @@ extern const pk_kernels pk_kernels_avx512;
 /* The table chosen for this process (never NULL). */
 const pk_kernels *pk_kernels_active(void);
 
+/*
+ * Whether a kernel should store an output of `output_bytes` past the cache,
+ * given `large`, the size from which that pays on a CPU whose last-level
+ * cache is fast for one core (measured on AMD's L3).  Where one core finds
+ * everything beyond its L2 as slow as memory (Intel's server mesh), it pays
+ * from large / 16; which kind this CPU is gets measured once, on the first
+ * call that asks about a size in between (a few ms; runtime.c).
+ */
+int pk_stream_output(size_t output_bytes, size_t large);
+
 #endif /* PIXELKIT_KERNELS_H */

@@ -99,7 +99,7 @@ pk_status pk_invert(const pk_image *src, const pk_image *dst)
     if (status != PK_OK)
         return status;
     pk_point_job job = {.op = OP_INVERT, .src = src, .dst = dst,
-                        .stream = 3 * dst->width * dst->height >= PK_STREAM_OUTPUT_BYTES};
+                        .stream = pk_stream_output(3 * dst->width * dst->height, PK_STREAM_OUTPUT_BYTES)};
     return pk_point_run(&job);
 }
 
@@ -128,7 +128,8 @@ pk_status pk_swap_rb(const pk_image *src, const pk_image *dst)
         return status;
     /* In place, each store would overwrite bytes the next window still reads. */
     pk_point_job job = {.op = OP_SWAP_RB, .src = src, .dst = dst,
-                        .stream = 3 * dst->width * dst->height >= PK_STREAM_OUTPUT_BYTES && src->pixels != dst->pixels};
+                        .stream = src->pixels != dst->pixels
+                                  && pk_stream_output(3 * dst->width * dst->height, PK_STREAM_OUTPUT_BYTES)};
     return pk_point_run(&job);
 }
 

@@ -260,7 +260,11 @@ pk_status pk_release_memory(size_t *released);
  * The selected instruction set and the thread count are process-wide
  * settings held in atomics; kernels read them once per call.  Changing
  * them while kernels run elsewhere is safe: each call uses one setting
- * throughout, and every setting gives bit-identical results.
+ * throughout, and every setting gives bit-identical results.  A third
+ * atomic holds whether stores past the cache pay off for outputs of 1-16
+ * MiB on this CPU (they do where one core reads everything beyond its L2 as
+ * slowly as memory); the first kernel call with such an output measures it
+ * once, in a few milliseconds.  It changes speed only, never results.
  */
 
 /* The best PK_ISA_* this CPU (and this build) supports. */

@@ -203,8 +203,9 @@ def test_results_own_their_memory() -> None:
 @pytest.mark.usefixtures("restore_runtime")
 @pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
 def test_large_outputs_stored_past_the_cache_equal_numpy(isa: str) -> None:
-    """invert, swap_rb and flip_vertical store outputs of 16 MiB and more past the cache (c/point.c,
-    c/geometry.c): in place, into padded rows at odd offsets, from a crop, on 1 and 2 threads.
+    """invert, swap_rb, flip_vertical and copies (rotate90 by 0) store outputs of 16 MiB and more past
+    the cache (c/point.c, c/geometry.c): in place, into padded rows at odd offsets, from a crop, on 1
+    and 2 threads.
     (The gapless image below is one long row for invert and swap_rb, written from every offset in
     a cache line.)"""
     pixelkit.set_isa(isa)  # type: ignore[arg-type]
@@ -222,6 +223,10 @@ def test_large_outputs_stored_past_the_cache_equal_numpy(isa: str) -> None:
         pixelkit.swap_rb(src, out=dst)
         np.testing.assert_array_equal(dst, src[..., ::-1])
         assert not canvas[0].any() and not canvas[:, :3].any() and not canvas[:, 2597:].any()
+        pixelkit.rotate90(src, 0, out=dst)
+        np.testing.assert_array_equal(dst, src)
+        assert not canvas[0].any() and not canvas[:, :3].any() and not canvas[:, 2597:].any()
+        np.testing.assert_array_equal(np.asarray(pixelkit.Image.from_array(big).copy()), big)
         inplace = big.copy()
         pixelkit.invert(inplace, out=inplace)
         np.testing.assert_array_equal(inplace, 255 - big)
@@ -233,3 +238,41 @@ def test_large_outputs_stored_past_the_cache_equal_numpy(isa: str) -> None:
         out = spare[start : start + big.nbytes].reshape(big.shape)
         pixelkit.swap_rb(big, out=out)
         np.testing.assert_array_equal(out, big[..., ::-1])
+        pixelkit.rotate90(big, 0, out=out)
+        np.testing.assert_array_equal(out, big)
+
+
+@pytest.mark.usefixtures("restore_runtime")
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+@pytest.mark.parametrize("shape", [(600, 800), (1080, 1920), (1100, 1999)])
+def test_mid_size_outputs_equal_numpy_whichever_stores_this_cpu_prefers(isa: str, shape: tuple[int, int]) -> None:
+    """Outputs of 1-16 MiB: invert, swap_rb and copies store them past the cache only where this
+    CPU's caches beyond L2 measured as slow as memory (c/runtime.c).  The results must not depend on
+    that: fresh, into padded rows at odd offsets and in place, on 1 and 2 threads."""
+    pixelkit.set_isa(isa)  # type: ignore[arg-type]
+    height, width = shape
+    rng = np.random.default_rng(height)
+    big = rng.integers(0, 256, (height + 3, width + 9, 3), dtype=np.uint8)
+    src = big[1 : 1 + height, 5 : 5 + width]
+    canvas = np.zeros((height + 2, width + 7, 3), np.uint8)
+    dst = canvas[1 : 1 + height, 3 : 3 + width]
+    gapless = np.ascontiguousarray(src)
+    for threads in (1, 2):
+        pixelkit.set_num_threads(threads)
+        np.testing.assert_array_equal(np.asarray(pixelkit.invert(gapless)), 255 - gapless)
+        np.testing.assert_array_equal(np.asarray(pixelkit.swap_rb(gapless)), gapless[..., ::-1])
+        np.testing.assert_array_equal(np.asarray(pixelkit.Image.from_array(gapless).copy()), gapless)
+        for op, expected in (
+            (pixelkit.invert, 255 - src),
+            (pixelkit.swap_rb, src[..., ::-1]),
+            (lambda img, out: pixelkit.rotate90(img, 0, out=out), src),
+        ):
+            canvas[...] = 0
+            op(src, out=dst)
+            np.testing.assert_array_equal(dst, expected)
+            assert not canvas[0].any() and not canvas[-1].any()
+            assert not canvas[:, :3].any() and not canvas[:, 3 + width :].any()
+        inplace = gapless.copy()
+        pixelkit.swap_rb(inplace, out=inplace)
+        pixelkit.invert(inplace, out=inplace)
+        np.testing.assert_array_equal(inplace, 255 - gapless[..., ::-1])
