@@ -12,7 +12,7 @@ import ctypes
 import math
 import mmap
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -538,6 +538,43 @@ def test_to_tensor_into_padded_rows(random_rgb: RandomRGB) -> None:
     assert pixelkit.to_tensor(data, layout="HWC", out=rows[:, :13]) is not None
     assert_matches(rows[:, :13], ref_tensor(data, layout="HWC"), 1e-6)
     assert (rows[:, 13:] == -7.0).all()
+
+
+def float32_tensor(
+    a: NDArray[np.uint8], mean: Sequence[float], std: Sequence[float], layout: str
+) -> NDArray[np.float32]:
+    """to_tensor's documented float32 arithmetic in numpy: x * float32(1 / (255 std)) + float32(-mean / std)."""
+    scale = np.array([1.0 / (255.0 * s) for s in std], np.float32)
+    bias = np.array([-m / s for m, s in zip(mean, std, strict=True)], np.float32)
+    hwc = a.astype(np.float32) * scale + bias  # two roundings, as the kernels (no fused multiply-add)
+    return np.ascontiguousarray(hwc.transpose(2, 0, 1)) if layout == "CHW" else hwc
+
+
+@pytest.mark.parametrize("layout", ["CHW", "HWC"])
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+def test_to_tensor_into_out_at_every_float_offset_is_exact(
+    layout: TensorLayout, isa: str, random_rgb: RandomRGB, restore_runtime: None
+) -> None:
+    """The rows convert pixels one by one until the floats reach a cache line, then in vectors.
+
+    Every start within a cache line, widths on both sides of one vector, planes whose starts
+    differ within a line (odd width x height): each equals numpy's float32 arithmetic bit for
+    bit, and no float outside ``out`` changes.
+    """
+    pixelkit.set_isa(isa)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    for width, height in [(1, 2), (5, 3), (15, 2), (16, 3), (17, 5), (40, 3), (101, 7)]:
+        data = random_rgb(width, height)
+        expected = float32_tensor(data, mean, std, layout)
+        shape = expected.shape
+        for offset in range(16):
+            spare = np.full(expected.size + 48, -7.0, np.float32)
+            start = offset + (-spare.ctypes.data // 4) % 16
+            out = spare[start : start + expected.size].reshape(shape)
+            assert out.ctypes.data % 64 == 4 * offset
+            assert pixelkit.to_tensor(data, mean, std, layout, out=out) is out
+            assert np.array_equal(out, expected), f"{width}x{height}, {offset} floats past a cache line"
+            assert (spare[:start] == -7.0).all() and (spare[start + expected.size :] == -7.0).all()
 
 
 @pytest.mark.parametrize(
