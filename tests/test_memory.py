@@ -12,9 +12,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 import pixelkit as pk
 from pixelkit import memory
@@ -235,14 +237,14 @@ def test_results_of_4_kib_and_more_start_on_a_cache_line(width: int, height: int
     1.5-2x slower that way.)
     """
     array = np.random.default_rng(width).integers(0, 256, (height, width, 3), np.uint8)
-    results = {
+    results: dict[str, NDArray[Any] | pk.Image] = {
         "invert": pk.invert(array),
         "to_gray": pk.to_gray(array),
         "to_tensor": pk.to_tensor(array, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
         "resize": pk.resize(array, width * 3 // 4, height * 3 // 4),
     }
     for name, result in results.items():
-        data = result.array if isinstance(result, pk.Image) else result
+        data = np.asarray(result.array if isinstance(result, pk.Image) else result)
         assert data.nbytes >= 4096
         assert data.ctypes.data % 64 == 0, f"{name} at {width}x{height} starts at {data.ctypes.data:#x}"
     np.testing.assert_array_equal(np.asarray(results["invert"]), 255 - array)

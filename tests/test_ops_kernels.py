@@ -54,6 +54,7 @@ from kernel_refs import (
 )
 from pixelkit import Image
 from pixelkit.ops import ResizeMethod, TensorLayout
+from pixelkit.runtime import IsaName
 
 OPS = {op.name: op for op in POINT_AND_GEOMETRY_OPS}
 
@@ -553,7 +554,7 @@ def float32_tensor(
 @pytest.mark.parametrize("layout", ["CHW", "HWC"])
 @pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
 def test_to_tensor_into_out_at_every_float_offset_is_exact(
-    layout: TensorLayout, isa: str, random_rgb: RandomRGB, restore_runtime: None
+    layout: TensorLayout, isa: IsaName, random_rgb: RandomRGB, restore_runtime: None
 ) -> None:
     """The rows convert pixels one by one until the floats reach a cache line, then in vectors.
 
