@@ -106,3 +106,40 @@ def test_the_readme_table_lists_every_row_pixelkit_loses(tmp_path: Path) -> None
         if r["ratio"] is not None and r["ratio"] > 1.0
     }
     assert listed == losses
+
+
+def _load_script(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"pixelkit_benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    return [[cell.strip() for cell in row] for row in rows[1:]]  # without the header
+
+
+def test_the_resize_grid_times_every_cell_and_matches_opencv(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("cv2")
+    pytest.importorskip("PIL")
+    _load_script("resize_ratios").main(["--sizes", "96x64", "--factors", "0.7x0.7,1.3x0.6,0.5x1", "--rounds", "1"])
+    rows = _table_rows(capsys.readouterr().out)
+    # 3 methods x 3 factor pairs x 2 thread counts, less area at 1.3x0.6 (a growing axis).
+    assert len(rows) == 16
+    for row in rows:
+        assert float(row[8]) > 0  # the ratio
+        assert row[9] in ("opencv", "pillow")
+        assert int(row[10]) <= (1 if row[2] == "area" else 0), row
+
+
+def test_the_blur_grid_times_every_cell_and_matches_opencv(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("cv2")
+    _load_script("blur_ratios").main(["--sizes", "96x64", "--reps", "1"])
+    rows = _table_rows(capsys.readouterr().out)
+    # The default grid: 8 radii and 7 sigmas, at 2 thread counts.
+    assert len(rows) == 30
+    for row in rows:
+        assert int(row[8]) == 0, row  # every output equals OpenCV's
+        assert float(row[10].rstrip("%")) == 100.0
