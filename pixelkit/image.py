@@ -265,15 +265,13 @@ class Image:
         # The lean version of _attach: a fresh array is contiguous and writable.
         # As few Python objects as possible: this runs for every new result.
         nbytes = 3 * width * height
-        if nbytes < _ALIGNED_RESULT_BYTES:
-            array = np.empty((height, width, 3), np.uint8)
+        if nbytes < _SMALL_RESULT_BYTES:
+            array = (
+                np.empty((height, width, 3), np.uint8)
+                if nbytes < _ALIGNED_RESULT_BYTES
+                else new_flat(nbytes).reshape(height, width, 3)
+            )
             pixels = ffi.from_buffer("pixel_t[]", array)
-        elif nbytes < _SMALL_RESULT_BYTES:
-            spare = np.empty(nbytes + 64, np.uint8)
-            base = ffi.from_buffer(spare)
-            offset = -int(ffi.cast("uintptr_t", base)) % 64
-            array = spare[offset : offset + nbytes].reshape(height, width, 3)
-            pixels = ffi.cast("pixel_t *", base + offset)
         else:
             block = _block(nbytes, zeroed=False)
             array = np.ndarray((height, width, 3), np.uint8, ffi.buffer(block, nbytes))
