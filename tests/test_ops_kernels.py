@@ -578,6 +578,33 @@ def test_to_tensor_into_out_at_every_float_offset_is_exact(
             assert (spare[:start] == -7.0).all() and (spare[start + expected.size :] == -7.0).all()
 
 
+@pytest.mark.parametrize("isa", pixelkit.cpu_features()["available"])
+@pytest.mark.parametrize("width, height", [(600, 400), (800, 600), (1920, 1080), (1999, 1100)])
+def test_mid_size_tensors_are_exact_whichever_stores_this_cpu_prefers(
+    isa: IsaName, width: int, height: int, random_rgb: RandomRGB, restore_runtime: None
+) -> None:
+    """Tensors of 4-64 MiB are stored past the cache only where this CPU's caches beyond L2
+    measured as slow as memory (c/runtime.c), from the first cache line the rows reach.  The
+    floats must not depend on that: fresh, into out at 0, 1 and 4 floats past a cache line
+    (numpy's own), HWC, on 1 and 2 threads."""
+    pixelkit.set_isa(isa)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    data = random_rgb(width, height)
+    for layout in ("CHW", "HWC"):
+        expected = float32_tensor(data, mean, std, layout)
+        spare = np.full(expected.size + 48, -7.0, np.float32)
+        for threads in (1, 2):
+            pixelkit.set_num_threads(threads)
+            assert np.array_equal(pixelkit.to_tensor(data, mean, std, layout), expected)
+            for offset in (0, 1, 4):
+                start = offset + (-spare.ctypes.data // 4) % 16
+                spare[...] = -7.0
+                out = spare[start : start + expected.size].reshape(expected.shape)
+                pixelkit.to_tensor(data, mean, std, layout, out=out)
+                assert np.array_equal(out, expected), f"{layout}, {threads} threads, {offset} floats past a line"
+                assert (spare[:start] == -7.0).all() and (spare[start + expected.size :] == -7.0).all()
+
+
 @pytest.mark.parametrize(
     "kwargs, error",
     [
