@@ -86,12 +86,7 @@ static inline __m512 tensor_channel(__m512i pixels, __m512i order, __m512 scale,
 }
 #endif
 
-/*
- * dst = src * scale + bias per channel, in float32, multiply then add (no
- * fused multiply-add), so every instruction set gives the same bits.
- * `stream` asks for stores that bypass the cache: the caller sets it when
- * the output is too large to stay cached.
- */
+/* Pixels [from, to) one by one, with the same arithmetic as the vector loops below. */
 static void tensor_chw_pixels(const uint8_t *restrict src, size_t from, size_t to, float *restrict r,
                               float *restrict g, float *restrict b, const float *scale, const float *bias)
 {
@@ -131,6 +126,12 @@ static inline size_t tensor_head(const float *p, size_t floats, size_t width)
     return head < width ? head : width;
 }
 
+/*
+ * dst = src * scale + bias per channel, in float32, multiply then add (no
+ * fused multiply-add), so every instruction set gives the same bits.
+ * `stream` asks for stores that bypass the cache: the caller sets it when
+ * the output is too large to stay cached.
+ */
 static void row_tensor_chw(const uint8_t *restrict src, size_t width, float *restrict r, float *restrict g,
                            float *restrict b, const float *scale, const float *bias, int stream)
 {
